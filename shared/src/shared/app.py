@@ -1,0 +1,182 @@
+"""The service app factory: every PostLoan service is built here, the same way.
+
+A service supplies a :class:`ServiceDefinition` (its name, settings, routers, event
+subscriptions and migrations folder) and gets a FastAPI app with health and readiness,
+``/metrics``, problem responses, tracing, and a lifespan that migrates the database, connects
+the bus, provisions the streams, and runs the outbox relay and the consumers; on shutdown
+(SIGTERM under uvicorn) consumers finish their batch, the relay stops and NATS is drained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import Database, migrate
+from shared.http import ObservabilityMiddleware
+from shared.logs import setup_logging
+from shared.messaging.bus import Bus
+from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
+from shared.messaging.outbox import Relay, backlog
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from shared.problems import install_problem_handlers, problem_response
+from shared.settings import ServiceSettings
+from shared.telemetry import setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What differs between services; everything else is the factory's."""
+
+    name: str
+    title: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    migrations: Path | None = None
+    description: str = ""
+    on_startup: Sequence[Callable[[FastAPI], Any]] = field(default_factory=tuple)
+
+
+@dataclass
+class Runtime:
+    """What the lifespan builds and tears down: reachable as ``request.app.state.runtime``."""
+
+    settings: ServiceSettings
+    db: Database
+    bus: Bus
+    relay: Relay
+    consumers: list[Consumer]
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+async def session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A unit of work for one request: committed when the route returns, else rolled back."""
+    async with runtime(request).db.unit_of_work() as s:
+        yield s
+
+
+SessionDep = Annotated[AsyncSession, Depends(session)]
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+async def _start(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:
+    if settings.run_migrations:
+        await migrate(settings.database_url, definition.migrations)
+    db = Database(settings.database_url)
+    bus = Bus(settings.nats_url, client_name=definition.name, replicas=settings.stream_replicas)
+    await bus.connect()
+    await bus.provision()
+    relay = Relay(settings.database_url, bus, poll_interval=settings.outbox_poll_interval_s)
+    options = ConsumerOptions(
+        batch_size=settings.consumer_batch_size, max_deliveries=settings.consumer_max_deliveries
+    )
+    consumers = [Consumer(s, bus=bus, db=db, options=options) for s in definition.subscriptions]
+    rt = Runtime(settings=settings, db=db, bus=bus, relay=relay, consumers=consumers)
+    if settings.relay_enabled:
+        rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))
+    if settings.consumers_enabled:
+        rt.tasks += [asyncio.create_task(c.run(), name=c.subscription.durable) for c in consumers]
+    return rt
+
+
+async def _stop(rt: Runtime) -> None:
+    for consumer in rt.consumers:
+        consumer.stop()
+    rt.relay.stop()
+    done, pending = await asyncio.wait(rt.tasks, timeout=15) if rt.tasks else (set(), set())
+    for task in pending:
+        task.cancel()
+    for task in done:
+        if not task.cancelled() and task.exception():
+            log.error("background task %s failed: %s", task.get_name(), task.exception())
+    await rt.bus.close()
+    await rt.db.dispose()
+
+
+def _ops_router(definition: ServiceDefinition) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": definition.name}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> Response:
+        rt: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks = {"database": False, "bus": False}
+        if rt is not None:
+            try:
+                await asyncio.wait_for(rt.db.ping(), timeout=2)
+                checks["database"] = True
+            except Exception as exc:
+                log.warning("readiness: database unavailable: %s", exc)
+            checks["bus"] = rt.bus.is_connected
+        if all(checks.values()):
+            return Response(b'{"status":"ready"}', media_type="application/json")
+        return problem_response(503, "Not ready", "dependencies unavailable", checks=checks)
+
+    @router.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        rt: Runtime | None = getattr(request.app.state, "runtime", None)
+        if rt is not None:
+            OUTBOX_PUBLISHED.labels(definition.name)._value.set(rt.relay.published)
+            try:
+                async with rt.db.unit_of_work() as s:
+                    OUTBOX_BACKLOG.labels(definition.name).set(await backlog(s))
+            except Exception as exc:
+                log.warning("metrics: outbox backlog unavailable: %s", exc)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    """Build a service's ASGI app; nothing connects until the lifespan starts."""
+    setup_logging(definition.name, level=settings.log_level, as_json=settings.log_json)
+    setup_tracing(definition.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = await _start(definition, settings)
+        for hook in definition.on_startup:
+            result = hook(app)
+            if asyncio.iscoroutine(result):
+                await result
+        log.info("%s started", definition.name)
+        try:
+            yield
+        finally:
+            await _stop(app.state.runtime)
+            log.info("%s stopped", definition.name)
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.add_middleware(ObservabilityMiddleware, service=definition.name)
+    install_problem_handlers(app)
+    app.include_router(_ops_router(definition))
+    for router in definition.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,113 @@
+"""Database access: one async engine per service, a session per unit of work, migrations.
+
+Each service owns its database and its own SQLAlchemy ``MetaData`` (so two services may both
+have a ``loan`` table without clashing when imported into one process, as tests do). Table
+classes derive from the base returned by :func:`declarative_base`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
+
+#: Constraint names are predictable so that migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def declarative_base() -> type[SQLModel]:
+    """A fresh SQLModel base with its own metadata: one per service."""
+
+    class Base(SQLModel, registry=registry(metadata=new_metadata())):
+        pass
+
+    return Base
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain ``postgresql://`` DSN asyncpg wants, from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Database:
+    """The engine and session factory of one service; built in the lifespan, disposed at exit."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _alembic_config(script_location: Path, url: str, version_table: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["version_table"] = version_table
+    return config
+
+
+def upgrade(script_location: Path, url: str, *, version_table: str = "alembic_version") -> None:
+    """Apply every pending migration of one migration folder (blocking)."""
+    command.upgrade(_alembic_config(script_location, url, version_table), "head")
+
+
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def migrate(url: str, service_migrations: Path | None) -> None:
+    """Bring a service's database to head: shared messaging tables first, then its own."""
+    await asyncio.to_thread(upgrade, SHARED_MIGRATIONS, url, version_table="shared_alembic_version")
+    if service_migrations is not None:
+        await asyncio.to_thread(upgrade, service_migrations, url)
+
+
+async def create_database(server_url: str, name: str) -> None:
+    """Create database ``name`` on a server unless it exists (used by the embedded stack)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

@@ -1,0 +1,381 @@
+"""The event envelope and the whole event catalogue: the contract between services.
+
+Every event travels as a CloudEvents 1.0 envelope in JSON structured mode. Its ``type`` is
+``postloan.<domain>.<name>.v1``; it is published on the NATS subject ``postloan.<domain>.<name>``
+with ``Nats-Msg-Id`` set to its ``id``. Inbound events from other systems use the ``ingest``
+domain and carry exactly the body accepted by the matching HTTP endpoint.
+
+To add an event: define its payload model below and add one :class:`EventSpec` to
+:data:`CATALOGUE`; ``make asyncapi`` regenerates ``docs/asyncapi.yaml`` from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from shared.types import (
+    CurrencyCode,
+    ExternalId,
+    Locale,
+    Money,
+    NonNegativeMoney,
+    PhoneNumber,
+    PositiveMoney,
+    Rate,
+    RepaymentMethod,
+    TimeZoneName,
+)
+
+
+class Payload(BaseModel):
+    """Base of every event payload: strict about unknown fields, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- inbound (ingest) payloads -------------------------------------------------------------
+
+
+class Borrower(Payload):
+    borrower_id: ExternalId
+    name: str = Field(min_length=1, max_length=200)
+    phone: PhoneNumber
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    national_id: str | None = Field(default=None, min_length=6, max_length=32)
+    time_zone: TimeZoneName
+    locale: Locale = "zh-CN"
+
+
+class ScheduledInstalment(Payload):
+    seq: int = Field(ge=1, le=600)
+    due_on: date
+    principal: NonNegativeMoney
+    interest: NonNegativeMoney
+    fees: NonNegativeMoney = Decimal("0.00")
+
+
+class LoanRegistered(Payload):
+    """A disbursed loan handed over to post-loan management (also ``POST /api/v1/loans``)."""
+
+    loan_id: ExternalId
+    product: ExternalId = "default"
+    borrower: Borrower
+    principal: PositiveMoney
+    currency: CurrencyCode = "CNY"
+    annual_rate: Rate
+    term_months: int = Field(ge=1, le=600)
+    repayment_method: RepaymentMethod
+    disbursed_on: date
+    first_due_on: date | None = None
+    schedule: list[ScheduledInstalment] | None = Field(default=None, min_length=1, max_length=600)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> LoanRegistered:
+        if self.first_due_on is not None and self.first_due_on <= self.disbursed_on:
+            raise ValueError("first_due_on must be after disbursed_on")
+        if self.schedule is not None:
+            if len(self.schedule) != self.term_months:
+                raise ValueError("schedule must have term_months instalments")
+            if sum(i.principal for i in self.schedule) != self.principal:
+                raise ValueError("schedule principal must sum to the loan principal")
+        return self
+
+
+class PaymentReceived(Payload):
+    payment_id: ExternalId
+    loan_id: ExternalId
+    amount: PositiveMoney
+    currency: CurrencyCode = "CNY"
+    paid_at: AwareDatetime
+    channel: str = Field(min_length=1, max_length=40)
+
+
+class PaymentReversed(Payload):
+    payment_id: ExternalId
+    loan_id: ExternalId
+    reversed_at: AwareDatetime
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class BureauReported(Payload):
+    borrower_id: ExternalId
+    reported_at: AwareDatetime
+    score: int = Field(ge=0, le=1000)
+    inquiries_30d: int = Field(ge=0)
+    open_loans: int = Field(ge=0)
+    total_debt: NonNegativeMoney
+    delinquent_accounts: int = Field(ge=0)
+
+
+class ContactUpdated(Payload):
+    borrower_id: ExternalId
+    updated_at: AwareDatetime
+    phone: PhoneNumber | None = None
+    email: str | None = Field(default=None, max_length=254)
+    phone_valid: bool | None = None
+    email_valid: bool | None = None
+    time_zone: TimeZoneName | None = None
+    locale: Locale | None = None
+
+
+# --- internal payloads ---------------------------------------------------------------------
+
+
+class LoanStatus(StrEnum):
+    ACTIVE = "active"
+    DELINQUENT = "delinquent"
+    SETTLED = "settled"
+    WRITTEN_OFF = "written_off"
+    CLOSED = "closed"
+
+
+class LoanAccepted(LoanRegistered):
+    """Monitoring's record of a newly registered loan, with the ids other services key on."""
+
+    first_due_on: date  # always resolved by monitoring
+    status: LoanStatus = LoanStatus.ACTIVE
+    jurisdiction: str = Field(default="cn", pattern=r"^[a-z]{2}$")
+
+
+class LoanUpdated(Payload):
+    loan_id: ExternalId
+    status: LoanStatus
+    dpd: int = Field(ge=0)
+    bucket: str
+    outstanding_total: Money
+    business_date: date
+
+
+class DelinquencyChanged(Payload):
+    loan_id: ExternalId
+    borrower_id: ExternalId
+    business_date: date
+    dpd_before: int = Field(ge=0)
+    dpd: int = Field(ge=0)
+    bucket_before: str
+    bucket: str
+    overdue_amount: Money
+
+
+class AlertRaised(Payload):
+    alert_id: uuid.UUID
+    loan_id: ExternalId
+    rule: str
+    rule_version: int = Field(ge=1)
+    severity: Literal["low", "medium", "high", "critical"]
+    evidence: dict[str, Any]
+    raised_at: AwareDatetime
+
+
+class LoanClosed(Payload):
+    loan_id: ExternalId
+    status: LoanStatus
+    closed_on: date
+
+
+class ScoreUpdated(Payload):
+    loan_id: ExternalId
+    pd: float = Field(ge=0, le=1)
+    score: int
+    tier: Literal["A", "B", "C", "D", "E"]
+    model_version: str
+    reasons: list[str]
+    scored_at: AwareDatetime
+
+
+class CaseOpened(Payload):
+    case_id: uuid.UUID
+    loan_id: ExternalId
+    borrower_id: ExternalId
+    bucket: str
+    opened_on: date
+
+
+class CaseClosed(Payload):
+    case_id: uuid.UUID
+    loan_id: ExternalId
+    reason: Literal["cured", "settled", "written_off", "legal_transfer"]
+    closed_on: date
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    PUSH = "push"
+    VOICE = "voice"
+    LETTER = "letter"
+
+
+class ContactRequested(Payload):
+    request_id: uuid.UUID
+    case_id: uuid.UUID | None
+    loan_id: ExternalId
+    borrower_id: ExternalId
+    channel: Channel
+    template: str
+    variables: dict[str, str]
+
+
+class PromiseBroken(Payload):
+    promise_id: uuid.UUID
+    loan_id: ExternalId
+    promised_amount: PositiveMoney
+    promised_on: date
+
+
+class DeliveryUpdated(Payload):
+    message_id: uuid.UUID
+    request_id: uuid.UUID | None
+    borrower_id: ExternalId
+    channel: Channel
+    status: Literal["queued", "deferred", "sent", "delivered", "failed", "suppressed"]
+    detail: str | None = None
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One entry of the catalogue: a versioned event type and what it carries."""
+
+    domain: str
+    name: str
+    version: int
+    payload: type[Payload]
+    producer: str
+    summary: str
+
+    @property
+    def type(self) -> str:
+        return f"postloan.{self.domain}.{self.name}.v{self.version}"
+
+    @property
+    def subject(self) -> str:
+        return f"postloan.{self.domain}.{self.name}"
+
+    @property
+    def stream(self) -> str:
+        return stream_for_domain(self.domain)
+
+
+def stream_for_domain(domain: str) -> str:
+    return f"POSTLOAN_{domain.upper()}"
+
+
+def _spec(domain: str, name: str, payload: type[Payload], producer: str, summary: str) -> EventSpec:
+    return EventSpec(domain, name, 1, payload, producer, summary)
+
+
+CATALOGUE: tuple[EventSpec, ...] = (
+    _spec(
+        "ingest", "loan.registered", LoanRegistered, "lender systems", "A disbursed loan to manage."
+    ),
+    _spec("ingest", "payment.received", PaymentReceived, "payment gateways", "A repayment."),
+    _spec("ingest", "payment.reversed", PaymentReversed, "payment gateways", "A repayment undone."),
+    _spec(
+        "ingest", "bureau.reported", BureauReported, "bureau adapters", "A credit bureau report."
+    ),
+    _spec("ingest", "contact.updated", ContactUpdated, "lender systems", "Borrower contact data."),
+    _spec(
+        "monitoring", "loan.registered", LoanAccepted, "monitoring", "A loan entered the ledger."
+    ),
+    _spec("monitoring", "loan.updated", LoanUpdated, "monitoring", "A loan's state changed."),
+    _spec(
+        "monitoring", "delinquency.changed", DelinquencyChanged, "monitoring", "DPD bucket moved."
+    ),
+    _spec("monitoring", "alert.raised", AlertRaised, "monitoring", "An early warning fired."),
+    _spec("monitoring", "loan.closed", LoanClosed, "monitoring", "A loan left the book."),
+    _spec(
+        "scoring", "score.updated", ScoreUpdated, "scoring", "A loan's PD, score or tier changed."
+    ),
+    _spec("collections", "case.opened", CaseOpened, "collections", "A collection case opened."),
+    _spec("collections", "case.closed", CaseClosed, "collections", "A collection case closed."),
+    _spec(
+        "collections", "contact.requested", ContactRequested, "collections", "Contact a borrower."
+    ),
+    _spec(
+        "collections",
+        "promise.broken",
+        PromiseBroken,
+        "collections",
+        "A promise to pay was missed.",
+    ),
+    _spec(
+        "notify", "delivery.updated", DeliveryUpdated, "notify", "A message's delivery moved on."
+    ),
+)
+
+BY_TYPE: dict[str, EventSpec] = {spec.type: spec for spec in CATALOGUE}
+DOMAINS: tuple[str, ...] = tuple(dict.fromkeys(spec.domain for spec in CATALOGUE))
+
+
+def spec_for(payload_type: type[Payload], *, domain: str | None = None) -> EventSpec:
+    """The catalogue entry of a payload class (``domain`` disambiguates reused payloads)."""
+    for spec in CATALOGUE:
+        if spec.payload is payload_type and (domain is None or spec.domain == domain):
+            return spec
+    raise KeyError(f"{payload_type.__name__} is not in the event catalogue")
+
+
+# --- the envelope --------------------------------------------------------------------------
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 envelope in JSON structured mode, with ``traceparent`` as extension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str = Field(pattern=r"^postloan\.[a-z]+\.[a-z_.]+\.v[0-9]+$")
+    source: str = Field(min_length=1, max_length=200)
+    time: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: str | None = Field(default=None, max_length=200)
+    datacontenttype: Literal["application/json"] = "application/json"
+    traceparent: str | None = Field(default=None, max_length=55)
+    data: dict[str, Any]
+
+    @property
+    def spec(self) -> EventSpec:
+        try:
+            return BY_TYPE[self.type]
+        except KeyError:
+            raise UnknownEventType(self.type) from None
+
+    def payload(self) -> Payload:
+        """The typed payload; raises pydantic's ``ValidationError`` when ``data`` is wrong."""
+        return self.spec.payload.model_validate(self.data)
+
+
+class UnknownEventType(ValueError):
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"event type {event_type!r} is not in the catalogue")
+
+
+def make_event(
+    payload: Payload,
+    *,
+    source: str,
+    subject: str | None = None,
+    domain: str | None = None,
+    traceparent: str | None = None,
+    event_id: uuid.UUID | None = None,
+) -> CloudEvent:
+    """Wrap a payload in a new envelope (the id is the idempotency key on the bus)."""
+    spec = spec_for(type(payload), domain=domain)
+    return CloudEvent(
+        id=event_id or uuid.uuid4(),
+        type=spec.type,
+        source=source,
+        subject=subject,
+        traceparent=traceparent,
+        data=payload.model_dump(mode="json", exclude_none=False),
+    )

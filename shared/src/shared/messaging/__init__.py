@@ -1,0 +1,1 @@
+"""Reliable messaging: the JetStream bus, the transactional outbox and the idempotent inbox."""
