@@ -6,11 +6,28 @@ A service's ``env.py`` is two lines: import its metadata and call :func:`run`.
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.sql.sqltypes import AutoString
+
+
+def _only_own_tables(
+    _obj: object, _name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate ignores tables it did not declare (shared's outbox and inbox live here too)."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
+def _render_item(type_: str, obj: object, _context: AutogenContext) -> str | Literal[False]:
+    """Render SQLModel's AutoString as plain ``sa.String`` so revisions import no sqlmodel."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String({obj.length})" if obj.length else "sa.String()"
+    return False
 
 
 def _migrate(connection: Connection, metadata: MetaData | None, version_table: str) -> None:
@@ -19,6 +36,8 @@ def _migrate(connection: Connection, metadata: MetaData | None, version_table: s
         target_metadata=metadata,
         version_table=version_table,
         compare_type=True,
+        include_object=_only_own_tables,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

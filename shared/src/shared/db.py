@@ -2,7 +2,7 @@
 
 Each service owns its database and its own SQLAlchemy ``MetaData`` (so two services may both
 have a ``loan`` table without clashing when imported into one process, as tests do). Table
-classes derive from the base returned by :func:`declarative_base`.
+classes derive from a base class built on :func:`new_registry`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
 
 #: Constraint names are predictable so that migrations can refer to them.
 NAMING_CONVENTION = {
@@ -39,13 +38,13 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def declarative_base() -> type[SQLModel]:
-    """A fresh SQLModel base with its own metadata: one per service."""
+def new_registry() -> registry:
+    """A registry with its own metadata, for one service's table base class::
 
-    class Base(SQLModel, registry=registry(metadata=new_metadata())):
+    class Base(SQLModel, registry=new_registry()):
         pass
-
-    return Base
+    """
+    return registry(metadata=new_metadata())
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -77,7 +76,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _alembic_config(script_location: Path, url: str, version_table: str) -> Config:
+def alembic_config(script_location: Path, url: str, version_table: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -87,7 +86,7 @@ def _alembic_config(script_location: Path, url: str, version_table: str) -> Conf
 
 def upgrade(script_location: Path, url: str, *, version_table: str = "alembic_version") -> None:
     """Apply every pending migration of one migration folder (blocking)."""
-    command.upgrade(_alembic_config(script_location, url, version_table), "head")
+    command.upgrade(alembic_config(script_location, url, version_table), "head")
 
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"

@@ -1,0 +1,43 @@
+"""Collections' read-only view of the loans and borrowers it knows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from shared.app import SessionDep
+from shared.problems import NotFound
+from shared.types import Money
+
+from collections_service.service_layer.loans import loan_with_borrower
+
+router = APIRouter(prefix="/api/v1/collections", tags=["collections"])
+
+
+class BorrowerRefPublic(BaseModel):
+    borrower_id: str
+    name: str
+    phone: str
+    email: str | None
+    time_zone: str
+    locale: str
+
+
+class LoanRefPublic(BaseModel):
+    loan_id: str
+    product: str
+    jurisdiction: str
+    principal: Money
+    currency: str
+    disbursed_on: date
+    borrower: BorrowerRefPublic
+
+
+@router.get("/loans/{loan_id}", response_model=LoanRefPublic)
+async def get_loan_reference(loan_id: str, session: SessionDep) -> LoanRefPublic:
+    """The loan and borrower reference collections works cases on."""
+    row = await loan_with_borrower(session, loan_id)
+    if row is None:
+        raise NotFound("loan", loan_id)
+    return LoanRefPublic.model_validate(row | {"borrower": row})

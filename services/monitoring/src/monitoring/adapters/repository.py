@@ -1,0 +1,94 @@
+"""Loan persistence: set-based inserts and the queries the API needs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitoring.adapters.tables import Base, BorrowerRow, InstalmentRow, LoanRow
+from monitoring.domain.loans import RegisteredLoan
+
+LOAN = Base.metadata.tables[LoanRow.__tablename__]
+BORROWER = Base.metadata.tables[BorrowerRow.__tablename__]
+INSTALMENT = Base.metadata.tables[InstalmentRow.__tablename__]
+
+
+async def insert_loan(session: AsyncSession, loan: RegisteredLoan) -> bool:
+    """Store a new loan with its borrower and schedule; False when the loan id exists."""
+    a = loan.accepted
+    borrower = a.borrower.model_dump()
+    await session.execute(
+        insert(BORROWER)
+        .values(borrower)
+        .on_conflict_do_update(index_elements=["borrower_id"], set_=borrower)
+    )
+    inserted = await session.execute(
+        insert(LOAN)
+        .values(
+            loan_id=a.loan_id,
+            borrower_id=a.borrower.borrower_id,
+            product=a.product,
+            status=a.status.value,
+            principal=a.principal,
+            currency=a.currency,
+            annual_rate=a.annual_rate,
+            term_months=a.term_months,
+            repayment_method=a.repayment_method.value,
+            disbursed_on=a.disbursed_on,
+            first_due_on=a.first_due_on,
+            jurisdiction=a.jurisdiction,
+            dpd=0,
+            bucket="C",
+            fingerprint=loan.fingerprint,
+        )
+        .on_conflict_do_nothing(index_elements=["loan_id"])
+        .returning(LOAN.c.loan_id)
+    )
+    if inserted.scalar_one_or_none() is None:
+        return False
+    rows = [asdict(i) | {"loan_id": a.loan_id} for i in loan.schedule]
+    await session.execute(sa.insert(INSTALMENT), rows)
+    return True
+
+
+async def fingerprint_of(session: AsyncSession, loan_id: str) -> str | None:
+    result = await session.execute(sa.select(LOAN.c.fingerprint).where(LOAN.c.loan_id == loan_id))
+    return result.scalar_one_or_none()
+
+
+async def get_loan(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(LOAN).where(LOAN.c.loan_id == loan_id))).mappings()
+    loan = row.one_or_none()
+    if loan is None:
+        return None
+    schedule = await session.execute(
+        sa.select(INSTALMENT).where(INSTALMENT.c.loan_id == loan_id).order_by(INSTALMENT.c.seq)
+    )
+    return dict(loan) | {"schedule": [dict(r) for r in schedule.mappings()]}
+
+
+async def list_loans(
+    session: AsyncSession, *, filters: dict[str, str], after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Loans ordered by id (keyset pagination), without their schedules."""
+    query = sa.select(LOAN).order_by(LOAN.c.loan_id).limit(limit)
+    for column, value in filters.items():
+        query = query.where(LOAN.c[column] == value)
+    if after is not None:
+        query = query.where(LOAN.c.loan_id > after)
+    return [dict(r) for r in (await session.execute(query)).mappings()]
+
+
+async def outstanding_principal(session: AsyncSession, loan_ids: list[str]) -> dict[str, Any]:
+    query = (
+        sa.select(
+            INSTALMENT.c.loan_id, sa.func.sum(INSTALMENT.c.principal - INSTALMENT.c.paid_principal)
+        )
+        .where(INSTALMENT.c.loan_id.in_(loan_ids))
+        .group_by(INSTALMENT.c.loan_id)
+    )
+    return dict((await session.execute(query)).tuples().all())

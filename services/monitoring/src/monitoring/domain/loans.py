@@ -1,0 +1,47 @@
+"""Loan registration rules: defaults, the resolved schedule, and what makes two bodies equal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from shared.events import LoanAccepted, LoanRegistered
+
+from monitoring.domain.schedule import Instalment, add_months, build_schedule
+
+
+@dataclass(frozen=True)
+class RegisteredLoan:
+    """A registration with every default resolved, ready to store."""
+
+    accepted: LoanAccepted
+    schedule: list[Instalment]
+    fingerprint: str
+
+
+def fingerprint(registration: LoanRegistered) -> str:
+    """Equal for equal registrations, whatever the key order or the defaults spelled out."""
+    canonical = json.dumps(registration.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def resolve(registration: LoanRegistered, *, jurisdiction: str = "cn") -> RegisteredLoan:
+    first_due_on = registration.first_due_on or add_months(registration.disbursed_on, 1)
+    if registration.schedule is not None:
+        schedule = [
+            Instalment(i.seq, i.due_on, i.principal, i.interest, i.fees)
+            for i in sorted(registration.schedule, key=lambda i: i.seq)
+        ]
+    else:
+        schedule = build_schedule(
+            principal=registration.principal,
+            annual_rate=registration.annual_rate,
+            term_months=registration.term_months,
+            method=registration.repayment_method,
+            first_due_on=first_due_on,
+        )
+    accepted = LoanAccepted.model_validate(
+        registration.model_dump() | {"first_due_on": first_due_on, "jurisdiction": jurisdiction}
+    )
+    return RegisteredLoan(accepted, schedule, fingerprint(registration))

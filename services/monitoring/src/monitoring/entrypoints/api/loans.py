@@ -1,0 +1,94 @@
+"""Routes of the loan ledger: register, read, list."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from shared.app import SessionDep
+from shared.events import LoanRegistered, LoanStatus
+from shared.problems import NotFound, Problem
+
+from monitoring.adapters import repository
+from monitoring.entrypoints.api.schemas import LoanPage, LoanPublic, loan_public, loan_summary
+from monitoring.service_layer.registration import register_loan
+
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+
+
+@router.post(
+    "",
+    response_model=LoanPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": LoanPublic, "description": "Already registered with this body"},
+        409: {"description": "Registered before with a different body"},
+    },
+)
+async def post_loan(
+    body: LoanRegistered, session: SessionDep, request: Request, response: Response
+) -> LoanPublic:
+    """Register a disbursed loan (idempotent on ``loan_id``)."""
+    jurisdiction = request.app.state.settings.default_jurisdiction
+    created = await register_loan(session, body, jurisdiction=jurisdiction)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return await _read(session, body.loan_id)
+
+
+@router.get("/{loan_id}", response_model=LoanPublic)
+async def get_loan(loan_id: str, session: SessionDep) -> LoanPublic:
+    """A loan with its schedule, outstanding amounts, DPD, bucket and status."""
+    return await _read(session, loan_id)
+
+
+@router.get("", response_model=LoanPage)
+async def list_loans(
+    session: SessionDep,
+    borrower_id: str | None = None,
+    loan_status: Annotated[LoanStatus | None, Query(alias="status")] = None,
+    bucket: str | None = None,
+    product: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> LoanPage:
+    """Loans by id, filtered, one page at a time (pass ``next_cursor`` back as ``cursor``)."""
+    filters = {
+        "borrower_id": borrower_id,
+        "status": loan_status,
+        "bucket": bucket,
+        "product": product,
+    }
+    rows = await repository.list_loans(
+        session,
+        filters={k: str(v) for k, v in filters.items() if v is not None},
+        after=_decode(cursor),
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode(rows[-1]["loan_id"]) if more else None
+    return LoanPage(items=[loan_summary(r) for r in rows], next_cursor=next_cursor)
+
+
+async def _read(session: SessionDep, loan_id: str) -> LoanPublic:
+    loan = await repository.get_loan(session, loan_id)
+    if loan is None:
+        raise NotFound("loan", loan_id)
+    return loan_public(loan)
+
+
+def _encode(loan_id: str) -> str:
+    return base64.urlsafe_b64encode(loan_id.encode()).decode()
+
+
+def _decode(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(
+            400, "Invalid cursor", "pass back the next_cursor of a previous page"
+        ) from None

@@ -1,0 +1,25 @@
+"""Monitoring: the loan ledger and the watchtower."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from shared.app import ServiceDefinition, create_service_app
+
+from monitoring.entrypoints.api.loans import router as loans
+from monitoring.entrypoints.consumers import subscriptions
+from monitoring.settings import MonitoringSettings
+
+
+def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
+    settings = settings or MonitoringSettings()
+    definition = ServiceDefinition(
+        name="monitoring",
+        title="PostLoan monitoring",
+        description="Loan ledger, business date, delinquency, early warnings, analytics.",
+        routers=[loans],
+        subscriptions=subscriptions(settings),
+        migrations=Path(__file__).parent / "migrations",
+    )
+    return create_service_app(definition, settings)

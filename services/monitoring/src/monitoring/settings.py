@@ -1,0 +1,10 @@
+"""Monitoring's settings (environment variables with the ``POSTLOAN_`` prefix)."""
+
+from __future__ import annotations
+
+from shared.settings import ServiceSettings
+
+
+class MonitoringSettings(ServiceSettings):
+    service_name: str = "monitoring"
+    default_jurisdiction: str = "cn"

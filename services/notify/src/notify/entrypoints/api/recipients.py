@@ -1,0 +1,54 @@
+"""Notify's read-only view of recipients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from shared.app import SessionDep
+from shared.events import Channel
+from shared.problems import NotFound
+
+from notify.domain.recipients import reachable_channels
+from notify.service_layer import recipients
+
+router = APIRouter(prefix="/api/v1/notify", tags=["notify"])
+
+
+class RecipientPublic(BaseModel):
+    borrower_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    locale: str
+    time_zone: str
+    channels: list[Channel]
+
+
+def _public(row: dict[str, Any]) -> RecipientPublic:
+    channels = reachable_channels(
+        phone=row["phone"],
+        email=row["email"],
+        phone_valid=row["phone_valid"],
+        email_valid=row["email_valid"],
+    )
+    return RecipientPublic.model_validate(row | {"channels": channels})
+
+
+@router.get("/loans/{loan_id}/recipient", response_model=RecipientPublic)
+async def get_loan_recipient(loan_id: str, session: SessionDep) -> RecipientPublic:
+    """Whom messages about a loan go to, and through which channels."""
+    row = await recipients.recipient_of_loan(session, loan_id)
+    if row is None:
+        raise NotFound("loan", loan_id)
+    return _public(row)
+
+
+@router.get("/recipients/{borrower_id}", response_model=RecipientPublic)
+async def get_recipient(borrower_id: str, session: SessionDep) -> RecipientPublic:
+    """A borrower's contact channels, locale and time zone."""
+    row = await recipients.recipient(session, borrower_id)
+    if row is None:
+        raise NotFound("recipient", borrower_id)
+    return _public(row)

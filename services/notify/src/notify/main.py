@@ -1,0 +1,24 @@
+"""Notify: renders and delivers SMS, e-mail, push, voice and letters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from shared.app import ServiceDefinition, create_service_app
+
+from notify.entrypoints.api.recipients import router as recipients
+from notify.entrypoints.consumers import subscriptions
+from notify.settings import NotifySettings
+
+
+def create_app(settings: NotifySettings | None = None) -> FastAPI:
+    definition = ServiceDefinition(
+        name="notify",
+        title="PostLoan notify",
+        description="Templates, channels, deliveries and suppressions.",
+        routers=[recipients],
+        subscriptions=subscriptions(),
+        migrations=Path(__file__).parent / "migrations",
+    )
+    return create_service_app(definition, settings or NotifySettings())

@@ -1,0 +1,9 @@
+"""Scoring's settings (environment variables with the ``POSTLOAN_`` prefix)."""
+
+from __future__ import annotations
+
+from shared.settings import ServiceSettings
+
+
+class ScoringSettings(ServiceSettings):
+    service_name: str = "scoring"

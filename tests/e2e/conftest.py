@@ -1,0 +1,66 @@
+"""The four services running together in this process, on real ports, over one NATS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+import collections_service.main
+import monitoring.main
+import notify.main
+import scoring.main
+from collections_service.settings import CollectionsSettings
+from monitoring.settings import MonitoringSettings
+from notify.settings import NotifySettings
+from scoring.settings import ScoringSettings
+from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
+from shared.testing.servers import serving
+
+SERVICES = {
+    "monitoring": (monitoring.main.create_app, MonitoringSettings),
+    "scoring": (scoring.main.create_app, ScoringSettings),
+    "collections": (collections_service.main.create_app, CollectionsSettings),
+    "notify": (notify.main.create_app, NotifySettings),
+}
+
+#: Where each service shows a loan it has taken in (BRIEF: readable from every service).
+LOAN_PATHS = {
+    "monitoring": "/api/v1/loans/{loan_id}",
+    "scoring": "/api/v1/scoring/loans/{loan_id}",
+    "collections": "/api/v1/collections/loans/{loan_id}",
+    "notify": "/api/v1/notify/loans/{loan_id}/recipient",
+}
+
+
+@dataclass
+class Platform:
+    urls: dict[str, str]
+    clients: dict[str, httpx.AsyncClient]
+    database_urls: dict[str, str]
+    nats_url: str
+
+    async def has_loan(self, service: str, loan_id: str) -> bool:
+        path = LOAN_PATHS[service].format(loan_id=loan_id)
+        return (await self.clients[service].get(path)).status_code == 200
+
+
+@pytest.fixture
+async def platform(
+    postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> AsyncIterator[Platform]:
+    async with AsyncExitStack() as stack:
+        urls, clients, dbs = {}, {}, {}
+        for name, (create_app, settings_class) in SERVICES.items():
+            dbs[name] = await postgres.new_database(name)
+            settings = settings_class(
+                database_url=dbs[name], nats_url=nats_server.url, outbox_poll_interval_s=0.2
+            )
+            urls[name] = await stack.enter_async_context(serving(create_app(settings)))
+            clients[name] = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=urls[name], timeout=10)
+            )
+        yield Platform(urls, clients, dbs, nats_server.url)

@@ -1,0 +1,22 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from monitoring.main import create_app
+from monitoring.settings import MonitoringSettings
+from shared.testing.plugin import NatsUnderTest
+from shared.testing.servers import running
+
+
+@pytest.fixture
+def monitoring_settings(database_url: str, nats_server: NatsUnderTest) -> MonitoringSettings:
+    return MonitoringSettings(
+        database_url=database_url, nats_url=nats_server.url, outbox_poll_interval_s=0.2
+    )
+
+
+@pytest.fixture
+async def monitoring(monitoring_settings: MonitoringSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(monitoring_settings)) as client:
+        yield client
