@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 import collections_service.main
 import monitoring.main
@@ -17,10 +19,11 @@ from collections_service.settings import CollectionsSettings
 from monitoring.settings import MonitoringSettings
 from notify.settings import NotifySettings
 from scoring.settings import ScoringSettings
+from shared.settings import ServiceSettings
 from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
 from shared.testing.servers import serving
 
-SERVICES = {
+SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type[ServiceSettings]]] = {
     "monitoring": (monitoring.main.create_app, MonitoringSettings),
     "scoring": (scoring.main.create_app, ScoringSettings),
     "collections": (collections_service.main.create_app, CollectionsSettings),

@@ -41,7 +41,9 @@ async def test_a_loan_posted_to_monitoring_is_readable_from_every_service(
             return await platform.has_loan(service, "L-E2E")
 
         await eventually(has_it, timeout=2.0)
-    recipient = (await platform.clients["notify"].get("/api/v1/notify/loans/L-E2E/recipient")).json()
+    recipient = (
+        await platform.clients["notify"].get("/api/v1/notify/loans/L-E2E/recipient")
+    ).json()
     assert recipient["time_zone"] == "Asia/Shanghai"
     assert recipient["channels"] == ["sms", "voice", "email", "letter"]
 
@@ -62,7 +64,9 @@ async def test_a_registration_published_three_times_is_applied_once_everywhere(
             # Also defeat JetStream's own de-duplication once, to exercise the inbox.
             msg_id = str(event.id) if _ < 2 else f"{event.id}-again"
             await js.publish(
-                event.spec.subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id}
+                event.spec.subject,
+                event.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": msg_id},
             )
     finally:
         await nc.close()

@@ -36,6 +36,8 @@ def free_port(preferred: int | None = None) -> int:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        # As servers do: a previous run's connections in TIME_WAIT do not make the port busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

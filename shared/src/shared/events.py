@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from shared.types import (
     CurrencyCode,
+    EmailAddress,
     ExternalId,
     Locale,
     Money,
@@ -47,7 +48,7 @@ class Borrower(Payload):
     borrower_id: ExternalId
     name: str = Field(min_length=1, max_length=200)
     phone: PhoneNumber
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: EmailAddress | None = None
     national_id: str | None = Field(default=None, min_length=6, max_length=32)
     time_zone: TimeZoneName
     locale: Locale = "zh-CN"
@@ -118,7 +119,7 @@ class ContactUpdated(Payload):
     borrower_id: ExternalId
     updated_at: AwareDatetime
     phone: PhoneNumber | None = None
-    email: str | None = Field(default=None, max_length=254)
+    email: EmailAddress | None = None
     phone_valid: bool | None = None
     email_valid: bool | None = None
     time_zone: TimeZoneName | None = None
@@ -180,13 +181,19 @@ class LoanClosed(Payload):
     closed_on: date
 
 
+class ReasonCode(Payload):
+    code: str
+    description: str
+    points_lost: int
+
+
 class ScoreUpdated(Payload):
     loan_id: ExternalId
-    pd: float = Field(ge=0, le=1)
+    pd: Decimal = Field(ge=0, le=1, max_digits=6, decimal_places=4)
     score: int
     tier: Literal["A", "B", "C", "D", "E"]
     model_version: str
-    reasons: list[str]
+    reasons: list[ReasonCode]
     scored_at: AwareDatetime
 
 
@@ -334,7 +341,7 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     specversion: Literal["1.0"] = "1.0"
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID
     type: str = Field(pattern=r"^postloan\.[a-z]+\.[a-z_.]+\.v[0-9]+$")
     source: str = Field(min_length=1, max_length=200)
     time: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, Field, PlainSerializer
+from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
 
 MONEY_PLACES = Decimal("0.01")
 
@@ -33,6 +33,9 @@ Money = Annotated[
     Field(max_digits=18),
     AfterValidator(_two_places),
     PlainSerializer(_money_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?\d{1,16}(\.\d{1,2})?$", "examples": ["1066.19"]}
+    ),
 ]
 PositiveMoney = Annotated[Money, Field(gt=0)]
 NonNegativeMoney = Annotated[Money, Field(ge=0)]
@@ -42,6 +45,7 @@ Rate = Annotated[
     Decimal,
     Field(ge=0, le=Decimal("10"), max_digits=9, decimal_places=6),
     PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,3}(\.\d{1,6})?$", "examples": ["0.12"]}),
 ]
 
 #: Identifiers chosen by the lender's own systems (loan, borrower, payment ids).
@@ -50,6 +54,9 @@ ExternalId = Annotated[
 ]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164")]
+EmailAddress = Annotated[
+    str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
 Locale = Annotated[str, Field(pattern=r"^(zh-CN|en|en-US)$")]
 
 

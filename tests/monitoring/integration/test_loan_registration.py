@@ -66,7 +66,7 @@ async def test_a_different_body_with_a_known_loan_id_is_a_409_problem(
 async def test_a_malformed_registration_is_a_422_problem_naming_the_field_and_stores_nothing(
     monitoring: httpx.AsyncClient, override: dict[str, object], field: str
 ) -> None:
-    response = await monitoring.post("/api/v1/loans", json=make_registration(**override))
+    response = await monitoring.post("/api/v1/loans", json=make_registration() | override)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in response.json()["errors"]]
@@ -100,7 +100,8 @@ async def test_a_registration_is_announced_on_the_bus_once(
         await monitoring.post("/api/v1/loans", json=make_registration())
         msg = await sub.next_msg(timeout=5)
         assert b'"loan_id":"L-0001"' in msg.data
-        assert msg.headers is not None and "Nats-Msg-Id" in msg.headers
+        assert msg.headers is not None
+        assert "Nats-Msg-Id" in msg.headers
         with pytest.raises(nats.errors.TimeoutError):
             await sub.next_msg(timeout=0.5)
     finally:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from shared.app import ServiceDefinition, create_service_app
 
 from collections_service.entrypoints.api.loans import router as loans
 from collections_service.entrypoints.consumers import subscriptions
 from collections_service.settings import CollectionsSettings
+from shared.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: CollectionsSettings | None = None) -> FastAPI:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from shared.app import ServiceDefinition, create_service_app
 
 from monitoring.entrypoints.api.loans import router as loans
 from monitoring.entrypoints.consumers import subscriptions
 from monitoring.settings import MonitoringSettings
+from shared.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: MonitoringSettings | None = None) -> FastAPI:

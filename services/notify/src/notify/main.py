@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from shared.app import ServiceDefinition, create_service_app
 
 from notify.entrypoints.api.recipients import router as recipients
 from notify.entrypoints.consumers import subscriptions
 from notify.settings import NotifySettings
+from shared.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from shared.app import ServiceDefinition, create_service_app
 
 from scoring.entrypoints.api.loans import router as loans
 from scoring.entrypoints.consumers import subscriptions
 from scoring.settings import ScoringSettings
+from shared.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:

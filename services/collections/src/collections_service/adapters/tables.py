@@ -6,8 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from shared.db import new_registry
 from sqlmodel import Field, SQLModel
+
+from shared.db import new_registry
 
 
 class Base(SQLModel, registry=new_registry()):

@@ -1,5 +1,4 @@
-from shared.alembic_env import run
-
 from collections_service.adapters.tables import Base
+from shared.alembic_env import run
 
 run(Base.metadata)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from shared.events import LoanAccepted
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import Base, BorrowerRefRow, LoanRefRow
+from shared.events import LoanAccepted
 
 BORROWER = Base.metadata.tables[BorrowerRefRow.__tablename__]
 LOAN = Base.metadata.tables[LoanRefRow.__tablename__]

@@ -6,9 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from shared.events import LoanAccepted, LoanRegistered
-
 from monitoring.domain.schedule import Instalment, add_months, build_schedule
+from shared.events import LoanAccepted, LoanRegistered
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from shared.events import BY_TYPE, CloudEvent, LoanRegistered, Payload, spec_for
-from shared.messaging.consumer import Subscription
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.service_layer.registration import register_loan
 from monitoring.settings import MonitoringSettings
+from shared.events import BY_TYPE, CloudEvent, LoanRegistered, Payload, spec_for
+from shared.messaging.consumer import Subscription
 
 
 def subscriptions(settings: MonitoringSettings) -> list[Subscription]:

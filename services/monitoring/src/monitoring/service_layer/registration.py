@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from shared.events import LoanRegistered, make_event
-from shared.messaging.outbox import enqueue
-from shared.problems import Conflict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import repository
 from monitoring.domain.loans import fingerprint, resolve
+from shared.events import LoanRegistered, make_event
+from shared.messaging.outbox import enqueue
+from shared.problems import Conflict
 
 SOURCE = "postloan/monitoring"
 

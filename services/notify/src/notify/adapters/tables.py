@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from shared.db import new_registry
 from sqlmodel import Field, SQLModel
+
+from shared.db import new_registry
 
 
 class Base(SQLModel, registry=new_registry()):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shared.events import CloudEvent, LoanAccepted, Payload, spec_for
-from shared.messaging.consumer import Subscription
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.service_layer.recipients import record_recipient
+from shared.events import CloudEvent, LoanAccepted, Payload, spec_for
+from shared.messaging.consumer import Subscription
 
 
 async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:

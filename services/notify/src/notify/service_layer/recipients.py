@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from shared.events import LoanAccepted
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.tables import Base, LoanRecipientRow, RecipientRow
+from shared.events import LoanAccepted
 
 RECIPIENT = Base.metadata.tables[RecipientRow.__tablename__]
 LOAN_RECIPIENT = Base.metadata.tables[LoanRecipientRow.__tablename__]

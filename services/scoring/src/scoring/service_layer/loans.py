@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from shared.events import LoanAccepted
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.adapters.tables import Base, LoanTermsRow
+from shared.events import LoanAccepted
 
 TERMS = Base.metadata.tables[LoanTermsRow.__tablename__]
 

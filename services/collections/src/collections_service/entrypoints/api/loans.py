@@ -6,11 +6,11 @@ from datetime import date
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+
+from collections_service.service_layer.loans import loan_with_borrower
 from shared.app import SessionDep
 from shared.problems import NotFound
 from shared.types import Money
-
-from collections_service.service_layer.loans import loan_with_borrower
 
 router = APIRouter(prefix="/api/v1/collections", tags=["collections"])
 

@@ -6,13 +6,13 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from shared.app import SessionDep
-from shared.events import LoanRegistered, LoanStatus
-from shared.problems import NotFound, Problem
 
 from monitoring.adapters import repository
 from monitoring.entrypoints.api.schemas import LoanPage, LoanPublic, loan_public, loan_summary
 from monitoring.service_layer.registration import register_loan
+from shared.app import SessionDep
+from shared.events import LoanRegistered, LoanStatus
+from shared.problems import NotFound, Problem
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
+
 from shared.types import Money
 
 ZERO = Decimal("0.00")

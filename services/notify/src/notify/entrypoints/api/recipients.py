@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from shared.app import SessionDep
-from shared.events import Channel
-from shared.problems import NotFound
 
 from notify.domain.recipients import reachable_channels
 from notify.service_layer import recipients
+from shared.app import SessionDep
+from shared.events import Channel
+from shared.problems import NotFound
 
 router = APIRouter(prefix="/api/v1/notify", tags=["notify"])
 
