@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.sql.sqltypes import AutoString
 
 
-def _only_own_tables(
+def only_own_tables(
     _obj: object, _name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Autogenerate ignores tables it did not declare (shared's outbox and inbox live here too)."""
@@ -36,7 +36,7 @@ def _migrate(connection: Connection, metadata: MetaData | None, version_table: s
         target_metadata=metadata,
         version_table=version_table,
         compare_type=True,
-        include_object=_only_own_tables,
+        include_object=only_own_tables,
         render_item=_render_item,
     )
     with context.begin_transaction():

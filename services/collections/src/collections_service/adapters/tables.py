@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -40,3 +40,8 @@ class LoanRefRow(Base, table=True):
     principal: Decimal = Field(sa_type=sa.Numeric(18, 2))
     currency: str = Field(max_length=3)
     disbursed_on: date
+    received_at: datetime = Field(
+        sa_column=sa.Column(
+            sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        )
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from shared.db import new_registry
@@ -33,3 +36,8 @@ class LoanRecipientRow(Base, table=True):
 
     loan_id: str = Field(primary_key=True, max_length=64)
     borrower_id: str = Field(foreign_key="recipient.borrower_id", index=True)
+    received_at: datetime = Field(
+        sa_column=sa.Column(
+            sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        )
+    )

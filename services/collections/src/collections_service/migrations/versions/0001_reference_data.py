@@ -42,6 +42,12 @@ def upgrade() -> None:
             ["borrower_ref.borrower_id"],
             name=op.f("fk_loan_ref_borrower_id_borrower_ref"),
         ),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("loan_id", name=op.f("pk_loan_ref")),
     )
     op.create_index(op.f("ix_loan_ref_borrower_id"), "loan_ref", ["borrower_id"], unique=False)

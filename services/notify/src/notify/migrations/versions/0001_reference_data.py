@@ -39,6 +39,12 @@ def upgrade() -> None:
             ["recipient.borrower_id"],
             name=op.f("fk_loan_recipient_borrower_id_recipient"),
         ),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("loan_id", name=op.f("pk_loan_recipient")),
     )
     op.create_index(

@@ -30,6 +30,12 @@ def upgrade() -> None:
         sa.Column("repayment_method", sa.String(), nullable=False),
         sa.Column("disbursed_on", sa.Date(), nullable=False),
         sa.Column("first_due_on", sa.Date(), nullable=False),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("loan_id", name=op.f("pk_loan_terms")),
     )
     op.create_index(op.f("ix_loan_terms_borrower_id"), "loan_terms", ["borrower_id"], unique=False)
