@@ -11,7 +11,7 @@ def make_registration(
     """A valid ``POST /api/v1/loans`` body (BRIEF section 5), with fields overridden."""
     body: dict[str, Any] = {
         "loan_id": loan_id,
-        "product": "consumer-12m",
+        "product": "default",
         "borrower": {
             "borrower_id": borrower_id,
             "name": "张三",

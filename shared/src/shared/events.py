@@ -154,6 +154,51 @@ class LoanUpdated(Payload):
     business_date: date
 
 
+class AllocationLine(Payload):
+    """What a payment paid on one instalment."""
+
+    seq: int = Field(ge=1)
+    penalty: NonNegativeMoney
+    fees: NonNegativeMoney
+    interest: NonNegativeMoney
+    principal: NonNegativeMoney
+
+
+class PaymentApplied(Payload):
+    payment_id: ExternalId
+    loan_id: ExternalId
+    amount: PositiveMoney
+    currency: CurrencyCode
+    paid_at: AwareDatetime
+    booked_on: date
+    allocation: list[AllocationLine]
+    unapplied: NonNegativeMoney
+    outstanding_total: Money
+
+
+class PaymentUndone(Payload):
+    """A payment reversed: the instalments it paid are open again."""
+
+    payment_id: ExternalId
+    loan_id: ExternalId
+    reversed_at: AwareDatetime
+    booked_on: date
+    allocation: list[AllocationLine]
+    outstanding_total: Money
+
+
+class BureauRecorded(BureauReported):
+    """A bureau report monitoring has stored (scoring takes its features from here)."""
+
+
+class EodCompleted(Payload):
+    run_id: uuid.UUID
+    as_of: date
+    business_date: date
+    loans_total: int = Field(ge=0)
+    transitions: int = Field(ge=0)
+
+
 class DelinquencyChanged(Payload):
     loan_id: ExternalId
     borrower_id: ExternalId
