@@ -19,7 +19,7 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
         title="PostLoan monitoring",
         description="Loan ledger, business date, delinquency, early warnings, analytics.",
         routers=[loans],
-        subscriptions=subscriptions(settings),
+        subscriptions=subscriptions(),
         migrations=Path(__file__).parent / "migrations",
     )
     return create_service_app(definition, settings)

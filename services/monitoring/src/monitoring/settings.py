@@ -7,4 +7,3 @@ from shared.settings import ServiceSettings
 
 class MonitoringSettings(ServiceSettings):
     service_name: str = "monitoring"
-    default_jurisdiction: str = "cn"

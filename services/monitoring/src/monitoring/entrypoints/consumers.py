@@ -1,27 +1,34 @@
-"""Monitoring's event consumers: registrations published by lender systems."""
+"""Monitoring's event consumers: what lender systems publish, and its own events it reacts to.
+
+Each area of the service contributes its handlers; this module only groups them by stream.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.service_layer.registration import register_loan
-from monitoring.settings import MonitoringSettings
-from shared.events import BY_TYPE, CloudEvent, LoanRegistered, Payload, spec_for
-from shared.messaging.consumer import Subscription
+from shared.events import CloudEvent, LoanRegistered, Payload, spec_for
+from shared.messaging.consumer import Handler, Subscription
 
 
-def subscriptions(settings: MonitoringSettings) -> list[Subscription]:
-    async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-        """Register a loan published on ``postloan.ingest.loan.registered``."""
-        assert isinstance(payload, LoanRegistered)
-        await register_loan(session, payload, jurisdiction=settings.default_jurisdiction)
+async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    """Register a loan published on ``postloan.ingest.loan.registered``."""
+    assert isinstance(payload, LoanRegistered)
+    await register_loan(session, payload)
 
-    registered = spec_for(LoanRegistered, domain="ingest")
-    assert registered.type in BY_TYPE
-    return [
-        Subscription(
-            durable="monitoring-ingest",
-            stream=registered.stream,
-            handlers={registered.type: on_loan_registered},
-        )
-    ]
+
+#: Handlers of events other systems publish (stream POSTLOAN_INGEST), by event type.
+INGEST_HANDLERS: dict[str, Handler] = {
+    spec_for(LoanRegistered, domain="ingest").type: on_loan_registered,
+}
+#: Handlers of monitoring's own and other services' events, by event type.
+INTERNAL_HANDLERS: dict[str, dict[str, Handler]] = {}
+
+
+def subscriptions() -> list[Subscription]:
+    subs = [Subscription("monitoring-ingest", "POSTLOAN_INGEST", INGEST_HANDLERS)]
+    for stream, handlers in INTERNAL_HANDLERS.items():
+        durable = f"monitoring-{stream.removeprefix('POSTLOAN_').lower()}"
+        subs.append(Subscription(durable, stream, handlers))
+    return subs

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.adapters import repository
+from monitoring.adapters import business_date, repository
+from monitoring.adapters.tables import Base, ProductRow
 from monitoring.domain.loans import fingerprint, resolve
 from shared.events import LoanRegistered, make_event
 from shared.messaging.outbox import enqueue
-from shared.problems import Conflict
+from shared.problems import Conflict, Problem
 
 SOURCE = "postloan/monitoring"
+PRODUCT = Base.metadata.tables[ProductRow.__tablename__]
 
 
-async def register_loan(
-    session: AsyncSession, registration: LoanRegistered, *, jurisdiction: str
-) -> bool:
+async def register_loan(session: AsyncSession, registration: LoanRegistered) -> bool:
     """Store the loan and announce it; True if new, False if the same body was seen before.
 
-    Raises :class:`Conflict` when the loan id exists with a different registration.
+    Raises :class:`Conflict` when the loan id exists with a different registration, and a 422
+    :class:`Problem` for an unknown product or a disbursement after the business date.
     """
+    jurisdiction = await _jurisdiction(session, registration)
+    today = await business_date.start_at(session, registration.disbursed_on)
+    if registration.disbursed_on > today:
+        raise Problem(
+            422,
+            "Disbursed in the future",
+            f"disbursed_on {registration.disbursed_on} is after the business date {today}",
+            errors=[{"field": "disbursed_on", "message": "after the business date"}],
+        )
     loan = resolve(registration, jurisdiction=jurisdiction)
     if await repository.insert_loan(session, loan):
         event = make_event(loan.accepted, source=SOURCE, subject=registration.loan_id)
@@ -31,3 +42,26 @@ async def register_loan(
             loan_id=registration.loan_id,
         )
     return False
+
+
+async def _jurisdiction(session: AsyncSession, registration: LoanRegistered) -> str:
+    query = sa.select(PRODUCT.c.jurisdiction, PRODUCT.c.currency).where(
+        PRODUCT.c.product_id == registration.product
+    )
+    product = (await session.execute(query)).one_or_none()
+    if product is None:
+        raise Problem(
+            422,
+            "Unknown product",
+            f"product {registration.product!r} does not exist: create it with "
+            "POST /api/v1/products, or omit product to use the default one",
+            errors=[{"field": "product", "message": "unknown product"}],
+        )
+    if product.currency != registration.currency:
+        raise Problem(
+            422,
+            "Wrong currency",
+            f"product {registration.product!r} lends in {product.currency}",
+            errors=[{"field": "currency", "message": f"must be {product.currency}"}],
+        )
+    return str(product.jurisdiction)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from monitoring.adapters import repository
 from monitoring.entrypoints.api.schemas import LoanPage, LoanPublic, loan_public, loan_summary
@@ -26,12 +26,9 @@ router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
         409: {"description": "Registered before with a different body"},
     },
 )
-async def post_loan(
-    body: LoanRegistered, session: SessionDep, request: Request, response: Response
-) -> LoanPublic:
+async def post_loan(body: LoanRegistered, session: SessionDep, response: Response) -> LoanPublic:
     """Register a disbursed loan (idempotent on ``loan_id``)."""
-    jurisdiction = request.app.state.settings.default_jurisdiction
-    created = await register_loan(session, body, jurisdiction=jurisdiction)
+    created = await register_loan(session, body)
     if not created:
         response.status_code = status.HTTP_200_OK
     return await _read(session, body.loan_id)
