@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry import trace
 
@@ -47,8 +48,14 @@ class JsonFormatter(logging.Formatter):
 
 
 class RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+    """Plain-text logs: masks the message and traceback, not the timestamp."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = redact(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return redact(super().formatException(ei))
 
 
 def setup_logging(service: str, *, level: str = "INFO", as_json: bool = True) -> None:

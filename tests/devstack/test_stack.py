@@ -1,0 +1,207 @@
+"""The supervisor with tiny stand-in apps, against the test session's PostgreSQL and NATS."""
+
+import io
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from devstack.config import Component, StackConfig
+from devstack.console import Console
+from devstack.stack import Stack, StackInfo
+from shared.embedded import free_port
+from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
+
+TINY_APP = """
+import os, sys
+
+def create_app():
+    name = os.environ["POSTLOAN_SERVICE_NAME"]
+    mode = os.environ.get("TINY_" + name.upper(), "ok")
+    print(name, "uses", os.environ["POSTLOAN_DATABASE_URL"].rsplit("/", 1)[1], flush=True)
+    if mode == "exit":
+        print("cannot start: the configuration is wrong", flush=True)
+        sys.exit(3)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        if scope["path"] == "/crash":
+            print("about to crash", flush=True)
+            os._exit(7)
+        status = 503 if mode == "unready" else 200
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+"""
+
+
+def tiny(name: str) -> Component:
+    return Component(name, "tiny_app:create_app", 0)
+
+
+def make_stack(
+    tmp_path: Path,
+    postgres: PostgresUnderTest,
+    nats: NatsUnderTest,
+    *,
+    ready_timeout_s: float = 60.0,
+    embedded_nats: bool = False,
+    **modes: str,
+) -> tuple[Stack, io.StringIO]:
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    (apps / "tiny_app.py").write_text(TINY_APP)
+    config = StackConfig(
+        state_dir=tmp_path / "state",
+        gateway_port=free_port(),
+        postgres_url=postgres.server_url,
+        nats_url=None if embedded_nats else nats.url,
+        ready_timeout_s=ready_timeout_s,
+        services=(tiny("alpha"), tiny("beta")),
+        gateway=tiny("front"),
+    )
+    path = os.pathsep.join(p for p in (str(apps), os.environ.get("PYTHONPATH")) if p)
+    env: Mapping[str, str] = {
+        **os.environ,
+        "PYTHONPATH": path,
+        **{f"TINY_{name.upper()}": mode for name, mode in modes.items()},
+    }
+    out = io.StringIO()
+    return Stack(config, env, Console(out)), out
+
+
+def family(stack: Stack) -> list[psutil.Process]:
+    procs = [psutil.Process(c.pid) for c in stack.children]
+    procs += [psutil.Process(s.proc.pid) for s in stack.infra.servers]
+    return procs + [d for p in procs for d in p.children(recursive=True)]
+
+
+async def test_a_stopped_stack_exits_zero_and_leaves_no_process_behind(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    seen: list[StackInfo] = []
+    started: list[psutil.Process] = []
+
+    async def when_ready(info: StackInfo) -> None:
+        seen.append(info)
+        async with httpx.AsyncClient(trust_env=False) as client:
+            assert (await client.get(f"{info.gateway_url}/readyz")).status_code == 200
+        started.extend(family(stack))
+        stack.stopping.set()
+
+    assert await stack.run([when_ready]) == 0
+
+    assert seen[0].gateway_url == f"http://127.0.0.1:{stack.config.gateway_port}"
+    assert sorted(seen[0].service_urls) == ["alpha", "beta"]
+    assert len(started) == 3
+    _, alive = psutil.wait_procs(started, timeout=5)
+    assert alive == []
+    assert "PostLoan is running" in out.getvalue()
+    assert not (tmp_path / "state" / "processes.json").exists()
+    assert "beta uses postloan_beta" in (tmp_path / "state" / "logs" / "beta.log").read_text()
+
+
+async def test_an_app_that_exits_at_start_is_named_with_its_last_lines(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server, beta="exit")
+
+    assert await stack.run() == 1
+
+    text = out.getvalue()
+    assert "✖ beta: exited with code 3 before it was ready" in text
+    assert "beta        | cannot start: the configuration is wrong" in text
+    assert "PostLoan is running" not in text
+    assert all(c.returncode is not None for c in stack.children)
+
+
+async def test_an_app_that_crashes_later_stops_the_whole_stack_loudly(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    started: list[psutil.Process] = []
+
+    async def crash_alpha(info: StackInfo) -> None:
+        started.extend(family(stack))
+        async with httpx.AsyncClient(trust_env=False) as client:
+            with pytest.raises(httpx.HTTPError):
+                await client.get(f"{info.service_urls['alpha']}/crash")
+
+    assert await stack.run([crash_alpha]) == 1
+
+    text = out.getvalue()
+    assert "✖ alpha: exited with code 7; stopping the stack (nothing is restarted)" in text
+    assert "alpha       | about to crash" in text
+    _, alive = psutil.wait_procs(started, timeout=5)
+    assert alive == []
+
+
+async def test_an_app_never_ready_fails_after_the_timeout_naming_its_answer(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server, ready_timeout_s=3, front="unready")
+
+    assert await stack.run() == 1
+
+    assert "✖ front: not ready after 3 s (GET http://127.0.0.1:" in out.getvalue()
+    assert "/readyz: 503" in out.getvalue()
+
+
+async def test_a_busy_gateway_port_is_reported_before_anything_starts(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", stack.config.gateway_port))
+        busy.listen()
+        assert await stack.run() == 1
+
+    assert "POSTLOAN_GATEWAY_PORT" in out.getvalue()
+    assert stack.children == []
+
+
+async def test_a_server_that_dies_stops_the_stack_naming_it(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server, embedded_nats=True)
+    started: list[psutil.Process] = []
+
+    async def kill_nats(info: StackInfo) -> None:
+        started.extend(family(stack))
+        (nats,) = stack.infra.servers
+        nats.proc.kill()
+
+    assert await stack.run([kill_nats]) == 1
+
+    assert "✖ nats: exited with code -9; stopping the stack" in out.getvalue()
+    _, alive = psutil.wait_procs(started, timeout=5)
+    assert alive == []
+    assert (tmp_path / "state" / "nats" / "nats.conf").exists()
+
+
+async def test_a_second_stack_on_the_same_state_folder_refuses_and_leaves_the_first_alone(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    first, _ = make_stack(tmp_path, postgres, nats_server)
+    second = Stack(first.config, first.env, Console(io.StringIO()))
+    outcome: list[int] = []
+
+    async def start_second(info: StackInfo) -> None:
+        outcome.append(await second.run())
+        assert (tmp_path / "state" / "processes.json").exists()
+        assert all(c.returncode is None for c in first.children)
+        first.stopping.set()
+
+    assert await first.run([start_second]) == 0
+    assert outcome == [1]
