@@ -50,11 +50,11 @@ class JsonFormatter(logging.Formatter):
 class RedactingFormatter(logging.Formatter):
     """Plain-text logs: masks the message and traceback, not the timestamp."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = redact(record.message)
         return super().formatMessage(record)
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+    def formatException(self, ei: Any) -> str:
         return redact(super().formatException(ei))
 
 
