@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from fastapi import FastAPI
 
 import collections_service.main
@@ -21,7 +23,7 @@ from notify.settings import NotifySettings
 from scoring.settings import ScoringSettings
 from shared.settings import ServiceSettings
 from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
-from shared.testing.servers import serving
+from shared.testing.servers import running, serving
 
 SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type[ServiceSettings]]] = {
     "monitoring": (monitoring.main.create_app, MonitoringSettings),
@@ -67,3 +69,42 @@ async def platform(
                 httpx.AsyncClient(base_url=urls[name], timeout=10)
             )
         yield Platform(urls, clients, dbs, nats_server.url)
+
+
+@dataclass
+class Edge:
+    """The gateway in front of the platform, with an admin token."""
+
+    client: httpx.AsyncClient
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+ADMIN_PASSWORD = "e2e-admin-password"
+
+
+@pytest.fixture
+async def edge(
+    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
+) -> AsyncIterator[Edge]:
+    from gateway.main import create_app
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings(
+        database_url=await postgres.new_database("gateway"),
+        nats_url=platform.nats_url,
+        jwt_secret=SecretStr("e2e-signing-key-" + "x" * 40),
+        admin_password=SecretStr(ADMIN_PASSWORD),
+        state_dir=tmp_path / "state",
+        upstream_monitoring=platform.urls["monitoring"],
+        upstream_scoring=platform.urls["scoring"],
+        upstream_collections=platform.urls["collections"],
+        upstream_notify=platform.urls["notify"],
+    )
+    async with running(create_app(settings)) as client:
+        form = {"username": "admin", "password": ADMIN_PASSWORD}
+        token = (await client.post("/api/v1/auth/token", data=form)).json()["access_token"]
+        yield Edge(client, token)
