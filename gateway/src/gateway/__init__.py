@@ -1,0 +1,1 @@
+"""The PostLoan API gateway: authentication, authorisation, routing and one OpenAPI document."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware import Middleware
 
 from shared.db import Database, migrate
 from shared.http import ObservabilityMiddleware
@@ -46,6 +47,11 @@ class ServiceDefinition:
     migrations: Path | None = None
     description: str = ""
     on_startup: Sequence[Callable[[FastAPI], Any]] = field(default_factory=tuple)
+    openapi_url: str = "/openapi.json"
+    #: ASGI middleware run inside the shared observability middleware (so it is traced).
+    middleware: Sequence[Middleware] = ()
+    #: Entered after the runtime has started and exited before it stops.
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
 
 
 @dataclass
@@ -160,7 +166,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 await result
         log.info("%s started", definition.name)
         try:
-            yield
+            if definition.lifespan is None:
+                yield
+            else:
+                async with definition.lifespan(app):
+                    yield
         finally:
             await _stop(app.state.runtime)
             log.info("%s stopped", definition.name)
@@ -171,9 +181,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         version="1.0.0",
         lifespan=lifespan,
         docs_url="/docs",
-        openapi_url="/openapi.json",
+        openapi_url=definition.openapi_url,
+        # ObservabilityMiddleware makes the server span and the metrics; FastAPI's native
+        # telemetry would add a second span per request (~70-125 µs of CPU each, measured).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
+    for middleware in reversed(definition.middleware):
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(ObservabilityMiddleware, service=definition.name)
     install_problem_handlers(app)
     app.include_router(_ops_router(definition))

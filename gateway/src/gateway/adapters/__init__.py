@@ -1,0 +1,1 @@
+"""The gateway's edges: its tables and repositories, password hashing, files, upstreams."""

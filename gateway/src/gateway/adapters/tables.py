@@ -1,0 +1,54 @@
+"""The gateway's tables: the only ``table=True`` classes of the gateway."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Field, SQLModel
+
+from shared.db import new_registry
+
+
+class Base(SQLModel, registry=new_registry()):
+    """The gateway's tables share this metadata (migrated by Alembic)."""
+
+
+def _uuid_key() -> sa.Column[uuid.UUID]:
+    return sa.Column(sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()"))
+
+
+def _created_at() -> sa.Column[datetime]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+class UserRow(Base, table=True):
+    __tablename__ = "users"
+
+    user_id: uuid.UUID = Field(sa_column=_uuid_key())
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str
+    roles: list[str] = Field(sa_column=sa.Column(ARRAY(sa.Text), nullable=False))
+    active: bool = True
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+class ApiKeyRow(Base, table=True):
+    """A machine client's key: only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    key_id: uuid.UUID = Field(sa_column=_uuid_key())
+    name: str = Field(max_length=64, unique=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    roles: list[str] = Field(sa_column=sa.Column(ARRAY(sa.Text), nullable=False))
+    active: bool = True
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+USERS = Base.metadata.tables[UserRow.__tablename__]
+API_KEYS = Base.metadata.tables[ApiKeyRow.__tablename__]

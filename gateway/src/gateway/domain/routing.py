@@ -1,0 +1,142 @@
+"""The routing table: which upstream owns a path, and which scope a call needs.
+
+This is the one place that decides what the gateway forwards. A request that matches no row
+is never proxied; a row always names the scope required, so nothing is forwarded unchecked.
+Patterns are matched by path segments: ``*`` matches any one segment, and a pattern matches
+every path that starts with its segments (``/api/v1/loans`` covers ``/api/v1/loans/L-1``).
+The most specific row (most segments) wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+
+from gateway.domain.scopes import Scope
+
+
+class Upstream(StrEnum):
+    MONITORING = "monitoring"
+    SCORING = "scoring"
+    COLLECTIONS = "collections"
+    NOTIFY = "notify"
+
+
+READ = frozenset({"GET", "HEAD"})
+WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+POST = frozenset({"POST"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row: calls with one of ``methods`` on paths under ``pattern`` go to ``upstream``."""
+
+    methods: frozenset[str]
+    pattern: str
+    upstream: Upstream
+    scope: Scope
+
+    @cached_property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.pattern.strip("/").split("/"))
+
+    def covers(self, path_segments: tuple[str, ...]) -> bool:
+        mine = self.segments
+        if len(path_segments) < len(mine):
+            return False
+        return all(p in ("*", s) for p, s in zip(mine, path_segments, strict=False))
+
+
+M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstream.NOTIFY
+
+ROUTES: tuple[Route, ...] = (
+    Route(READ, "/api/v1/loans", M, Scope.LOANS_READ),
+    Route(WRITE, "/api/v1/loans", M, Scope.LOANS_WRITE),
+    Route(READ, "/api/v1/payments", M, Scope.LOANS_READ),
+    Route(WRITE, "/api/v1/payments", M, Scope.PAYMENTS_WRITE),
+    Route(READ, "/api/v1/business-date", M, Scope.LOANS_READ),
+    Route(READ | POST, "/api/v1/eod", M, Scope.EOD_RUN),
+    Route(READ, "/api/v1/portfolio", M, Scope.PORTFOLIO_READ),
+    Route(READ, "/api/v1/alerts", M, Scope.ALERTS_READ),
+    Route(WRITE, "/api/v1/alerts", M, Scope.ALERTS_WRITE),
+    Route(READ, "/api/v1/bureau-reports", M, Scope.BORROWERS_READ),
+    Route(POST, "/api/v1/bureau-reports", M, Scope.BUREAU_WRITE),
+    Route(READ, "/api/v1/scores", S, Scope.SCORES_READ),
+    Route(READ, "/api/v1/scoring/*", S, Scope.SCORES_READ),
+    Route(WRITE, "/api/v1/scoring/*", S, Scope.MODELS_WRITE),
+    Route(READ, "/api/v1/cases", C, Scope.CASES_READ),
+    Route(WRITE, "/api/v1/cases", C, Scope.CASES_WRITE),
+    Route(READ, "/api/v1/collections/*", C, Scope.CASES_READ),
+    Route(WRITE, "/api/v1/collections/*", C, Scope.CASES_WRITE),
+    Route(READ, "/api/v1/messages", N, Scope.MESSAGES_READ),
+    Route(READ, "/api/v1/notify/*", N, Scope.MESSAGES_READ),
+    Route(WRITE, "/api/v1/notify/*", N, Scope.MESSAGES_WRITE),
+)
+
+
+@dataclass(frozen=True)
+class Matched:
+    route: Route
+
+
+@dataclass(frozen=True)
+class MethodNotAllowed:
+    allowed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class NoRoute:
+    pass
+
+
+Resolution = Matched | MethodNotAllowed | NoRoute
+
+
+class UnsafePath(ValueError):
+    """A path with empty, ``.`` or ``..`` segments: it could mean another route upstream."""
+
+
+def safe_segments(path: str) -> tuple[str, ...]:
+    """The segments of a decoded request path, refusing any that an upstream could re-route."""
+    if not path.startswith("/"):
+        raise UnsafePath(path)
+    segments = tuple(path[1:].removesuffix("/").split("/"))
+    if any(s in ("", ".", "..") or "\\" in s for s in segments):
+        raise UnsafePath(path)
+    return segments
+
+
+#: Every row starts with ``/api/v1/<resource>``: rows indexed by those three segments.
+_INDEX_DEPTH = 3
+
+
+def _index(routes: tuple[Route, ...]) -> dict[tuple[str, ...], list[Route]]:
+    index: dict[tuple[str, ...], list[Route]] = {}
+    for route in sorted(routes, key=lambda r: len(r.segments), reverse=True):
+        key = route.segments[:_INDEX_DEPTH]
+        if len(key) < _INDEX_DEPTH or "*" in key:
+            raise ValueError(f"route {route.pattern} must name /api/v1/<resource>")
+        index.setdefault(key, []).append(route)
+    return index
+
+
+_BY_RESOURCE = _index(ROUTES)
+
+
+def resolve(method: str, path: str) -> Resolution:
+    """Find the row for a call; the caller must still check the row's scope."""
+    segments = safe_segments(path)
+    rows = _BY_RESOURCE.get(segments[:_INDEX_DEPTH], [])
+    covering = [r for r in rows if r.covers(segments)]  # most specific first
+    if not covering:
+        return NoRoute()
+    for route in covering:
+        if method in route.methods:
+            return Matched(route)
+    return MethodNotAllowed(frozenset().union(*(r.methods for r in covering)))
+
+
+def example_path(route: Route) -> str:
+    """A concrete path under a row (``*`` filled in), for tests and documentation."""
+    return "/" + "/".join("x" if s == "*" else s for s in route.segments)

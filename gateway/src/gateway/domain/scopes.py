@@ -1,0 +1,102 @@
+"""Roles (BRIEF section 6) and the scopes each one grants.
+
+A token carries scopes, not roles, to the routing check: adding a role is a change here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    LOANS_READ = "loans:read"
+    LOANS_WRITE = "loans:write"
+    PAYMENTS_WRITE = "payments:write"
+    BUREAU_WRITE = "bureau:write"
+    EOD_RUN = "eod:run"
+    PORTFOLIO_READ = "portfolio:read"
+    ALERTS_READ = "alerts:read"
+    ALERTS_WRITE = "alerts:write"
+    SCORES_READ = "scores:read"
+    MODELS_WRITE = "models:write"
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    MESSAGES_READ = "messages:read"
+    MESSAGES_WRITE = "messages:write"
+    BORROWERS_READ = "borrowers:read"
+    PII_READ = "pii:read"
+    AUDIT_READ = "audit:read"
+    USERS_ADMIN = "users:admin"
+
+
+SCOPE_DESCRIPTIONS: dict[Scope, str] = {
+    Scope.LOANS_READ: "read loans, schedules, payments and the business date",
+    Scope.LOANS_WRITE: "register loans",
+    Scope.PAYMENTS_WRITE: "post and reverse payments",
+    Scope.BUREAU_WRITE: "post credit bureau reports",
+    Scope.EOD_RUN: "run and follow the end-of-day batch",
+    Scope.PORTFOLIO_READ: "read portfolio analytics",
+    Scope.ALERTS_READ: "read early-warning alerts",
+    Scope.ALERTS_WRITE: "acknowledge and resolve alerts, manage rules",
+    Scope.SCORES_READ: "read scores, models and drift reports",
+    Scope.MODELS_WRITE: "register and promote scoring models",
+    Scope.CASES_READ: "read collection cases and strategies",
+    Scope.CASES_WRITE: "work collection cases and manage strategies",
+    Scope.MESSAGES_READ: "read messages and deliveries",
+    Scope.MESSAGES_WRITE: "manage templates and suppressions",
+    Scope.BORROWERS_READ: "read borrower views and bureau data",
+    Scope.PII_READ: "see personal data unmasked",
+    Scope.AUDIT_READ: "read the audit log",
+    Scope.USERS_ADMIN: "create users and API keys",
+}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RISK_ANALYST = "risk_analyst"
+    COLLECTOR = "collector"
+    COMPLIANCE = "compliance"
+    AUDITOR = "auditor"
+    INGEST = "ingest"
+
+
+_READ_ALL = frozenset(
+    {
+        Scope.LOANS_READ,
+        Scope.PORTFOLIO_READ,
+        Scope.ALERTS_READ,
+        Scope.SCORES_READ,
+        Scope.CASES_READ,
+        Scope.MESSAGES_READ,
+        Scope.BORROWERS_READ,
+    }
+)
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.ADMIN: frozenset(Scope),
+    Role.RISK_ANALYST: _READ_ALL | {Scope.ALERTS_WRITE, Scope.MODELS_WRITE},
+    Role.COLLECTOR: frozenset(
+        {
+            Scope.LOANS_READ,
+            Scope.ALERTS_READ,
+            Scope.SCORES_READ,
+            Scope.CASES_READ,
+            Scope.CASES_WRITE,
+            Scope.MESSAGES_READ,
+            Scope.BORROWERS_READ,
+            Scope.PII_READ,
+        }
+    ),
+    Role.COMPLIANCE: _READ_ALL | {Scope.MESSAGES_WRITE, Scope.PII_READ, Scope.AUDIT_READ},
+    Role.AUDITOR: _READ_ALL | {Scope.AUDIT_READ},
+    Role.INGEST: frozenset({Scope.LOANS_WRITE, Scope.PAYMENTS_WRITE, Scope.BUREAU_WRITE}),
+}
+
+
+def scopes_for(roles: Iterable[Role]) -> frozenset[Scope]:
+    """The union of the scopes granted by ``roles``."""
+    granted: set[Scope] = set()
+    for role in roles:
+        granted |= ROLE_SCOPES[role]
+    return frozenset(granted)

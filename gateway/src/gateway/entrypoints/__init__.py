@@ -1,0 +1,1 @@
+"""Thin translations of HTTP into use cases."""

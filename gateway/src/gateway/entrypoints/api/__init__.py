@@ -1,0 +1,1 @@
+"""The gateway's HTTP API: its own routes, then the proxy for everything in the routing table."""

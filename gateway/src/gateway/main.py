@@ -1,0 +1,33 @@
+"""The gateway app: ``uvicorn --factory gateway.main:create_app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from gateway.entrypoints.api import accounts, auth, docs, proxy
+from gateway.runtime import install_gateway_lifespan
+from gateway.settings import GatewaySettings
+from shared.app import ServiceDefinition, create_service_app
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The gateway, configured from ``POSTLOAN_*`` variables unless settings are given."""
+    settings = settings or GatewaySettings()
+    definition = ServiceDefinition(
+        name="gateway",
+        title="PostLoan API",
+        description="The public entry to PostLoan: authentication, authorisation, routing.",
+        # The catch-all for unknown API paths comes last, after the gateway's own routes.
+        routers=[auth.router, accounts.router, docs.router, proxy.router],
+        migrations=Path(__file__).parent / "migrations",
+    )
+    app = create_service_app(definition, settings)
+    app.openapi_url = docs.OPENAPI_URL  # Swagger UI at /docs reads the merged document
+    app.swagger_ui_parameters = {"persistAuthorization": True}
+    # Innermost, so that proxied calls are traced and counted by the shared middleware first.
+    app.user_middleware.append(Middleware(proxy.ProxyMiddleware))
+    install_gateway_lifespan(app, settings)
+    return app

@@ -1,0 +1,94 @@
+"""What the gateway builds at start-up on top of the service runtime, and tears down at exit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+
+from fastapi import FastAPI, Request
+
+from gateway.adapters.upstream import UpstreamClient
+from gateway.domain.breaker import CircuitBreaker
+from gateway.domain.routing import Upstream
+from gateway.service_layer.auth import ApiKeyAuthenticator
+from gateway.service_layer.bootstrap import ensure_admin, jwt_secret
+from gateway.service_layer.openapi import OpenApiAggregator
+from gateway.service_layer.proxy import Proxy
+from gateway.service_layer.tokens import TokenService
+from gateway.settings import GatewaySettings
+from shared.app import Runtime
+from shared.db import Database
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Reachable as ``request.app.state.gateway`` while the app runs."""
+
+    settings: GatewaySettings
+    db: Database
+    tokens: TokenService
+    api_keys: ApiKeyAuthenticator
+    proxy: Proxy
+    openapi: OpenApiAggregator
+
+
+def gateway_of(request: Request) -> Gateway:
+    gw: Gateway = request.app.state.gateway
+    return gw
+
+
+def _client(settings: GatewaySettings, upstream: Upstream) -> UpstreamClient:
+    return UpstreamClient(
+        upstream.value,
+        settings.upstream_url(upstream),
+        timeout=settings.upstream_timeout_s,
+        connect_timeout=settings.upstream_connect_timeout_s,
+        pool_size=settings.upstream_pool_size,
+    )
+
+
+@asynccontextmanager
+async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncIterator[Gateway]:
+    """Signing key, admin account, one pooled client per upstream (closed on exit)."""
+    tokens = TokenService(
+        secret=jwt_secret(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_s=settings.jwt_ttl_s,
+    )
+    await ensure_admin(db, settings)
+    clients = {u: _client(settings, u) for u in Upstream}
+    async with AsyncExitStack() as stack:
+        for client in clients.values():
+            await client.start()
+            stack.push_async_callback(client.close)
+        breaker = partial(
+            CircuitBreaker,
+            threshold=settings.breaker_threshold,
+            reset_after=settings.breaker_reset_s,
+        )
+        yield Gateway(
+            settings=settings,
+            db=db,
+            tokens=tokens,
+            api_keys=ApiKeyAuthenticator(db, ttl_s=settings.api_key_cache_ttl_s),
+            proxy=Proxy(clients, get_retries=settings.upstream_get_retries, breaker=breaker),
+            openapi=OpenApiAggregator(clients, ttl_s=settings.openapi_cache_ttl_s),
+        )
+
+
+def install_gateway_lifespan(app: FastAPI, settings: GatewaySettings) -> None:
+    """Run the gateway's start-up inside the shared service lifespan (after DB and bus)."""
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_lifespan(app):
+            rt: Runtime = app.state.runtime
+            async with gateway_runtime(settings, rt.db) as gw:
+                app.state.gateway = gw
+                yield
+
+    app.router.lifespan_context = lifespan

@@ -1,0 +1,1 @@
+"""The gateway's use cases: tokens, logins, API keys, the admin account, forwarding, OpenAPI."""

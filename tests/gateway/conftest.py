@@ -1,0 +1,189 @@
+"""A gateway in this process, in front of a real upstream served by uvicorn on a free port.
+
+The gateway, its database, NATS and the upstream are started once per session (a gateway
+start migrates a database and connects to NATS); tests that need a fresh gateway build one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from gateway.domain.principal import Principal, PrincipalKind
+from gateway.domain.scopes import Role
+from gateway.main import create_app
+from gateway.runtime import Gateway
+from gateway.service_layer.tokens import TokenService
+from gateway.settings import GatewaySettings
+from shared.embedded import EmbeddedNats, free_port
+from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
+from shared.testing.servers import running, serving
+
+JWT_SECRET = "test-signing-key-long-enough-even-for-hs512-" + "0123456789" * 3
+ADMIN_PASSWORD = "admin-password-for-tests"
+UPSTREAM_TIMEOUT_S = 0.5
+
+
+def echo_app() -> FastAPI:
+    """The upstream: answers with what it received, plus a few misbehaving routes."""
+    app = FastAPI(title="echo")
+
+    @app.get("/api/v1/loans/missing")
+    async def missing() -> Response:
+        body = b'{"type":"about:blank","title":"loan not found","status":404}'
+        return Response(body, status_code=404, media_type="application/problem+json")
+
+    @app.get("/api/v1/loans/moved")
+    async def moved(request: Request) -> RedirectResponse:
+        return RedirectResponse(str(request.url_for("get_loan", loan_id="L-9")))
+
+    @app.get("/api/v1/scores/slow")
+    async def slow() -> dict[str, str]:
+        await asyncio.sleep(UPSTREAM_TIMEOUT_S * 2)
+        return {"too": "late"}
+
+    @app.get("/api/v1/loans/{loan_id}")
+    async def get_loan(loan_id: str, request: Request) -> dict[str, Any]:
+        return await _echo(request) | {"loan_id": loan_id}
+
+    @app.get("/internal/debug")
+    async def internal() -> dict[str, str]:
+        return {"internal": "yes"}
+
+    @app.api_route(
+        "/api/v1/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def echo(request: Request) -> JSONResponse:
+        status = 201 if request.method == "POST" else 200
+        return JSONResponse(await _echo(request), status_code=status, headers={"x-echo": "1"})
+
+    return app
+
+
+async def _echo(request: Request) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.url.path,
+        "query": request.url.query,
+        "headers": dict(request.headers.items()),
+        "body": (await request.body()).decode(),
+    }
+
+
+@pytest.fixture(scope="session")
+def session_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsUnderTest]:
+    """One NATS for the session's shared gateway (it only connects; it has no consumers)."""
+    url = os.environ.get("POSTLOAN_TEST_NATS_URL")
+    if url:
+        yield NatsUnderTest(url)
+        return
+    server = EmbeddedNats(tmp_path_factory.mktemp("gateway-nats")).start()
+    try:
+        yield NatsUnderTest(server.url, server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def upstream_url() -> AsyncIterator[str]:
+    async with serving(echo_app()) as url:
+        yield url
+
+
+def make_settings(
+    *, database_url: str, nats_url: str, state_dir: Path, upstream: str, **overrides: Any
+) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "environment": "test",
+        "state_dir": state_dir,
+        "jwt_secret": JWT_SECRET,
+        "admin_password": ADMIN_PASSWORD,
+        "upstream_monitoring": upstream,
+        "upstream_scoring": upstream,
+        "upstream_collections": upstream,
+        "upstream_notify": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        "upstream_timeout_s": UPSTREAM_TIMEOUT_S,
+        "log_json": False,
+        "log_level": "WARNING",
+    }
+    return GatewaySettings.model_validate(values | overrides)
+
+
+Bearer = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+async def gateway_app(
+    postgres: PostgresUnderTest,
+    session_nats: NatsUnderTest,
+    upstream_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    settings = make_settings(
+        database_url=await postgres.new_database("gateway"),
+        nats_url=session_nats.url,
+        state_dir=tmp_path_factory.mktemp("gateway-state"),
+        upstream=upstream_url,
+    )
+    app = create_app(settings)
+    async with running(app) as client:
+        yield app, client
+
+
+@pytest.fixture
+def api(gateway_app: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """A client of the session's gateway (in process, through its ASGI interface)."""
+    return gateway_app[1]
+
+
+@pytest.fixture
+def gateway(gateway_app: tuple[FastAPI, httpx.AsyncClient]) -> Gateway:
+    """The session gateway's runtime: its settings, token service, proxy."""
+    gw: Gateway = gateway_app[0].state.gateway
+    return gw
+
+
+@pytest.fixture
+def tokens(gateway: Gateway) -> TokenService:
+    return gateway.tokens
+
+
+@pytest.fixture
+def bearer(tokens: TokenService) -> Bearer:
+    """``bearer(Role.AUDITOR, subject="alice")``: headers with a token for those roles."""
+
+    def headers(*roles: Role, subject: str = "alice") -> dict[str, str]:
+        principal = Principal.with_roles(subject, frozenset(roles), PrincipalKind.USER)
+        return {"Authorization": f"Bearer {tokens.issue(principal).access_token}"}
+
+    return headers
+
+
+@pytest.fixture
+def fresh_settings(
+    database_url: str, nats_server: NatsUnderTest, upstream_url: str, tmp_path: Path
+) -> Callable[..., GatewaySettings]:
+    """Settings for a gateway of the test's own, on an empty database."""
+
+    def settings(**overrides: Any) -> GatewaySettings:
+        return make_settings(
+            database_url=database_url,
+            nats_url=nats_server.url,
+            state_dir=tmp_path / "state",
+            upstream=upstream_url,
+            **overrides,
+        )
+
+    return settings

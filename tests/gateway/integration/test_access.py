@@ -1,0 +1,161 @@
+"""Every route is denied unless its scope is granted; bad tokens never get through."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+
+import httpx
+import jwt
+import pytest
+
+from gateway.domain.principal import Principal
+from gateway.domain.routing import ROUTES, Route, Upstream, example_path
+from gateway.domain.scopes import Role
+from gateway.service_layer.tokens import TokenService
+
+Bearer = Callable[..., dict[str, str]]
+PROBLEM = "application/problem+json"
+
+
+def call_of(route: Route) -> tuple[str, str]:
+    return sorted(route.methods)[0], example_path(route)
+
+
+def route_id(route: Route) -> str:
+    method, path = call_of(route)
+    return f"{method} {path}"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+async def test_every_route_in_the_table_refuses_a_call_without_credentials(
+    api: httpx.AsyncClient, route: Route
+) -> None:
+    method, path = call_of(route)
+
+    response = await api.request(method, path)
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+async def test_every_route_in_the_table_refuses_a_token_without_its_scope(
+    api: httpx.AsyncClient, tokens: TokenService, route: Route
+) -> None:
+    method, path = call_of(route)
+    everything_else = Principal(subject="eve", roles=frozenset(), scopes=frozenset())
+    token = tokens.issue(everything_else).access_token
+
+    response = await api.request(method, path, headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 403
+    assert response.headers["content-type"] == PROBLEM
+    assert str(route.scope) in response.json()["detail"]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+async def test_every_route_in_the_table_reaches_its_upstream_with_its_scope(
+    api: httpx.AsyncClient, bearer: Bearer, route: Route
+) -> None:
+    method, path = call_of(route)
+
+    response = await api.request(method, path, headers=bearer(Role.ADMIN))
+
+    if route.upstream is Upstream.NOTIFY:  # the session gateway's notify is down
+        assert response.status_code == 502
+    else:
+        assert response.status_code in (200, 201)
+        assert response.json()["path"] == path
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    def part(data: dict[str, object]) -> str:
+        raw = json.dumps(data).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def bad_tokens(good: TokenService) -> dict[str, str]:
+    now = int(time.time())
+    claims = {"sub": "mallory", "iss": good.issuer, "aud": good.audience, "iat": now}
+    claims |= {"exp": now + 600, "roles": ["admin"], "scope": "loans:read"}
+    other_key = "another-signing-key-that-is-long-enough-0123"
+    return {
+        "expired": jwt.encode(claims | {"iat": now - 900, "exp": now - 60}, good.secret),
+        "signed with another key": jwt.encode(claims, other_key),
+        "alg none": _unsigned(claims),
+        "HS512 instead of HS256": jwt.encode(claims, good.secret, algorithm="HS512"),
+        "wrong issuer": jwt.encode(claims | {"iss": "someone-else"}, good.secret),
+        "wrong audience": jwt.encode(claims | {"aud": "another-api"}, good.secret),
+        "no expiry": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, good.secret),
+        "no subject": jwt.encode({k: v for k, v in claims.items() if k != "sub"}, good.secret),
+        "not a token": "definitely.not.a-jwt",
+    }
+
+
+BAD_TOKEN_KINDS = list(bad_tokens(TokenService("k" * 64, "postloan", "postloan-api", 60)))
+
+
+@pytest.mark.parametrize("kind", BAD_TOKEN_KINDS)
+async def test_a_bad_token_is_refused_with_401(
+    api: httpx.AsyncClient, tokens: TokenService, kind: str
+) -> None:
+    token = bad_tokens(tokens)[kind]
+
+    response = await api.get("/api/v1/loans/L-1", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+async def test_another_authorization_scheme_is_refused(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/v1/loans/L-1", headers={"Authorization": "Basic YTpi"})
+
+    assert response.status_code == 401
+
+
+async def test_a_path_outside_the_table_is_not_found_even_for_an_administrator(
+    api: httpx.AsyncClient, bearer: Bearer
+) -> None:
+    response = await api.get("/api/v1/internal/secrets", headers=bearer(Role.ADMIN))
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_path_outside_the_table_asks_for_credentials_first(
+    api: httpx.AsyncClient,
+) -> None:
+    assert (await api.get("/api/v1/internal/secrets")).status_code == 401
+
+
+async def test_a_method_the_table_does_not_list_is_not_allowed(
+    api: httpx.AsyncClient, bearer: Bearer
+) -> None:
+    response = await api.delete("/api/v1/business-date", headers=bearer(Role.ADMIN))
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/loans/x%2F..%2F..%2Fusers", "/api/v1/loans/%2e%2e/x", "/api/v1/loans//x"]
+)
+async def test_a_path_with_dot_or_empty_segments_is_refused(
+    api: httpx.AsyncClient, bearer: Bearer, path: str
+) -> None:
+    response = await api.get(path, headers=bearer(Role.ADMIN))
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_health_and_readiness_answer_without_credentials(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/healthz")).status_code == 200
+    assert (await api.get("/readyz")).status_code == 200
