@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.types import (
     CurrencyCode,
@@ -39,6 +39,14 @@ class Payload(BaseModel):
     """Base of every event payload: strict about unknown fields, immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text: refuse it here rather than fail on insert.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 # --- inbound (ingest) payloads -------------------------------------------------------------
@@ -82,8 +90,8 @@ class LoanRegistered(Payload):
         if self.first_due_on is not None and self.first_due_on <= self.disbursed_on:
             raise ValueError("first_due_on must be after disbursed_on")
         if self.schedule is not None:
-            if len(self.schedule) != self.term_months:
-                raise ValueError("schedule must have term_months instalments")
+            if sorted(i.seq for i in self.schedule) != list(range(1, self.term_months + 1)):
+                raise ValueError("schedule must number its instalments 1 to term_months")
             if sum(i.principal for i in self.schedule) != self.principal:
                 raise ValueError("schedule principal must sum to the loan principal")
         return self
