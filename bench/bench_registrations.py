@@ -49,26 +49,40 @@ PASSWORD = "bench-admin-password"
 def registration(loan_id: str) -> dict[str, object]:
     return {
         "loan_id": loan_id,
-        "borrower": {"borrower_id": f"B-{loan_id}", "name": "张三", "phone": "+8613800000000",
-                     "time_zone": "Asia/Shanghai"},
-        "principal": "12000.00", "currency": "CNY", "annual_rate": "0.12", "term_months": 12,
-        "repayment_method": "annuity", "disbursed_on": "2026-01-15",
+        "borrower": {
+            "borrower_id": f"B-{loan_id}",
+            "name": "张三",
+            "phone": "+8613800000000",
+            "time_zone": "Asia/Shanghai",
+        },
+        "principal": "12000.00",
+        "currency": "CNY",
+        "annual_rate": "0.12",
+        "term_months": 12,
+        "repayment_method": "annuity",
+        "disbursed_on": "2026-01-15",
     }
 
 
 @contextmanager
 def platform(work: Path, pg: EmbeddedPostgres, nats_url: str) -> Iterator[str]:
     """The four services and the gateway as processes; yields the gateway URL."""
-    base = {"POSTLOAN_NATS_URL": nats_url, "POSTLOAN_LOG_LEVEL": "WARNING",
-            "POSTLOAN_OUTBOX_POLL_INTERVAL_S": "1.0"}
+    base = {
+        "POSTLOAN_NATS_URL": nats_url,
+        "POSTLOAN_LOG_LEVEL": "WARNING",
+        "POSTLOAN_OUTBOX_POLL_INTERVAL_S": "1.0",
+    }
     with ExitStack() as stack:
-        urls = {}
+        urls: dict[str, str] = {}
         for name, app in [*APPS.items(), ("gateway", "gateway.main:create_app")]:
             env = base | {"POSTLOAN_DATABASE_URL": pg.url_for(name), "POSTLOAN_SERVICE_NAME": name}
             if name == "gateway":
                 env |= {f"POSTLOAN_UPSTREAM_{s.upper()}": u for s, u in urls.items()}
-                env |= {"POSTLOAN_ADMIN_PASSWORD": PASSWORD, "POSTLOAN_STATE_DIR": str(work),
-                        "POSTLOAN_JWT_SECRET": "bench-" + "k" * 40}
+                env |= {
+                    "POSTLOAN_ADMIN_PASSWORD": PASSWORD,
+                    "POSTLOAN_STATE_DIR": str(work),
+                    "POSTLOAN_JWT_SECRET": "bench-" + "k" * 40,
+                }
             proc = ServiceProcess(app, env=env, log_file=work / f"{name}.log").start(timeout=60)
             stack.callback(proc.stop)
             urls[name] = proc.url
@@ -135,7 +149,9 @@ async def bare_publish(nats_url: str, seconds: float) -> float:
 async def bare_insert(pg: EmbeddedPostgres, seconds: float, clients: int) -> float:
     """Single-row INSERTs per second (one transaction each), from ``clients`` connections."""
     await create_database(pg.url, "bench_bare")
-    pool = await asyncpg.create_pool(asyncpg_dsn(pg.url_for("bench_bare")), min_size=clients, max_size=clients)
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(pg.url_for("bench_bare")), min_size=clients, max_size=clients
+    )
     await pool.execute("CREATE TABLE t (id uuid PRIMARY KEY, body jsonb)")
     n, deadline = 0, time.monotonic() + seconds
 
@@ -182,12 +198,18 @@ async def measure(args: argparse.Namespace, work: Path) -> None:
     print(f"registrations: {len(sent)} in {posted_in:.1f}s")
     print(f"  accepted by the gateway       {accepted:9.0f} /s")
     print(f"  in all four databases         {complete:9.0f} /s (until the last one landed)")
-    print(f"  end-to-end latency            p50 {percentile(latencies, 50) * 1000:.0f} ms, "
-          f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
-    print(f"bare JetStream async publish    {publish_rate:9.0f} msg/s  "
-          f"(registrations / publish = {complete / publish_rate:.3f})")
-    print(f"bare asyncpg single-row insert  {insert_rate:9.0f} rows/s "
-          f"(registrations / insert = {complete / insert_rate:.3f})")
+    print(
+        f"  end-to-end latency            p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.0f} ms"
+    )
+    print(
+        f"bare JetStream async publish    {publish_rate:9.0f} msg/s  "
+        f"(registrations / publish = {complete / publish_rate:.3f})"
+    )
+    print(
+        f"bare asyncpg single-row insert  {insert_rate:9.0f} rows/s "
+        f"(registrations / insert = {complete / insert_rate:.3f})"
+    )
 
 
 def main() -> None:

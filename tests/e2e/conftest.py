@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 import collections_service.main
 import monitoring.main

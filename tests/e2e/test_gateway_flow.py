@@ -1,7 +1,5 @@
 """A loan posted through the gateway reaches every service in one trace."""
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -17,18 +15,18 @@ _EXPORTER = InMemorySpanExporter()
 
 
 @pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
+def spans() -> InMemorySpanExporter:
     if not getattr(_EXPORTER, "_installed", False):
         setup_tracing("postloan-tests")
         add_span_processor(SimpleSpanProcessor(_EXPORTER))
         _EXPORTER._installed = True  # type: ignore[attr-defined]
     _EXPORTER.clear()
-    yield _EXPORTER
+    return _EXPORTER
 
 
 def _trace_id(span: ReadableSpan) -> int:
     assert span.context is not None
-    return span.context.trace_id
+    return int(span.context.trace_id)
 
 
 async def test_a_loan_posted_through_the_gateway_reaches_every_service_in_one_trace(
@@ -59,8 +57,10 @@ async def test_a_loan_posted_through_the_gateway_reaches_every_service_in_one_tr
 
     await eventually(all_consumed, timeout=2.0)
     gateway_span = next(
-        s for s in spans.get_finished_spans()
-        if s.name == "POST /api/v1/loans" and s.instrumentation_scope is not None
+        s
+        for s in spans.get_finished_spans()
+        if s.name == "POST /api/v1/loans"
+        and s.instrumentation_scope is not None
         and s.instrumentation_scope.name == "gateway.http"
     )
     consumers = consumer_spans()

@@ -2,13 +2,15 @@
 
 The gateway, its database, NATS and the upstream are started once per session (a gateway
 start migrates a database and connects to NATS); tests that need a fresh gateway build one.
+The session gateway's notify is down; ``full_api`` is a second gateway whose every upstream
+is up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Callable, Iterator
+import json
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from gateway.main import create_app
 from gateway.runtime import Gateway
 from gateway.service_layer.tokens import TokenService
 from gateway.settings import GatewaySettings
-from shared.embedded import EmbeddedNats, free_port
+from shared.embedded import free_port
 from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
 from shared.testing.servers import running, serving
 
@@ -31,10 +33,75 @@ JWT_SECRET = "test-signing-key-long-enough-even-for-hs512-" + "0123456789" * 3
 ADMIN_PASSWORD = "admin-password-for-tests"
 UPSTREAM_TIMEOUT_S = 0.5
 
+#: Borrowers the upstream knows: B-0001 everywhere, B-0002 with no bureau history (404).
+BORROWERS: dict[str, dict[str, Any]] = {
+    "B-0001": {
+        "borrower_id": "B-0001",
+        "name": "张三",
+        "phone": "+8613800000000",
+        "email": "zhang@example.com",
+        "national_id": "110101199001011234",
+        "locale": "zh-CN",
+        "time_zone": "Asia/Shanghai",
+        "channels": ["sms", "email"],
+    },
+    "B-0002": {
+        "borrower_id": "B-0002",
+        "name": "Li Si",
+        "phone": "+8613911112222",
+        "email": None,
+        "locale": "en",
+        "time_zone": "Asia/Shanghai",
+        "channels": ["sms"],
+    },
+}
+
+
+def _not_found(what: str) -> Response:
+    body = json.dumps({"type": "about:blank", "title": f"{what} not found", "status": 404})
+    return Response(body, status_code=404, media_type="application/problem+json")
+
+
+def _add_borrower_routes(app: FastAPI) -> None:
+    """What monitoring, notify and collections answer about borrowers, for the 360° view."""
+
+    @app.get("/api/v1/loans")
+    async def list_loans(request: Request, borrower_id: str | None = None) -> dict[str, Any]:
+        seen = {"seen_query": request.url.query, "seen_headers": dict(request.headers.items())}
+        loan = {"loan_id": f"L-{borrower_id}", "borrower_id": borrower_id, "dpd": 3} | seen
+        items = [loan] if borrower_id in BORROWERS else []
+        return await _echo(request) | {"items": items, "next_cursor": None}
+
+    @app.get("/api/v1/borrowers/{borrower_id}/bureau-reports", response_model=None)
+    async def bureau_reports(borrower_id: str, request: Request) -> dict[str, Any] | Response:
+        if borrower_id == "B-0002":
+            return _not_found("borrower")
+        report = {"borrower_id": borrower_id, "score": 640, "total_debt": "1000.00"}
+        items = [report] if borrower_id == "B-0001" else []
+        return await _echo(request) | {"items": items, "next_cursor": None}
+
+    @app.get("/api/v1/notify/recipients/{borrower_id}", response_model=None)
+    async def recipient(borrower_id: str) -> dict[str, Any] | Response:
+        return BORROWERS.get(borrower_id) or _not_found("recipient")
+
+    @app.get("/api/v1/collections/loans/as-csv")
+    async def as_csv() -> Response:
+        return Response("loan_id,name\nL-1,张三\n", media_type="text/csv")
+
+    @app.get("/api/v1/collections/loans/{loan_id}")
+    async def loan_reference(loan_id: str, request: Request) -> dict[str, Any]:
+        return {
+            "loan_id": loan_id,
+            "product": "consumer-12m",
+            "borrower": BORROWERS["B-0001"],
+            "accept_encoding": request.headers.get("accept-encoding"),
+        }
+
 
 def echo_app() -> FastAPI:
     """The upstream: answers with what it received, plus a few misbehaving routes."""
     app = FastAPI(title="echo")
+    _add_borrower_routes(app)
 
     @app.get("/api/v1/loans/missing")
     async def missing() -> Response:
@@ -78,20 +145,6 @@ async def _echo(request: Request) -> dict[str, Any]:
         "headers": dict(request.headers.items()),
         "body": (await request.body()).decode(),
     }
-
-
-@pytest.fixture(scope="session")
-def session_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsUnderTest]:
-    """One NATS for the session's shared gateway (it only connects; it has no consumers)."""
-    url = os.environ.get("POSTLOAN_TEST_NATS_URL")
-    if url:
-        yield NatsUnderTest(url)
-        return
-    server = EmbeddedNats(tmp_path_factory.mktemp("gateway-nats")).start()
-    try:
-        yield NatsUnderTest(server.url, server)
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +193,31 @@ async def gateway_app(
     app = create_app(settings)
     async with running(app) as client:
         yield app, client
+
+
+@pytest.fixture(scope="session")
+async def full_gateway_app(
+    postgres: PostgresUnderTest,
+    session_nats: NatsUnderTest,
+    upstream_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    settings = make_settings(
+        database_url=await postgres.new_database("gateway"),
+        nats_url=session_nats.url,
+        state_dir=tmp_path_factory.mktemp("gateway-state"),
+        upstream=upstream_url,
+        upstream_notify=upstream_url,
+    )
+    app = create_app(settings)
+    async with running(app) as client:
+        yield app, client
+
+
+@pytest.fixture
+def full_api(full_gateway_app: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """A client of a gateway whose every upstream, notify included, is the echo app."""
+    return full_gateway_app[1]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from gateway.entrypoints.api import accounts, auth, docs, proxy
-from gateway.runtime import install_gateway_lifespan
+from gateway.entrypoints.api import accounts, auth, borrowers, docs, guard, proxy
+from gateway.runtime import gateway_lifespan
 from gateway.settings import GatewaySettings
 from shared.app import ServiceDefinition, create_service_app
 
@@ -21,13 +21,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="PostLoan API",
         description="The public entry to PostLoan: authentication, authorisation, routing.",
         # The catch-all for unknown API paths comes last, after the gateway's own routes.
-        routers=[auth.router, accounts.router, docs.router, proxy.router],
+        routers=[auth.router, accounts.router, borrowers.router, proxy.router],
         migrations=Path(__file__).parent / "migrations",
+        openapi_url=docs.OPENAPI_URL,  # Swagger UI at /docs reads the merged document
+        # Inside the shared middleware, so that proxied calls are traced and counted; the
+        # proxy answers the routing table's calls, the guard checks the caller of the rest.
+        middleware=[Middleware(proxy.ProxyMiddleware), Middleware(guard.GuardMiddleware)],
+        lifespan=gateway_lifespan(settings),
     )
     app = create_service_app(definition, settings)
-    app.openapi_url = docs.OPENAPI_URL  # Swagger UI at /docs reads the merged document
     app.swagger_ui_parameters = {"persistAuthorization": True}
-    # Innermost, so that proxied calls are traced and counted by the shared middleware first.
-    app.user_middleware.append(Middleware(proxy.ProxyMiddleware))
-    install_gateway_lifespan(app, settings)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -79,16 +79,17 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
         )
 
 
-def install_gateway_lifespan(app: FastAPI, settings: GatewaySettings) -> None:
-    """Run the gateway's start-up inside the shared service lifespan (after DB and bus)."""
-    service_lifespan = app.router.lifespan_context
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def gateway_lifespan(settings: GatewaySettings) -> Lifespan:
+    """The gateway's start-up, entered by the shared lifespan once the database and bus are up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_lifespan(app):
-            rt: Runtime = app.state.runtime
-            async with gateway_runtime(settings, rt.db) as gw:
-                app.state.gateway = gw
-                yield
+        rt: Runtime = app.state.runtime
+        async with gateway_runtime(settings, rt.db) as gw:
+            app.state.gateway = gw
+            yield
 
-    app.router.lifespan_context = lifespan
+    return lifespan

@@ -28,7 +28,7 @@ from shared.logs import setup_logging
 from shared.messaging.bus import Bus
 from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
 from shared.messaging.outbox import Relay, backlog
-from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from shared.metrics import OUTBOX_BACKLOG
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
@@ -88,7 +88,12 @@ async def _start(definition: ServiceDefinition, settings: ServiceSettings) -> Ru
     bus = Bus(settings.nats_url, client_name=definition.name, replicas=settings.stream_replicas)
     await bus.connect()
     await bus.provision()
-    relay = Relay(settings.database_url, bus, poll_interval=settings.outbox_poll_interval_s)
+    relay = Relay(
+        settings.database_url,
+        bus,
+        service=definition.name,
+        poll_interval=settings.outbox_poll_interval_s,
+    )
     options = ConsumerOptions(
         batch_size=settings.consumer_batch_size, max_deliveries=settings.consumer_max_deliveries
     )
@@ -141,7 +146,6 @@ def _ops_router(definition: ServiceDefinition) -> APIRouter:
     async def metrics(request: Request) -> Response:
         rt: Runtime | None = getattr(request.app.state, "runtime", None)
         if rt is not None:
-            OUTBOX_PUBLISHED.labels(definition.name)._value.set(rt.relay.published)
             try:
                 async with rt.db.unit_of_work() as s:
                     OUTBOX_BACKLOG.labels(definition.name).set(await backlog(s))

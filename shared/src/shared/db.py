@@ -58,7 +58,12 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            # Shorter than a consumer's ack_wait, so a partition fails fast and is retried.
+            connect_args={"timeout": 5},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

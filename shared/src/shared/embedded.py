@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RESERVED_PORTS = frozenset({4222, 5432, 8222, 6222})
+START_ATTEMPTS = 3
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -137,34 +138,45 @@ class EmbeddedPostgres:
                 capture_output=True,
                 user=user,
             )
-        self.port = free_port(self.port or None)
-        log = open(self.log_file or self.data_dir / "server.log", "ab")
-        self.proc = subprocess.Popen(
-            [
-                str(_pg_bin() / "postgres"),
-                "-D",
-                str(self.data_dir),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-k",
-                str(self.data_dir),
-                "-c",
-                "max_connections=300",
-                "-c",
-                "shared_buffers=256MB",
-                "-c",
-                "fsync=on",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            user=user,
-            start_new_session=True,
-        )
-        wait_for_port(self.port, timeout=60, proc=self.proc)
+        for attempt in range(START_ATTEMPTS):
+            try:
+                self._launch(user)
+                break
+            except RuntimeError:
+                # Another process took the port between our check and the server's bind.
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
         self._wait_ready(user)
         return self
+
+    def _launch(self, user: str | None) -> None:
+        self.port = free_port(self.port or None)
+        with open(self.log_file or self.data_dir / "server.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    str(_pg_bin() / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.data_dir),
+                    "-c",
+                    "max_connections=300",
+                    "-c",
+                    "shared_buffers=256MB",
+                    "-c",
+                    "fsync=on",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                user=user,
+                start_new_session=True,
+            )
+        wait_for_port(self.port, timeout=60, proc=self.proc)
 
     def _wait_ready(self, user: str | None) -> None:
         deadline = time.monotonic() + 60
@@ -229,19 +241,29 @@ class EmbeddedNats:
 
     def start(self) -> EmbeddedNats:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(START_ATTEMPTS):
+            try:
+                self._launch()
+                return self
+            except RuntimeError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                self.port, self.monitor_port = free_port(), free_port()
+        return self
+
+    def _launch(self) -> None:
         self.port = free_port(self.port or None)
         self.monitor_port = free_port(self.monitor_port or None)
         config = self.data_dir / "nats.conf"
         config.write_text(self._config())
-        log = open(self.log_file or self.data_dir / "server.log", "ab")
-        self.proc = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.log_file or self.data_dir / "server.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [nats_server_binary(), "-c", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_for_port(self.port, timeout=30, proc=self.proc)
-        return self
 
     def stop(self) -> None:
         _stop(self.proc, signal.SIGTERM)

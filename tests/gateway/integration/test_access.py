@@ -13,57 +13,64 @@ import pytest
 
 from gateway.domain.principal import Principal
 from gateway.domain.routing import ROUTES, Route, Upstream, example_path
-from gateway.domain.scopes import Role
+from gateway.domain.scopes import Role, Scope
 from gateway.service_layer.tokens import TokenService
 
 Bearer = Callable[..., dict[str, str]]
 PROBLEM = "application/problem+json"
 
 
-def call_of(route: Route) -> tuple[str, str]:
-    return sorted(route.methods)[0], example_path(route)
+#: Every method of every row of the routing table.
+CALLS = [(method, route) for route in ROUTES for method in sorted(route.methods)]
 
 
-def route_id(route: Route) -> str:
-    method, path = call_of(route)
-    return f"{method} {path}"
+def call_id(call: tuple[str, Route]) -> str:
+    method, route = call
+    return f"{method} {example_path(route)}"
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+@pytest.mark.parametrize("call", CALLS, ids=call_id)
 async def test_every_route_in_the_table_refuses_a_call_without_credentials(
-    api: httpx.AsyncClient, route: Route
+    api: httpx.AsyncClient, call: tuple[str, Route]
 ) -> None:
-    method, path = call_of(route)
+    method, route = call
 
-    response = await api.request(method, path)
+    response = await api.request(method, example_path(route))
 
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+@pytest.mark.parametrize("call", CALLS, ids=call_id)
 async def test_every_route_in_the_table_refuses_a_token_without_its_scope(
-    api: httpx.AsyncClient, tokens: TokenService, route: Route
+    api: httpx.AsyncClient, tokens: TokenService, call: tuple[str, Route]
 ) -> None:
-    method, path = call_of(route)
-    everything_else = Principal(subject="eve", roles=frozenset(), scopes=frozenset())
+    method, route = call
+    everything_else = Principal(
+        subject="eve", roles=frozenset(), scopes=frozenset(Scope) - {route.scope}
+    )
     token = tokens.issue(everything_else).access_token
 
-    response = await api.request(method, path, headers={"Authorization": f"Bearer {token}"})
+    response = await api.request(
+        method, example_path(route), headers={"Authorization": f"Bearer {token}"}
+    )
 
     assert response.status_code == 403
     assert response.headers["content-type"] == PROBLEM
-    assert str(route.scope) in response.json()["detail"]
+    if method != "HEAD":
+        assert str(route.scope) in response.json()["detail"]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: call_id((min(r.methods), r)))
 async def test_every_route_in_the_table_reaches_its_upstream_with_its_scope(
-    api: httpx.AsyncClient, bearer: Bearer, route: Route
+    api: httpx.AsyncClient, tokens: TokenService, route: Route
 ) -> None:
-    method, path = call_of(route)
+    method, path = min(route.methods), example_path(route)
+    only_that = Principal(subject="sam", roles=frozenset(), scopes=frozenset({route.scope}))
+    token = tokens.issue(only_that).access_token
 
-    response = await api.request(method, path, headers=bearer(Role.ADMIN))
+    response = await api.request(method, path, headers={"Authorization": f"Bearer {token}"})
 
     if route.upstream is Upstream.NOTIFY:  # the session gateway's notify is down
         assert response.status_code == 502

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from gateway.domain.scopes import Role
+
+Bearer = Callable[..., dict[str, str]]
+
 
 @pytest.fixture
-async def document(api: httpx.AsyncClient) -> dict[str, Any]:
-    response = await api.get("/api/v1/openapi.json")
+async def document(api: httpx.AsyncClient, bearer: Bearer) -> dict[str, Any]:
+    response = await api.get("/api/v1/openapi.json", headers=bearer(Role.AUDITOR))
     assert response.status_code == 200
     doc: dict[str, Any] = response.json()
     return doc
@@ -25,6 +30,8 @@ async def test_the_document_holds_the_gateways_paths_and_the_upstreams_routed_on
     assert "post" in paths["/api/v1/users"]
     assert "get" in paths["/api/v1/loans/{loan_id}"]
     assert "get" in paths["/api/v1/scores/slow"]
+    assert "get" in paths["/api/v1/borrowers/{borrower_id}"]
+    assert "get" in paths["/api/v1/borrowers/{borrower_id}/bureau-reports"]
 
 
 async def test_upstream_paths_outside_the_routing_table_are_left_out(
@@ -52,8 +59,10 @@ async def test_an_upstream_that_is_down_is_named_in_the_document(
     assert document["x-postloan-unavailable-upstreams"] == ["notify"]
 
 
-async def test_the_docs_page_reads_the_merged_document(api: httpx.AsyncClient) -> None:
-    response = await api.get("/docs")
+async def test_the_docs_page_reads_the_merged_document(
+    api: httpx.AsyncClient, bearer: Bearer
+) -> None:
+    response = await api.get("/docs", headers=bearer(Role.AUDITOR))
 
     assert response.status_code == 200
     assert "/api/v1/openapi.json" in response.text

@@ -9,31 +9,61 @@ from gateway.domain.routing import (
     Matched,
     MethodNotAllowed,
     NoRoute,
+    Route,
     UnsafePath,
     Upstream,
+    example_path,
     resolve,
     safe_segments,
 )
 from gateway.domain.scopes import ROLE_SCOPES, Role, Scope
 
+M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstream.NOTIFY
+
 
 @pytest.mark.parametrize(
     ("method", "path", "upstream", "scope"),
     [
-        ("GET", "/api/v1/loans", Upstream.MONITORING, Scope.LOANS_READ),
-        ("GET", "/api/v1/loans/L-1", Upstream.MONITORING, Scope.LOANS_READ),
-        ("POST", "/api/v1/loans", Upstream.MONITORING, Scope.LOANS_WRITE),
-        ("POST", "/api/v1/payments", Upstream.MONITORING, Scope.PAYMENTS_WRITE),
-        ("POST", "/api/v1/eod", Upstream.MONITORING, Scope.EOD_RUN),
-        ("GET", "/api/v1/eod/run-1", Upstream.MONITORING, Scope.EOD_RUN),
-        ("GET", "/api/v1/portfolio/roll-rates", Upstream.MONITORING, Scope.PORTFOLIO_READ),
-        ("POST", "/api/v1/bureau-reports", Upstream.MONITORING, Scope.BUREAU_WRITE),
-        ("GET", "/api/v1/scores/L-1", Upstream.SCORING, Scope.SCORES_READ),
-        ("POST", "/api/v1/scoring/models/m1/promote", Upstream.SCORING, Scope.MODELS_WRITE),
-        ("GET", "/api/v1/cases/C-1", Upstream.COLLECTIONS, Scope.CASES_READ),
-        ("GET", "/api/v1/collections/loans/L-1", Upstream.COLLECTIONS, Scope.CASES_READ),
-        ("GET", "/api/v1/messages", Upstream.NOTIFY, Scope.MESSAGES_READ),
-        ("PUT", "/api/v1/notify/templates/t1", Upstream.NOTIFY, Scope.MESSAGES_WRITE),
+        ("GET", "/api/v1/loans", M, Scope.LOANS_READ),
+        ("GET", "/api/v1/loans/L-1", M, Scope.LOANS_READ),
+        ("GET", "/api/v1/loans/L-1/payments", M, Scope.LOANS_READ),
+        ("GET", "/api/v1/loans/L-1/payoff", M, Scope.LOANS_READ),
+        ("POST", "/api/v1/loans", M, Scope.LOANS_WRITE),
+        ("POST", "/api/v1/loans/L-1/write-off", M, Scope.LOANS_WRITE_OFF),
+        ("POST", "/api/v1/imports", M, Scope.LOANS_WRITE),
+        ("GET", "/api/v1/products", M, Scope.LOANS_READ),
+        ("GET", "/api/v1/products/consumer-12m", M, Scope.LOANS_READ),
+        ("POST", "/api/v1/products", M, Scope.PRODUCTS_WRITE),
+        ("PUT", "/api/v1/products/consumer-12m", M, Scope.PRODUCTS_WRITE),
+        ("GET", "/api/v1/payments/P-1", M, Scope.LOANS_READ),
+        ("POST", "/api/v1/payments", M, Scope.PAYMENTS_WRITE),
+        ("POST", "/api/v1/payments/P-1/reversal", M, Scope.PAYMENTS_WRITE),
+        ("GET", "/api/v1/business-date", M, Scope.LOANS_READ),
+        ("POST", "/api/v1/eod", M, Scope.EOD_RUN),
+        ("GET", "/api/v1/eod/run-1", M, Scope.PORTFOLIO_READ),
+        ("GET", "/api/v1/portfolio/summary", M, Scope.PORTFOLIO_READ),
+        ("GET", "/api/v1/portfolio/roll-rates", M, Scope.PORTFOLIO_READ),
+        ("GET", "/api/v1/portfolio/vintages", M, Scope.PORTFOLIO_READ),
+        ("GET", "/api/v1/portfolio/cure-rates", M, Scope.PORTFOLIO_READ),
+        ("GET", "/api/v1/alerts", M, Scope.ALERTS_READ),
+        ("GET", "/api/v1/alerts/A-1", M, Scope.ALERTS_READ),
+        ("POST", "/api/v1/alerts/A-1/acknowledge", M, Scope.ALERTS_WRITE),
+        ("POST", "/api/v1/alerts/A-1/resolve", M, Scope.ALERTS_WRITE),
+        ("GET", "/api/v1/rules", M, Scope.ALERTS_READ),
+        ("GET", "/api/v1/rules/r1/versions/2", M, Scope.ALERTS_READ),
+        ("POST", "/api/v1/rules", M, Scope.RULES_WRITE),
+        ("POST", "/api/v1/rules/r1/versions/2/enable", M, Scope.RULES_WRITE),
+        ("POST", "/api/v1/rules/r1/versions/2/backtest", M, Scope.ALERTS_READ),
+        ("POST", "/api/v1/bureau-reports", M, Scope.BUREAU_WRITE),
+        ("POST", "/api/v1/bureau-refresh", M, Scope.BUREAU_WRITE),
+        ("GET", "/api/v1/borrowers/B-1/bureau-reports", M, Scope.BORROWERS_READ),
+        ("GET", "/api/v1/scores/L-1", S, Scope.SCORES_READ),
+        ("POST", "/api/v1/scoring/models/m1/promote", S, Scope.MODELS_WRITE),
+        ("GET", "/api/v1/cases/C-1", C, Scope.CASES_READ),
+        ("GET", "/api/v1/collections/loans/L-1", C, Scope.CASES_READ),
+        ("GET", "/api/v1/messages", N, Scope.MESSAGES_READ),
+        ("GET", "/api/v1/notify/recipients/B-1", N, Scope.MESSAGES_READ),
+        ("PUT", "/api/v1/notify/templates/t1", N, Scope.MESSAGES_WRITE),
     ],
 )
 def test_a_call_is_routed_to_its_owner_with_the_scope_it_needs(
@@ -47,7 +77,15 @@ def test_a_call_is_routed_to_its_owner_with_the_scope_it_needs(
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/users/x", "/api/v1/loansX", "/api/v1/scoring", "/api/v1/notify", "/api/v2/loans"],
+    [
+        "/api/v1/users/x",
+        "/api/v1/loansX",
+        "/api/v1/scoring",
+        "/api/v1/notify",
+        "/api/v2/loans",
+        "/api/v1/borrowers/B-1",  # the gateway's own 360° view
+        "/api/v1/borrowers/B-1/bureau",
+    ],
 )
 def test_a_path_no_row_covers_has_no_route(path: str) -> None:
     assert resolve("GET", path) == NoRoute()
@@ -57,6 +95,49 @@ def test_a_method_no_row_lists_is_not_allowed_and_the_allowed_ones_are_named() -
     assert resolve("POST", "/api/v1/portfolio/summary") == MethodNotAllowed(
         frozenset({"GET", "HEAD"})
     )
+    assert resolve("DELETE", "/api/v1/alerts/A-1") == MethodNotAllowed(frozenset({"GET", "HEAD"}))
+    assert resolve("GET", "/api/v1/eod") == MethodNotAllowed(frozenset({"POST"}))
+
+
+@pytest.mark.parametrize(
+    ("path", "personal"),
+    [
+        ("/api/v1/collections/loans/L-1", True),
+        ("/api/v1/notify/recipients/B-1", True),
+        ("/api/v1/notify/loans/L-1/recipient", True),
+        ("/api/v1/collections/cases/C-1", False),
+        ("/api/v1/notify/templates/t1", False),
+        ("/api/v1/loans/L-1", False),
+    ],
+)
+def test_only_rows_answering_with_personal_data_are_marked_personal(
+    path: str, personal: bool
+) -> None:
+    found = resolve("GET", path)
+
+    assert isinstance(found, Matched)
+    assert found.route.personal is personal
+
+
+def test_a_named_segment_is_more_specific_than_a_wildcard_in_the_same_place() -> None:
+    narrow = resolve("GET", "/api/v1/notify/recipients/B-1")
+    wide = resolve("GET", "/api/v1/notify/templates/t1")
+
+    assert isinstance(narrow, Matched)
+    assert isinstance(wide, Matched)
+    assert (narrow.route.pattern, wide.route.pattern) == (
+        "/api/v1/notify/recipients",
+        "/api/v1/notify/*",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [(m, r) for r in ROUTES for m in sorted(r.methods)],
+    ids=lambda v: v if isinstance(v, str) else v.pattern,
+)
+def test_every_row_is_reached_by_its_own_example_path(method: str, route: Route) -> None:
+    assert resolve(method, example_path(route)) == Matched(route)
 
 
 @pytest.mark.parametrize(

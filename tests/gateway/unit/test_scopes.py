@@ -36,3 +36,27 @@ def test_a_principal_holds_the_union_of_its_roles_scopes() -> None:
     assert principal.allows(Scope.LOANS_WRITE)
     assert principal.allows(Scope.LOANS_READ)
     assert not principal.allows(Scope.CASES_WRITE)
+
+
+@pytest.mark.parametrize("scope", [Scope.PRODUCTS_WRITE, Scope.LOANS_WRITE_OFF, Scope.RULES_WRITE])
+def test_products_write_offs_and_rules_are_for_administrators_and_risk_analysts(
+    scope: Scope,
+) -> None:
+    assert {role for role, scopes in ROLE_SCOPES.items() if scope in scopes} == {
+        Role.ADMIN,
+        Role.RISK_ANALYST,
+    }
+
+
+def test_collectors_work_alerts_as_well_as_risk_analysts() -> None:
+    assert {role for role, scopes in ROLE_SCOPES.items() if Scope.ALERTS_WRITE in scopes} == {
+        Role.ADMIN,
+        Role.RISK_ANALYST,
+        Role.COLLECTOR,
+    }
+
+
+def test_only_administrators_read_the_metrics() -> None:
+    assert [role for role, scopes in ROLE_SCOPES.items() if Scope.METRICS_READ in scopes] == [
+        Role.ADMIN
+    ]

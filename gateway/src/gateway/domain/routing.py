@@ -4,7 +4,10 @@ This is the one place that decides what the gateway forwards. A request that mat
 is never proxied; a row always names the scope required, so nothing is forwarded unchecked.
 Patterns are matched by path segments: ``*`` matches any one segment, and a pattern matches
 every path that starts with its segments (``/api/v1/loans`` covers ``/api/v1/loans/L-1``).
-The most specific row (most segments) wins.
+The most specific row that lists the method wins: the one with most segments, and between
+rows of as many segments, the one whose first difference is a name rather than ``*``.
+A row marked ``personal`` answers with personal data, which the gateway masks for callers
+without ``pii:read``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Upstream(StrEnum):
 READ = frozenset({"GET", "HEAD"})
 WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 POST = frozenset({"POST"})
+POST_PUT = frozenset({"POST", "PUT"})
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,16 @@ class Route:
     pattern: str
     upstream: Upstream
     scope: Scope
+    personal: bool = False
 
     @cached_property
     def segments(self) -> tuple[str, ...]:
         return tuple(self.pattern.strip("/").split("/"))
+
+    @property
+    def specificity(self) -> tuple[int, tuple[bool, ...]]:
+        """Sorts rows from most to least specific (descending)."""
+        return len(self.segments), tuple(s != "*" for s in self.segments)
 
     def covers(self, path_segments: tuple[str, ...]) -> bool:
         mine = self.segments
@@ -50,27 +60,43 @@ class Route:
 
 M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstream.NOTIFY
 
+# Grouped by resource; within a resource the order does not matter (most segments win).
 ROUTES: tuple[Route, ...] = (
-    Route(READ, "/api/v1/loans", M, Scope.LOANS_READ),
-    Route(WRITE, "/api/v1/loans", M, Scope.LOANS_WRITE),
+    Route(READ, "/api/v1/loans", M, Scope.LOANS_READ),  # also .../payments and .../payoff
+    Route(POST, "/api/v1/loans", M, Scope.LOANS_WRITE),
+    Route(POST, "/api/v1/loans/*/write-off", M, Scope.LOANS_WRITE_OFF),
+    Route(POST, "/api/v1/imports", M, Scope.LOANS_WRITE),
+    Route(READ, "/api/v1/products", M, Scope.LOANS_READ),
+    Route(POST_PUT, "/api/v1/products", M, Scope.PRODUCTS_WRITE),
     Route(READ, "/api/v1/payments", M, Scope.LOANS_READ),
-    Route(WRITE, "/api/v1/payments", M, Scope.PAYMENTS_WRITE),
+    Route(POST, "/api/v1/payments", M, Scope.PAYMENTS_WRITE),  # also .../{id}/reversal
+    # Every role holding portfolio:read also holds loans:read, so loans:read alone suffices.
     Route(READ, "/api/v1/business-date", M, Scope.LOANS_READ),
-    Route(READ | POST, "/api/v1/eod", M, Scope.EOD_RUN),
+    Route(POST, "/api/v1/eod", M, Scope.EOD_RUN),
+    Route(READ, "/api/v1/eod/*", M, Scope.PORTFOLIO_READ),
     Route(READ, "/api/v1/portfolio", M, Scope.PORTFOLIO_READ),
     Route(READ, "/api/v1/alerts", M, Scope.ALERTS_READ),
-    Route(WRITE, "/api/v1/alerts", M, Scope.ALERTS_WRITE),
-    Route(READ, "/api/v1/bureau-reports", M, Scope.BORROWERS_READ),
+    Route(POST, "/api/v1/alerts/*/acknowledge", M, Scope.ALERTS_WRITE),
+    Route(POST, "/api/v1/alerts/*/resolve", M, Scope.ALERTS_WRITE),
+    Route(READ, "/api/v1/rules", M, Scope.ALERTS_READ),
+    Route(POST, "/api/v1/rules", M, Scope.RULES_WRITE),
+    Route(POST, "/api/v1/rules/*/versions/*/backtest", M, Scope.ALERTS_READ),  # changes nothing
     Route(POST, "/api/v1/bureau-reports", M, Scope.BUREAU_WRITE),
+    Route(POST, "/api/v1/bureau-refresh", M, Scope.BUREAU_WRITE),
+    # GET /api/v1/borrowers/{id} is the gateway's own 360° view, not a row of this table.
+    Route(READ, "/api/v1/borrowers/*/bureau-reports", M, Scope.BORROWERS_READ),
     Route(READ, "/api/v1/scores", S, Scope.SCORES_READ),
     Route(READ, "/api/v1/scoring/*", S, Scope.SCORES_READ),
     Route(WRITE, "/api/v1/scoring/*", S, Scope.MODELS_WRITE),
     Route(READ, "/api/v1/cases", C, Scope.CASES_READ),
     Route(WRITE, "/api/v1/cases", C, Scope.CASES_WRITE),
     Route(READ, "/api/v1/collections/*", C, Scope.CASES_READ),
+    Route(READ, "/api/v1/collections/loans", C, Scope.CASES_READ, personal=True),
     Route(WRITE, "/api/v1/collections/*", C, Scope.CASES_WRITE),
     Route(READ, "/api/v1/messages", N, Scope.MESSAGES_READ),
     Route(READ, "/api/v1/notify/*", N, Scope.MESSAGES_READ),
+    Route(READ, "/api/v1/notify/recipients", N, Scope.MESSAGES_READ, personal=True),
+    Route(READ, "/api/v1/notify/loans/*/recipient", N, Scope.MESSAGES_READ, personal=True),
     Route(WRITE, "/api/v1/notify/*", N, Scope.MESSAGES_WRITE),
 )
 
@@ -113,7 +139,7 @@ _INDEX_DEPTH = 3
 
 def _index(routes: tuple[Route, ...]) -> dict[tuple[str, ...], list[Route]]:
     index: dict[tuple[str, ...], list[Route]] = {}
-    for route in sorted(routes, key=lambda r: len(r.segments), reverse=True):
+    for route in sorted(routes, key=lambda r: r.specificity, reverse=True):
         key = route.segments[:_INDEX_DEPTH]
         if len(key) < _INDEX_DEPTH or "*" in key:
             raise ValueError(f"route {route.pattern} must name /api/v1/<resource>")

@@ -12,12 +12,15 @@ from enum import StrEnum
 class Scope(StrEnum):
     LOANS_READ = "loans:read"
     LOANS_WRITE = "loans:write"
+    LOANS_WRITE_OFF = "loans:write_off"
+    PRODUCTS_WRITE = "products:write"
     PAYMENTS_WRITE = "payments:write"
     BUREAU_WRITE = "bureau:write"
     EOD_RUN = "eod:run"
     PORTFOLIO_READ = "portfolio:read"
     ALERTS_READ = "alerts:read"
     ALERTS_WRITE = "alerts:write"
+    RULES_WRITE = "rules:write"
     SCORES_READ = "scores:read"
     MODELS_WRITE = "models:write"
     CASES_READ = "cases:read"
@@ -28,17 +31,21 @@ class Scope(StrEnum):
     PII_READ = "pii:read"
     AUDIT_READ = "audit:read"
     USERS_ADMIN = "users:admin"
+    METRICS_READ = "metrics:read"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.LOANS_READ: "read loans, schedules, payments and the business date",
-    Scope.LOANS_WRITE: "register loans",
+    Scope.LOANS_WRITE: "register and import loans",
+    Scope.LOANS_WRITE_OFF: "write loans off",
+    Scope.PRODUCTS_WRITE: "define and change loan products",
     Scope.PAYMENTS_WRITE: "post and reverse payments",
-    Scope.BUREAU_WRITE: "post credit bureau reports",
-    Scope.EOD_RUN: "run and follow the end-of-day batch",
-    Scope.PORTFOLIO_READ: "read portfolio analytics",
-    Scope.ALERTS_READ: "read early-warning alerts",
-    Scope.ALERTS_WRITE: "acknowledge and resolve alerts, manage rules",
+    Scope.BUREAU_WRITE: "post credit bureau reports and refresh them from the bureau",
+    Scope.EOD_RUN: "run the end-of-day batch",
+    Scope.PORTFOLIO_READ: "read portfolio analytics and end-of-day runs",
+    Scope.ALERTS_READ: "read early-warning alerts and rules, back-test rules",
+    Scope.ALERTS_WRITE: "acknowledge and resolve alerts",
+    Scope.RULES_WRITE: "author, enable and disable early-warning rules",
     Scope.SCORES_READ: "read scores, models and drift reports",
     Scope.MODELS_WRITE: "register and promote scoring models",
     Scope.CASES_READ: "read collection cases and strategies",
@@ -49,6 +56,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.PII_READ: "see personal data unmasked",
     Scope.AUDIT_READ: "read the audit log",
     Scope.USERS_ADMIN: "create users and API keys",
+    Scope.METRICS_READ: "scrape the gateway's Prometheus metrics",
 }
 
 
@@ -75,11 +83,19 @@ _READ_ALL = frozenset(
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
-    Role.RISK_ANALYST: _READ_ALL | {Scope.ALERTS_WRITE, Scope.MODELS_WRITE},
+    Role.RISK_ANALYST: _READ_ALL
+    | {
+        Scope.ALERTS_WRITE,
+        Scope.RULES_WRITE,
+        Scope.MODELS_WRITE,
+        Scope.PRODUCTS_WRITE,
+        Scope.LOANS_WRITE_OFF,
+    },
     Role.COLLECTOR: frozenset(
         {
             Scope.LOANS_READ,
             Scope.ALERTS_READ,
+            Scope.ALERTS_WRITE,
             Scope.SCORES_READ,
             Scope.CASES_READ,
             Scope.CASES_WRITE,

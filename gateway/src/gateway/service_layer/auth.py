@@ -26,14 +26,19 @@ def known_roles(names: Iterable[str]) -> frozenset[Role]:
 _ROLES = frozenset(Role)
 
 
-async def login(db: Database, tokens: TokenService, username: str, password: str) -> IssuedToken:
-    """Check a username and password; issue an access token for the user's roles."""
+async def check_password(db: Database, username: str, password: str) -> Principal:
+    """The principal of an active user whose password this is; else ``InvalidCredentials``."""
     async with db.unit_of_work() as session:
         user = await repository.find_user(session, username)
     matches = await verify_password(user.password_hash if user else None, password)
     if user is None or not matches or not user.active:
         raise InvalidCredentials()
-    return tokens.issue(Principal.with_roles(user.username, known_roles(user.roles)))
+    return Principal.with_roles(user.username, known_roles(user.roles))
+
+
+async def login(db: Database, tokens: TokenService, username: str, password: str) -> IssuedToken:
+    """Check a username and password; issue an access token for the user's roles."""
+    return tokens.issue(await check_password(db, username, password))
 
 
 def hash_api_key(key: str) -> str:

@@ -11,56 +11,35 @@ the error and ``term``-ed; events that cannot even be parsed are dead-lettered a
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import asyncpg
 import nats.errors
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import SpanKind
-from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database
-from shared.events import BY_TYPE, CloudEvent, Payload, UnknownEventType
-from shared.messaging.bus import DEAD_LETTER_PREFIX, Bus
+from shared.events import BY_TYPE, CloudEvent, Payload
+from shared.messaging.bus import Bus
+from shared.messaging.deadletter import PoisonEvent, dead_letter, parse
+from shared.messaging.errors import is_transient
 from shared.messaging.schema import inbox
-from shared.metrics import DEAD_LETTERS, EVENT_LAG, EVENTS_CONSUMED
+from shared.metrics import EVENT_LAG, EVENTS_CONSUMED
 from shared.telemetry import context_from, tracer
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    OperationalError,
-    InterfaceError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.AdminShutdownError,
-    nats.errors.ConnectionClosedError,
-)
 FETCH_TIMEOUT_S = 1.0
-STALL_CHECK_S = 10.0
-
-
-class PoisonEvent(Exception):
-    """An event that no retry can apply (malformed, unknown type, wrong schema)."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT_ERRORS)
+#: After this long without a message, ask the server whether some are waiting for us.
+STALL_CHECK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +49,12 @@ class Subscription:
     durable: str
     stream: str
     handlers: Mapping[str, Handler]
+
+    def __post_init__(self) -> None:
+        for event_type in self.handlers:
+            spec = BY_TYPE.get(event_type)
+            if spec is None or spec.stream != self.stream:
+                raise ValueError(f"{self.durable}: {event_type!r} is not an event of {self.stream}")
 
     @property
     def subjects(self) -> list[str]:
@@ -88,18 +73,8 @@ class ConsumerOptions:
     batch_size: int = 256
     max_deliveries: int = 5
     ack_wait_s: float = 30.0
+    #: Redelivery delay after the n-th failed delivery (the last one repeats).
     backoff_s: Sequence[float] = field(default_factory=lambda: (0.2, 1.0, 5.0, 15.0, 30.0))
-
-
-def parse(msg: Msg, handlers: Mapping[str, Handler]) -> tuple[CloudEvent, Payload]:
-    """Envelope and typed payload of a message, or :class:`PoisonEvent` saying what is wrong."""
-    try:
-        event = CloudEvent.model_validate_json(msg.data)
-        if event.type not in handlers:
-            raise UnknownEventType(event.type)
-        return event, event.payload()
-    except (ValidationError, ValueError) as exc:
-        raise PoisonEvent(str(exc)) from exc
 
 
 class Consumer:
@@ -114,45 +89,34 @@ class Consumer:
         self._opts = options
         self._stopping = asyncio.Event()
         self._tracer = tracer(f"shared.consumer.{subscription.durable}")
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self._generation = -1  # the bus's reconnect count when ``_sub`` was made
+        self._last_message_at = 0.0
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Fetch and apply batches; survive NATS and database outages."""
-        sub = None
-        idle_since = asyncio.get_running_loop().time()
+        """Fetch and apply batches until stopped; survive NATS and database outages."""
+        self._last_message_at = asyncio.get_running_loop().time()
         while not self._stopping.is_set():
             try:
-                if sub is None:
-                    sub = await self._subscribe()
-                msgs = await asyncio.wait_for(
-                    sub.fetch(self._opts.batch_size, timeout=FETCH_TIMEOUT_S),
-                    timeout=FETCH_TIMEOUT_S + 5,
-                )
+                msgs = await self._fetch()
             except (nats.errors.TimeoutError, TimeoutError):
-                # nats.py can stall after a server restart: the consumer has messages but the
-                # fetches come back empty. Re-create the subscription when that is seen.
-                if asyncio.get_running_loop().time() - idle_since > STALL_CHECK_S:
-                    idle_since = asyncio.get_running_loop().time()
-                    if sub is not None and await self._stalled(sub):
-                        log.warning("consumer %s stalled; resubscribing", self.subscription.durable)
-                        await self._drop(sub)
-                        sub = None
-                continue
+                msgs = []
             except Exception as exc:
                 log.warning("consumer %s fetch failed: %s", self.subscription.durable, exc)
-                await self._drop(sub)
-                sub = None
+                await self._unsubscribe()
                 await self._pause(1.0)
                 continue
-            idle_since = asyncio.get_running_loop().time()
+            if not msgs:
+                await self._watch_for_stall()
+                continue
             try:
                 await self.process(msgs)
             except Exception as exc:  # unacknowledged messages come back after ack_wait
                 log.warning("consumer %s batch interrupted: %s", self.subscription.durable, exc)
-        if sub is not None:
-            await self._drop(sub)
+        await self._unsubscribe()
 
     async def process(self, msgs: list[Msg]) -> None:
         """Apply one fetched batch, acknowledging each message exactly when it is settled."""
@@ -160,7 +124,7 @@ class Consumer:
         for msg in msgs:
             try:
                 event, payload = parse(msg, self.subscription.handlers)
-            except PoisonEvent as exc:
+            except PoisonEvent as exc:  # no retry can help: out of the way at once
                 await self._dead_letter(msg, str(exc))
                 continue
             parsed.append(_Parsed(msg, event, payload))
@@ -170,10 +134,10 @@ class Consumer:
             await self._apply(parsed)
         except Exception as exc:
             if is_transient(exc):
-                log.warning("batch deferred, infrastructure error: %s", exc)
+                log.warning("batch deferred, infrastructure unavailable: %s", exc)
                 await asyncio.gather(*(self._nak(p.msg) for p in parsed))
                 return
-            for item in parsed:
+            for item in parsed:  # find the bad event; the others go through
                 await self._apply_one(item)
             return
         await asyncio.gather(*(p.msg.ack() for p in parsed))
@@ -218,10 +182,12 @@ class Consumer:
 
     async def _handle(self, session: AsyncSession, item: _Parsed) -> None:
         handler = self.subscription.handlers[item.event.type]
-        parent = context_from({"traceparent": item.event.traceparent or ""} | _headers(item.msg))
+        carrier = {k.lower(): v for k, v in (item.msg.headers or {}).items()}
+        if item.event.traceparent:  # the envelope's copy survives any re-publishing
+            carrier["traceparent"] = item.event.traceparent
         with self._tracer.start_as_current_span(
             f"consume {item.event.type}",
-            context=parent,
+            context=context_from(carrier),
             kind=SpanKind.CONSUMER,
             attributes={"messaging.system": "nats", "cloudevents.event_id": str(item.event.id)},
         ):
@@ -229,23 +195,12 @@ class Consumer:
         EVENTS_CONSUMED.labels(self.subscription.durable, "applied").inc()
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
-        meta = msg.metadata
-        headers = {
-            "Nats-Msg-Id": f"{self.subscription.durable}:{meta.stream}:{meta.sequence.stream}",
-            "Postloan-Error": error[:2000].replace("\r", " ").replace("\n", " "),
-            "Postloan-Consumer": self.subscription.durable,
-            "Postloan-Original-Subject": msg.subject,
-            "Postloan-Deliveries": str(meta.num_delivered),
-        }
-        subject = f"{DEAD_LETTER_PREFIX}.{self.subscription.durable}"
         try:
-            await self._bus.js.publish(subject, msg.data, headers=headers)
-        except Exception as exc:  # keep the message until the dead letter is safely stored
+            await dead_letter(self._bus, msg, consumer=self.subscription.durable, error=error)
+        except Exception as exc:  # keep the message until its dead letter is safely stored
             log.warning("dead-lettering failed (%s); will retry", exc)
             await self._nak(msg)
             return
-        DEAD_LETTERS.labels(self.subscription.durable).inc()
-        log.error("event dead-lettered by %s: %s", self.subscription.durable, error[:500])
         await msg.term()
 
     async def _nak(self, msg: Msg) -> None:
@@ -256,49 +211,56 @@ class Consumer:
         except Exception as exc:  # the server redelivers after ack_wait anyway
             log.warning("nak failed: %s", exc)
 
-    async def _subscribe(self) -> nats.js.JetStreamContext.PullSubscription:
+    async def _fetch(self) -> list[Msg]:
+        if self._sub is None or self._generation != self._bus.reconnects:
+            # A pull subscription from before a reconnect may never see a message again
+            # (nats.py), so every reconnect gets a fresh one.
+            await self._unsubscribe()
+            self._generation = self._bus.reconnects
+            self._sub = await self._subscribe()
+        msgs: list[Msg] = await self._sub.fetch(self._opts.batch_size, timeout=FETCH_TIMEOUT_S)
+        if msgs:
+            self._last_message_at = asyncio.get_running_loop().time()
+        return msgs
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
         s = self.subscription
         config = ConsumerConfig(
             durable_name=s.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self._opts.ack_wait_s,
-            max_deliver=-1,
+            max_deliver=-1,  # we decide when to give up, and record why
             max_ack_pending=max(1000, self._opts.batch_size * 4),
             filter_subjects=s.subjects,
         )
-        await self._bus.js.add_consumer(s.stream, config)
+        await self._bus.js.add_consumer(s.stream, config)  # creates, or updates the filter
         return await self._bus.js.pull_subscribe_bind(s.durable, stream=s.stream)
 
-    async def _stalled(self, sub: nats.js.JetStreamContext.PullSubscription) -> bool:
+    async def _watch_for_stall(self) -> None:
+        """Resubscribe when fetches come back empty while the server holds messages for us."""
+        now = asyncio.get_running_loop().time()
+        if self._sub is None or now - self._last_message_at < STALL_CHECK_S:
+            return
+        self._last_message_at = now  # check again only after another quiet period
         try:
-            info = await sub.consumer_info()
-        except Exception:
-            return True
-        return bool(info.num_pending)
+            stalled = bool((await self._sub.consumer_info()).num_pending)
+        except Exception:  # the consumer is unreachable through this subscription
+            stalled = True
+        if stalled:
+            log.warning("consumer %s stalled; resubscribing", self.subscription.durable)
+            await self._unsubscribe()
 
-    async def _drop(self, sub: nats.js.JetStreamContext.PullSubscription | None) -> None:
+    async def _unsubscribe(self) -> None:
+        sub, self._sub = self._sub, None
         if sub is not None:
             try:
                 await sub.unsubscribe()
-            except Exception as exc:
+            except Exception as exc:  # gone with the old connection
                 log.debug("unsubscribe failed: %s", exc)
-        return None
 
     async def _pause(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
             pass
-
-
-def _headers(msg: Msg) -> dict[str, str]:
-    return {k.lower(): v for k, v in (msg.headers or {}).items()}
-
-
-def dead_letter_info(msg: Msg) -> dict[str, str]:
-    """The error and origin recorded on a dead-lettered message (for tools and tests)."""
-    headers = msg.headers or {}
-    return {k: v for k, v in headers.items() if k.startswith("Postloan-")} | {
-        "body": json.dumps(msg.data.decode(errors="replace"))
-    }

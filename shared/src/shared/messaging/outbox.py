@@ -11,8 +11,9 @@ JetStream drops inside its duplicate window and the consumers' inbox drops after
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 import asyncpg
 import sqlalchemy as sa
@@ -22,19 +23,28 @@ from shared.db import asyncpg_dsn
 from shared.events import CloudEvent
 from shared.messaging.bus import Bus, OutgoingMessage
 from shared.messaging.schema import outbox
+from shared.metrics import OUTBOX_PUBLISHED
 from shared.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "postloan_outbox"
 #: One relay at a time publishes from a database, so that order per subject holds even with
-#: several replicas of a service; the others wait as hot standbys.
+#: several replicas of a service: the lock is held for one batch, until its deletes commit.
 RELAY_LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtext('postloan-outbox-relay'))"
 FETCH_SQL = """
     SELECT id, event_id, subject, body, headers FROM outbox
     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
-MAX_BACKOFF_S = 30.0
+DELETE_SQL = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
+MIN_BACKOFF_S = 0.2
+#: Short, because every retry is cheap (nothing is sent while NATS is away) and a long pause
+#: after an outage delays every event of the service; far inside ``DUPLICATE_WINDOW_S``.
+MAX_BACKOFF_S = 5.0
+
+
+class PublishFailed(Exception):
+    """JetStream did not acknowledge every event of a batch; the rest stay in the outbox."""
 
 
 async def enqueue(session: AsyncSession, events: Iterable[CloudEvent]) -> None:
@@ -58,85 +68,119 @@ async def enqueue(session: AsyncSession, events: Iterable[CloudEvent]) -> None:
 
 
 class Relay:
-    """Publishes the outbox of one database to JetStream until stopped."""
+    """Publishes the outbox of one database to JetStream until stopped.
+
+    ``service`` labels the ``postloan_outbox_published_total`` counter (default: the bus's
+    client name). ``published`` counts the events this relay published.
+    """
 
     def __init__(
-        self, database_url: str, bus: Bus, *, batch_size: int = 500, poll_interval: float = 1.0
+        self,
+        database_url: str,
+        bus: Bus,
+        *,
+        service: str | None = None,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
     ) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._bus = bus
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._counter = OUTBOX_PUBLISHED.labels(service or bus.client_name)
+        self._wake = asyncio.Event()  # a NOTIFY, a lost connection, or stop()
+        self._stopped = asyncio.Event()
         self.published = 0
 
     def stop(self) -> None:
-        self._stopping = True
+        self._stopped.set()
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = 0.5
-        while not self._stopping:
-            try:
-                await self._run_connected()
-                backoff = 0.5
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                log.warning("outbox relay lost its database (%s); retrying in %.1fs", exc, backoff)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-
-    async def _run_connected(self) -> None:
-        conn = await asyncpg.connect(self._dsn, timeout=5)
+        """Publish until stopped; survive NATS and database outages with a capped back-off."""
+        conn: asyncpg.Connection | None = None
+        failures = 0
         try:
-            await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
-            while not self._stopping:
-                sent = await self.publish_pending(conn)
+            while not self._stopped.is_set():
+                try:
+                    conn = conn or await self._connect()
+                    sent = await self.publish_pending(conn)
+                except PublishFailed as exc:
+                    if not self._bus.is_connected:  # resume the moment NATS is back
+                        log.warning("outbox relay: NATS unavailable; waiting for it")
+                        await _first(
+                            MAX_BACKOFF_S, self._stopped.wait(), self._bus.wait_connected()
+                        )
+                        continue
+                    failures += 1
+                    await self._back_off(failures, exc)
+                    continue
+                except Exception as exc:  # whatever failed, the relay must not die
+                    failures += 1
+                    await _close(conn)
+                    conn = None
+                    await self._back_off(failures, exc)
+                    continue
+                failures = 0
                 if sent < self._batch_size:  # drained: wait for a NOTIFY or the poll tick
-                    await self._sleep(self._poll_interval)
+                    await _first(self._poll_interval, self._wake.wait())
         finally:
-            await conn.close(timeout=2)
+            await _close(conn)
 
     async def publish_pending(self, conn: asyncpg.Connection) -> int:
         """Publish one batch; return how many rows were published and removed."""
         self._wake.clear()
         async with conn.transaction():
             if not await conn.fetchval(RELAY_LOCK_SQL):
-                return 0
+                return 0  # another relay is publishing from this database
             rows = await conn.fetch(FETCH_SQL, self._batch_size)
             if not rows:
                 return 0
-            acked = await self._bus.publish_batch([_message(r) for r in rows])
-            # Stop at the first failure: later rows wait so that order per subject holds.
-            done = [r["id"] for r, ok in zip(rows, _prefix(acked), strict=True) if ok]
-            if done:
-                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", done)
-        self.published += len(done)
-        if len(done) < len(rows):
-            raise TimeoutError(f"{len(rows) - len(done)} outbox events not acknowledged")
-        return len(done)
+            stored = await self._bus.publish_batch([_message(r) for r in rows])
+            # Only the leading run is removed: later rows wait so that order per subject holds.
+            if stored:
+                await conn.execute(DELETE_SQL, [r["id"] for r in rows[:stored]])
+        self.published += stored
+        self._counter.inc(stored)
+        if stored < len(rows):
+            raise PublishFailed(f"{len(rows) - stored} outbox events not acknowledged")
+        return stored
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _connect(self) -> asyncpg.Connection:
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn, timeout=5)
+        await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
+        # Wake at once when PostgreSQL goes away, rather than at the next poll tick.
+        conn.add_termination_listener(lambda *_: self._wake.set())
+        return conn
+
+    async def _back_off(self, failures: int, error: Exception) -> None:
+        delay = min(MIN_BACKOFF_S * 2 ** (failures - 1), MAX_BACKOFF_S)
+        log.warning("outbox relay: %s; retrying in %.1fs", error, delay)
+        await _first(delay, self._stopped.wait())  # a back-off ignores notifications
+
+
+async def _first(timeout: float, *waits: Awaitable[object]) -> None:
+    """Return when the first of ``waits`` is done, or after ``timeout`` seconds."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _close(conn: asyncpg.Connection | None) -> None:
+    if conn is not None:
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
-
-
-def _prefix(acked: list[bool]) -> list[bool]:
-    """Keep the leading run of successes only."""
-    out, ok = [], True
-    for a in acked:
-        ok = ok and a
-        out.append(ok)
-    return out
+            await conn.close(timeout=2)
+        except Exception as exc:  # already broken: nothing to release
+            log.debug("outbox relay: close failed: %s", exc)
+            conn.terminate()
 
 
 def _message(row: asyncpg.Record) -> OutgoingMessage:
-    import json
-
     headers = row["headers"]
-    if isinstance(headers, str):
+    if isinstance(headers, str):  # asyncpg returns jsonb as text unless a codec is set
         headers = json.loads(headers)
     return OutgoingMessage(
         subject=row["subject"], body=row["body"], msg_id=str(row["event_id"]), headers=headers

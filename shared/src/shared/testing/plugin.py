@@ -87,6 +87,24 @@ async def nats_server(tmp_path: Path) -> AsyncIterator[NatsUnderTest]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def session_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsUnderTest]:
+    """One NATS JetStream server for the whole session, for apps that only connect to it.
+
+    For a test session's long-lived app (e.g. a gateway built once) that provisions the
+    streams but consumes nothing; ``POSTLOAN_TEST_NATS_URL``, when set, is used as it is.
+    """
+    url = os.environ.get("POSTLOAN_TEST_NATS_URL")
+    if url:
+        yield NatsUnderTest(url)
+        return
+    server = EmbeddedNats(tmp_path_factory.mktemp("session-nats")).start()
+    try:
+        yield NatsUnderTest(server.url, server)
+    finally:
+        server.stop()
+
+
 async def _delete_postloan_streams(url: str) -> None:
     nc = await nats.connect(url)
     try:

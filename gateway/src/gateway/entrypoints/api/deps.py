@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from gateway.domain.principal import Principal
 from gateway.domain.scopes import Scope
 from gateway.runtime import Gateway, gateway_of
+from gateway.service_layer.accounts import API_KEY_PREFIX
+from gateway.service_layer.auth import InvalidCredentials, check_password
 from gateway.service_layer.openapi import TOKEN_URL
 from gateway.service_layer.tokens import InvalidToken
 
@@ -18,30 +22,77 @@ from gateway.service_layer.tokens import InvalidToken
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="oauth2", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", scheme_name="apiKey", auto_error=False)
 
+#: Sent with every refusal on the documentation pages, so that a browser asks for a password.
+DOCS_CHALLENGE = 'Basic realm="postloan-docs", charset="UTF-8"'
+
 
 def unauthorized(detail: str, error: str | None = None) -> HTTPException:
     challenge = 'Bearer realm="postloan"' + (f', error="{error}"' if error else "")
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+async def _api_key_principal(gw: Gateway, key: str) -> Principal:
+    principal = await gw.api_keys.authenticate(key)
+    if principal is None:
+        raise unauthorized("the API key is not valid", "invalid_token")
+    return principal
+
+
 async def authenticate(gw: Gateway, headers: Mapping[str, str]) -> Principal:
-    """The caller's principal, or a 401 problem: no credentials, bad or expired ones."""
-    authorization = headers.get("authorization")
-    if authorization is not None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    """The caller's principal, or a 401 problem: no credentials, bad or expired ones.
+
+    A bearer credential is a token, or an API key for clients that can only set
+    ``Authorization`` (Prometheus). Any other scheme is no credential here: a browser resends
+    the Basic credentials of the documentation pages with Swagger UI's calls, and an
+    ``X-API-Key`` sent beside them must still count.
+    """
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer":
+        if credential.startswith(API_KEY_PREFIX):
+            return await _api_key_principal(gw, credential)
+        if not credential:
             raise unauthorized("use the Bearer scheme", "invalid_request")
         try:
-            return gw.tokens.verify(token.strip())
+            return gw.tokens.verify(credential)
         except InvalidToken:
             raise unauthorized("the token is invalid or has expired", "invalid_token") from None
     key = headers.get("x-api-key")
     if key:
-        principal = await gw.api_keys.authenticate(key)
-        if principal is None:
-            raise unauthorized("the API key is not valid")
-        return principal
+        return await _api_key_principal(gw, key)
+    if scheme:
+        raise unauthorized("use the Bearer scheme", "invalid_request")
     raise unauthorized("credentials required: a bearer token or an API key")
+
+
+def _basic_credentials(credential: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise unauthorized("malformed Basic credentials") from None
+    username, colon, password = decoded.partition(":")
+    if not colon or not username:
+        raise unauthorized("malformed Basic credentials")
+    return username, password
+
+
+async def authenticate_reader(gw: Gateway, headers: Mapping[str, str]) -> Principal:
+    """For the documentation: a user's name and password (HTTP Basic), a token or an API key.
+
+    Every refusal carries a Basic challenge, so that a browser opening ``/docs`` asks for
+    them; the browser then resends them to the OpenAPI document by itself.
+    """
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "basic":
+            return await authenticate(gw, headers)
+        username, password = _basic_credentials(credential.strip())
+        try:
+            return await check_password(gw.db, username, password)
+        except InvalidCredentials:
+            raise unauthorized("wrong username or password") from None
+    except HTTPException as exc:
+        raise HTTPException(401, exc.detail, headers={"WWW-Authenticate": DOCS_CHALLENGE}) from None
 
 
 async def current_principal(
@@ -69,3 +120,11 @@ def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return check
+
+
+async def render_problem(request: Request, exc: Exception) -> Response:
+    """An error raised in a middleware, rendered by the app's problem handlers as a route's."""
+    handlers = request.app.exception_handlers
+    handler = next(handlers[t] for t in type(exc).__mro__ if t in handlers)
+    response: Response = await handler(request, exc)
+    return response

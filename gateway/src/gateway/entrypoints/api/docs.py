@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from gateway.entrypoints.api.deps import GatewayDep
+from gateway.runtime import Gateway
 
 OPENAPI_URL = "/api/v1/openapi.json"
 
-router = APIRouter(include_in_schema=False)
 
+async def openapi_document(request: Request, gw: Gateway) -> JSONResponse:
+    """The gateway's routes and every upstream's routed ones, merged.
 
-@router.get(OPENAPI_URL)
-async def openapi_document(request: Request, gw: GatewayDep) -> JSONResponse:
-    """The gateway's routes and every upstream's routed ones, merged."""
+    Served by :class:`~gateway.entrypoints.api.guard.GuardMiddleware` once the caller is
+    known: FastAPI's own route at ``OPENAPI_URL`` would give the gateway's routes only.
+    """
     return JSONResponse(await gw.openapi.document(request.app.openapi()))

@@ -4,6 +4,8 @@ This is the hot path, so it is an ASGI middleware placed just inside the observa
 middleware (the request is traced and counted) and ahead of FastAPI's router, whose route
 matching and dependency machinery would cost as much as the forwarding itself. Paths the
 table does not know go on to the router: the gateway's own routes, or :func:`unknown`.
+Answers of rows marked ``personal`` are masked for callers without ``pii:read``; no other
+answer is parsed.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from gateway.domain.routing import (
     UnsafePath,
     resolve,
 )
-from gateway.entrypoints.api.deps import authenticate, forbidden
+from gateway.domain.scopes import Scope as AccessScope
+from gateway.entrypoints.api.deps import authenticate, forbidden, render_problem
 from gateway.runtime import Gateway, gateway_of
+from gateway.service_layer.personal_data import Unmaskable, masked
 from gateway.service_layer.proxy import CircuitOpen, Forward
 from shared.problems import Problem, problem_response
 
@@ -72,10 +76,16 @@ def _target(scope: Scope) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
-def _call(request: Request, route: Route, principal: Principal, body: bytes | None) -> Forward:
+def _call(
+    request: Request, route: Route, principal: Principal, body: bytes | None, *, mask: bool
+) -> Forward:
     scope = request.scope
     request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
-    incoming = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    incoming = [
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, v in scope["headers"]
+        if not (mask and k == b"accept-encoding")  # a compressed answer could not be masked
+    ]
     headers = upstream_request_headers(
         incoming,
         principal,
@@ -95,9 +105,13 @@ def _response(upstream: UpstreamResponse) -> Response:
     return response
 
 
-async def _forward(gw: Gateway, call: Forward, instance: str) -> Response:
+async def _forward(gw: Gateway, call: Forward, instance: str, *, mask: bool) -> Response:
     try:
-        return _response(await gw.proxy.forward(call))
+        answered = await gw.proxy.forward(call)
+        return _response(masked(answered) if mask else answered)
+    except Unmaskable as exc:
+        detail = f"{call.upstream} answered personal data the gateway cannot mask: {exc}"
+        return problem_response(502, "Bad gateway", detail, instance=instance)
     except CircuitOpen as exc:
         retry = str(max(1, round(exc.retry_after)))
         detail = f"{exc.upstream} is failing; calls are paused"
@@ -120,15 +134,9 @@ async def answer(request: Request, found: Resolution | UnsafePath) -> Response:
     if not principal.allows(route.scope):
         raise forbidden(route.scope)
     body = await _body(request, gw.settings.max_body_bytes)
-    return await _forward(gw, _call(request, route, principal, body), request.scope["path"])
-
-
-async def _problem(request: Request, exc: Exception) -> Response:
-    """Render an error with the app's own problem handlers, as its router would."""
-    handlers = request.app.exception_handlers
-    handler = next(handlers[t] for t in type(exc).__mro__ if t in handlers)
-    response: Response = await handler(request, exc)
-    return response
+    mask = route.personal and not principal.allows(AccessScope.PII_READ)
+    call = _call(request, route, principal, body, mask=mask)
+    return await _forward(gw, call, request.scope["path"], mask=mask)
 
 
 class ProxyMiddleware:
@@ -149,7 +157,7 @@ class ProxyMiddleware:
         try:
             response = await answer(request, found)
         except (Problem, HTTPException) as exc:
-            response = await _problem(request, exc)
+            response = await render_problem(request, exc)
         await response(scope, receive, send)
 
 
