@@ -25,7 +25,7 @@ fmt: sync
 asyncapi: sync  ## regenerate docs/asyncapi.yaml from shared/events.py
 	$(UV) run --frozen python -m shared.asyncapi > docs/asyncapi.yaml
 
-bench: sync  ## run the benchmarks in bench/ (minutes; prints figures)
+bench: sync  ## run the benchmarks in bench/ (minutes; prints figures; run on an idle machine)
 	$(UV) run --frozen python -m bench
 
 sync: uv

@@ -1,0 +1,38 @@
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import ServiceSettings
+
+
+class WithSecret(ServiceSettings):
+    api_secret: str = "change-me"
+
+    def secret_fields(self) -> dict[str, str]:
+        return {"api_secret": self.api_secret}
+
+
+def test_settings_come_from_postloan_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTLOAN_NATS_URL", "nats://nats.internal:4222")
+    monkeypatch.setenv("POSTLOAN_CONSUMER_BATCH_SIZE", "64")
+    settings = ServiceSettings()
+    assert settings.nats_url == "nats://nats.internal:4222"
+    assert settings.consumer_batch_size == 64
+
+
+def test_an_invalid_value_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTLOAN_CONSUMER_BATCH_SIZE", "0")
+    with pytest.raises(ValidationError, match="consumer_batch_size"):
+        ServiceSettings()
+
+
+def test_production_refuses_a_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTLOAN_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="POSTLOAN_API_SECRET"):
+        WithSecret()
+    monkeypatch.setenv("POSTLOAN_API_SECRET", "a-real-secret-from-the-vault")
+    assert WithSecret().api_secret == "a-real-secret-from-the-vault"
+
+
+def test_development_accepts_the_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POSTLOAN_ENVIRONMENT", raising=False)
+    assert WithSecret().api_secret == "change-me"
