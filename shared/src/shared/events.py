@@ -351,6 +351,10 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec(
         "monitoring", "delinquency.changed", DelinquencyChanged, "monitoring", "DPD bucket moved."
     ),
+    _spec("monitoring", "payment.applied", PaymentApplied, "monitoring", "A payment was booked."),
+    _spec("monitoring", "payment.reversed", PaymentUndone, "monitoring", "A payment was undone."),
+    _spec("monitoring", "bureau.recorded", BureauRecorded, "monitoring", "A bureau report stored."),
+    _spec("monitoring", "eod.completed", EodCompleted, "monitoring", "A business day closed."),
     _spec("monitoring", "alert.raised", AlertRaised, "monitoring", "An early warning fired."),
     _spec("monitoring", "loan.closed", LoanClosed, "monitoring", "A loan left the book."),
     _spec(
