@@ -54,9 +54,7 @@ ExternalId = Annotated[
 ]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164")]
-EmailAddress = Annotated[
-    str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-]
+EmailAddress = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Locale = Annotated[str, Field(pattern=r"^(zh-CN|en|en-US)$")]
 
 
