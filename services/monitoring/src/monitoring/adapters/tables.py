@@ -62,13 +62,19 @@ class InstalmentRow(Base, table=True):
 
     loan_id: str = Field(foreign_key="loan.loan_id", primary_key=True)
     seq: int = Field(primary_key=True)
-    due_on: date
+    due_on: date = Field(index=True)  # end-of-day rules select instalments by due date
     principal: Decimal = Field(sa_type=MONEY)
     interest: Decimal = Field(sa_type=MONEY)
     fees: Decimal = Field(sa_type=MONEY)
-    paid_principal: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
-    paid_interest: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
-    paid_fees: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
+    paid_principal: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs={"server_default": "0"}
+    )
+    paid_interest: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs={"server_default": "0"}
+    )
+    paid_fees: Decimal = Field(
+        default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs={"server_default": "0"}
+    )
     #: Penalty interest (罚息) accrued at end of day on this instalment's overdue principal.
     penalty: Decimal = Field(
         default=Decimal("0.00"), sa_type=MONEY, sa_column_kwargs={"server_default": "0"}
@@ -114,7 +120,7 @@ class PaymentRow(Base, table=True):
     paid_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     channel: str
     #: Business date on which the payment was booked.
-    booked_on: date
+    booked_on: date = Field(index=True)  # back-tests replay payments by booking date
     #: Part of the amount that found nothing to pay (the loan was already settled).
     unapplied: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
     status: str = Field(default="applied", index=True)  # applied | reversed

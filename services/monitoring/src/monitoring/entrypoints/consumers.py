@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.entrypoints import rule_consumers
+from monitoring.service_layer.payments import receive_payment, reverse_payment
 from monitoring.service_layer.registration import register_loan
-from shared.events import CloudEvent, LoanRegistered, Payload, spec_for
+from shared.events import (
+    CloudEvent,
+    LoanRegistered,
+    Payload,
+    PaymentReceived,
+    PaymentReversed,
+    spec_for,
+)
 from shared.messaging.consumer import Handler, Subscription
 
 
@@ -18,17 +27,43 @@ async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payl
     await register_loan(session, payload)
 
 
+async def on_payment_received(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    """Book a payment published on ``postloan.ingest.payment.received``."""
+    assert isinstance(payload, PaymentReceived)
+    await receive_payment(session, payload)
+
+
+async def on_payment_reversed(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    """Reverse a payment as ``postloan.ingest.payment.reversed`` says."""
+    assert isinstance(payload, PaymentReversed)
+    await reverse_payment(
+        session,
+        payload.payment_id,
+        reason=payload.reason,
+        reversed_at=payload.reversed_at,
+        loan_id=payload.loan_id,
+    )
+
+
 #: Handlers of events other systems publish (stream POSTLOAN_INGEST), by event type.
 INGEST_HANDLERS: dict[str, Handler] = {
     spec_for(LoanRegistered, domain="ingest").type: on_loan_registered,
+    spec_for(PaymentReceived, domain="ingest").type: on_payment_received,
+    spec_for(PaymentReversed, domain="ingest").type: on_payment_reversed,
+    **rule_consumers.INGEST,
 }
 #: Handlers of monitoring's own and other services' events, by event type.
-INTERNAL_HANDLERS: dict[str, dict[str, Handler]] = {}
+INTERNAL_HANDLERS: dict[str, dict[str, Handler]] = {
+    "POSTLOAN_MONITORING": {**rule_consumers.MONITORING},
+    "POSTLOAN_COLLECTIONS": {**rule_consumers.COLLECTIONS},
+}
 
 
 def subscriptions() -> list[Subscription]:
     subs = [Subscription("monitoring-ingest", "POSTLOAN_INGEST", INGEST_HANDLERS)]
     for stream, handlers in INTERNAL_HANDLERS.items():
+        if not handlers:  # a durable with no filter would take (and dead-letter) everything
+            continue
         durable = f"monitoring-{stream.removeprefix('POSTLOAN_').lower()}"
         subs.append(Subscription(durable, stream, handlers))
     return subs

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from monitoring.adapters import repository
+from monitoring.adapters import business_date, repository
 from monitoring.entrypoints.api.schemas import LoanPage, LoanPublic, loan_public, loan_summary
 from monitoring.service_layer.registration import register_loan
 from shared.app import SessionDep
@@ -73,7 +73,7 @@ async def _read(session: SessionDep, loan_id: str) -> LoanPublic:
     loan = await repository.get_loan(session, loan_id)
     if loan is None:
         raise NotFound("loan", loan_id)
-    return loan_public(loan)
+    return loan_public(loan, business_date=await business_date.current(session))
 
 
 def _encode(loan_id: str) -> str:

@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from monitoring.adapters.ledger import dues_from
+from monitoring.domain.payoff import Due, outstanding
+from shared.events import LoanStatus
 from shared.types import Money
 
 ZERO = Decimal("0.00")
@@ -58,31 +61,52 @@ class LoanPage(BaseModel):
     next_cursor: str | None
 
 
-def instalment_public(row: dict[str, Any]) -> InstalmentPublic:
-    amount = row["principal"] + row["interest"] + row["fees"]
-    paid = row["paid_principal"] + row["paid_interest"] + row["paid_fees"]
-    status = "paid" if paid >= amount else ("partial" if paid > ZERO else "due")
+def instalment_public(due: Due, *, as_of: date, settled: bool) -> InstalmentPublic:
+    """``paid`` includes paid penalty; an instalment is overdue when unpaid after its due date,
+    and ``waived`` when its loan was settled early without it being paid in full."""
+    amount = due.owed.principal + due.owed.interest + due.owed.fees
+    paid = due.paid.total
+    if due.is_paid:
+        status = "paid"
+    elif settled:
+        status = "waived"
+    elif due.due_on < as_of:
+        status = "overdue"
+    else:
+        status = "partial" if paid > ZERO else "due"
     return InstalmentPublic(
-        seq=row["seq"],
-        due_on=row["due_on"],
-        principal=row["principal"],
-        interest=row["interest"],
-        fees=row["fees"],
+        seq=due.seq,
+        due_on=due.due_on,
+        principal=due.owed.principal,
+        interest=due.owed.interest,
+        fees=due.owed.fees,
         amount=amount,
         paid=paid,
         status=status,
     )
 
 
-def loan_public(loan: dict[str, Any]) -> LoanPublic:
-    """Outstanding principal is what the schedule has not been paid; accrued interest, penalty
-    and fees are zero until the ledger accrues them (end-of-day batch)."""
-    principal = sum((r["principal"] - r["paid_principal"] for r in loan["schedule"]), ZERO)
-    outstanding = OutstandingPublic(
-        principal=principal, interest=ZERO, penalty=ZERO, fees=ZERO, total=principal
+def loan_public(loan: dict[str, Any], *, business_date: date | None = None) -> LoanPublic:
+    """The loan on the business date (``business_date``, else the loan's ``business_date`` key).
+
+    Outstanding principal is all unpaid principal; interest and fees are those of instalments
+    due on or before the business date still unpaid; penalty is accrued less paid penalty
+    (see :func:`monitoring.domain.payoff.outstanding`). Without a business date nothing counts
+    as due yet.
+    """
+    as_of = business_date or loan.get("business_date") or date.min
+    settled = loan["status"] == LoanStatus.SETTLED
+    dues = dues_from(loan["schedule"], disbursed_on=loan["disbursed_on"])
+    owed = outstanding(dues, as_of, settled=settled)
+    balance = OutstandingPublic(
+        principal=owed.principal,
+        interest=owed.interest,
+        penalty=owed.penalty,
+        fees=owed.fees,
+        total=owed.total,
     )
-    schedule = [instalment_public(r) for r in loan["schedule"]]
-    return LoanPublic(**loan_summary(loan).model_dump(), outstanding=outstanding, schedule=schedule)
+    schedule = [instalment_public(d, as_of=as_of, settled=settled) for d in dues]
+    return LoanPublic(**loan_summary(loan).model_dump(), outstanding=balance, schedule=schedule)
 
 
 def loan_summary(loan: dict[str, Any]) -> LoanSummary:

@@ -1,0 +1,371 @@
+"""Bulk import storage: rows as PostgreSQL ``COPY`` data, loaded over the session's connection.
+
+Everything runs on the asyncpg connection under the caller's SQLAlchemy session, inside its
+transaction, so that an import is committed or rolled back whole. Rows are written in COPY's
+text format (server-side parsing of numbers is far cheaper than encoding ``Decimal``\\s in
+Python), outbox rows in binary (their bodies are bytes).
+
+Foreign keys are checked by a trigger per row, which would take most of the time of a million
+loans; the import has checked every reference itself (a loan's borrower, instalments and
+payments come with it, allocations with their payment), so when the database role may, the
+transaction sets ``session_replication_role = replica`` to skip those triggers. Unique keys
+are still enforced by their indexes. A role without that right imports the same, slower.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from io import BytesIO
+from typing import Any
+
+import asyncpg
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitoring.domain.imports import (
+    BORROWER_FIELDS,
+    History,
+    LoanIn,
+    Product,
+    ScheduleLine,
+    contract_amounts,
+    contract_dates,
+    fingerprint,
+    registration_json,
+)
+from monitoring.domain.payoff import Parts
+from monitoring.domain.products import order_of
+from shared.events import CloudEvent, LoanAccepted, spec_for
+from shared.messaging.outbox import CHANNEL
+from shared.types import RepaymentMethod
+
+LOAN_COLUMNS = (
+    "loan_id",
+    "borrower_id",
+    "product",
+    "status",
+    "principal",
+    "currency",
+    "annual_rate",
+    "term_months",
+    "repayment_method",
+    "disbursed_on",
+    "first_due_on",
+    "jurisdiction",
+    "dpd",
+    "bucket",
+    "fingerprint",
+)
+INSTALMENT_COLUMNS = (
+    "loan_id",
+    "seq",
+    "due_on",
+    "principal",
+    "interest",
+    "fees",
+    "paid_principal",
+    "paid_interest",
+    "paid_fees",
+)
+PAYMENT_COLUMNS = (
+    "payment_id",
+    "loan_id",
+    "amount",
+    "currency",
+    "paid_at",
+    "channel",
+    "booked_on",
+    "unapplied",
+    "status",
+    "fingerprint",
+)
+ALLOCATION_COLUMNS = ("payment_id", "seq", "loan_id", "penalty", "fees", "interest", "principal")
+OUTBOX_COLUMNS = ("event_id", "subject", "body", "headers")
+SOURCE = "postloan/monitoring"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_PAID_NOTHING = "0.00\t0.00\t0.00"
+
+
+def _text(value: str | None) -> str:
+    r"""A value of COPY's text format (``\N`` is NULL)."""
+    return "\\N" if value is None else value.translate(_ESCAPES)
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+
+class EventBodies:
+    """The bodies of ``monitoring.loan.registered`` events, as ``make_event`` would write them.
+
+    The envelope is made once by the model; each loan adds its id, subject and data. Event ids
+    are UUIDv7 (time-ordered), which keeps the outbox's unique index append-only.
+    """
+
+    def __init__(self, traceparent: str | None) -> None:
+        spec = spec_for(LoanAccepted, domain="monitoring")
+        envelope = CloudEvent(
+            id=uuid.uuid4(), type=spec.type, source=SOURCE, traceparent=traceparent, data={}
+        )
+        self.envelope = envelope.model_dump(mode="json")
+        self.subject = spec.subject
+        self.headers = orjson.dumps({"traceparent": traceparent} if traceparent else {}).decode()
+        self._next = _uuid7_base()
+
+    def body(
+        self, loan: LoanIn, registration: dict[str, Any], *, status: str, jurisdiction: str
+    ) -> tuple[str, bytes]:
+        """The event of a loan; ``registration`` is its :func:`registration_json`."""
+        data = dict(registration)
+        data["first_due_on"] = loan.due_from.isoformat()
+        data["status"] = status
+        data["jurisdiction"] = jurisdiction
+        event_id = self._event_id()
+        event = self.envelope | {"id": event_id, "subject": loan.loan_id, "data": data}
+        return event_id, orjson.dumps(event)
+
+    def _event_id(self) -> str:
+        self._next += 1
+        h = f"{self._next:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _uuid7_base() -> int:
+    """A UUIDv7 whose random tail leaves room to count up (RFC 9562, monotonic method)."""
+    millis = time.time_ns() // 1_000_000
+    rand_a = int.from_bytes(os.urandom(2)) & 0x0FFF
+    rand_b = int.from_bytes(os.urandom(8)) & ((1 << 61) - 1)  # top bit kept clear
+    return (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
+
+
+@dataclass
+class Chunk:
+    """COPY data of a chunk of loans, table by table, and what it holds."""
+
+    borrowers: dict[str, str] = field(default_factory=dict)  # id → line (last one wins)
+    loans: list[str] = field(default_factory=list)
+    loan_ids: list[str] = field(default_factory=list)
+    instalments: list[str] = field(default_factory=list)
+    payments: list[str] = field(default_factory=list)
+    payment_ids: list[str] = field(default_factory=list)
+    allocations: list[str] = field(default_factory=list)
+    outbox: list[tuple[str, str, bytes, str]] = field(default_factory=list)
+
+    def add(
+        self,
+        loan: LoanIn,
+        *,
+        schedule: list[ScheduleLine] | None,
+        history: History | None,
+        product: Product,
+        events: EventBodies,
+        payment_fingerprints: list[str],
+        booked_on: list[date],
+    ) -> None:
+        """A loan's rows; ``schedule`` None is the contract's (its text is cached)."""
+        loan_id = loan.loan_id
+        status = "settled" if history is not None and history.settled else "active"
+        b = loan.borrower
+        self.borrowers[b[0]] = "\t".join(map(_text, b)) + "\n"
+        self.loan_ids.append(loan_id)
+        registration = registration_json(loan)
+        self.loans.append(
+            f"{loan_id}\t{b[0]}\t{loan.product}\t{status}\t{loan.principal!s}\t"
+            f"{loan.currency}\t{loan.annual_rate!s}\t{loan.term_months}\t{loan.method.value}\t"
+            f"{loan.disbursed_on!s}\t{loan.due_from!s}\t{product.jurisdiction}\t0\tC\t"
+            f"{fingerprint(registration)}\n"
+        )
+        if schedule is None:
+            self._contract(loan)
+        else:
+            self._schedule(loan_id, schedule, history.paid if history is not None else {})
+        if history is not None:
+            self._add_history(loan, history, payment_fingerprints, booked_on)
+        event_id, body = events.body(
+            loan, registration, status=status, jurisdiction=product.jurisdiction
+        )
+        self.outbox.append((event_id, events.subject, body, events.headers))
+
+    def _contract(self, loan: LoanIn) -> None:
+        amounts = _amount_cells(loan.principal, loan.annual_rate, loan.term_months, loan.method)
+        dates = _date_cells(loan.due_from, loan.term_months)
+        loan_id = loan.loan_id
+        self.instalments += [
+            f"{loan_id}\t{d}\t{a}\t{_PAID_NOTHING}\n" for d, a in zip(dates, amounts, strict=True)
+        ]
+
+    def _schedule(self, loan_id: str, schedule: list[ScheduleLine], paid: dict[int, Parts]) -> None:
+        for seq, due_on, principal, interest, fees in schedule:
+            parts = paid.get(seq)
+            done = (
+                f"{parts.principal!s}\t{parts.interest!s}\t{parts.fees!s}"
+                if parts
+                else _PAID_NOTHING
+            )
+            self.instalments.append(
+                f"{loan_id}\t{seq}\t{due_on!s}\t{principal!s}\t{interest!s}\t{fees!s}\t{done}\n"
+            )
+
+    def _add_history(
+        self, loan: LoanIn, history: History, fingerprints: list[str], booked_on: list[date]
+    ) -> None:
+        unapplied = {a.payment_id: a.unapplied for a in history.allocations}
+        for p, fp, day in zip(loan.payments, fingerprints, booked_on, strict=True):
+            self.payment_ids.append(p.payment_id)
+            self.payments.append(
+                f"{p.payment_id}\t{loan.loan_id}\t{p.amount}\t{p.currency}\t"
+                f"{p.paid_at.isoformat()}\t{_text(p.channel)}\t{day}\t"
+                f"{unapplied[p.payment_id]}\tapplied\t{fp}\n"
+            )
+        for a in history.allocations:
+            for line in a.lines:
+                q = line.paid
+                self.allocations.append(
+                    f"{a.payment_id}\t{line.seq}\t{loan.loan_id}\t"
+                    f"{q.penalty}\t{q.fees}\t{q.interest}\t{q.principal}\n"
+                )
+
+
+@lru_cache(maxsize=200_000)
+def _amount_cells(
+    principal: Decimal, rate: Decimal, term: int, method: RepaymentMethod
+) -> tuple[str, ...]:
+    return tuple(
+        f"{p!s}\t{i!s}\t0.00" for _, p, i in contract_amounts(principal, rate, term, method)
+    )
+
+
+@lru_cache(maxsize=50_000)
+def _date_cells(first_due_on: date, term: int) -> tuple[str, ...]:
+    dates = contract_dates(first_due_on, term)
+    return tuple(f"{seq}\t{d.isoformat()}" for seq, d in enumerate(dates, start=1))
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    loans: int = 0
+    borrowers: int = 0
+    instalments: int = 0
+    payments: int = 0
+    allocations: int = 0
+
+
+class CopyLoader:
+    """Loads chunks over the asyncpg connection of a session, in the session's transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.loaded = Loaded()
+        self.skips_triggers = False
+
+    @classmethod
+    async def of(cls, session: AsyncSession) -> CopyLoader:
+        await session.execute(sa.text("SELECT 1"))  # begins the session's transaction
+        raw = await (await session.connection()).get_raw_connection()
+        conn: asyncpg.Connection = raw.driver_connection
+        assert conn.is_in_transaction(), "the import must run inside the session's transaction"
+        return cls(conn)
+
+    async def prepare(self) -> None:
+        """Skip per-row foreign-key triggers when allowed; make the borrowers' staging table."""
+        if await self.conn.fetchval(_MAY_SKIP_TRIGGERS):
+            await self.conn.execute("SET LOCAL session_replication_role = replica")
+            self.skips_triggers = True
+        await self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_borrower "
+            "(LIKE borrower INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+
+    async def products(self) -> dict[str, Product]:
+        rows = await self.conn.fetch(
+            "SELECT product_id, currency, jurisdiction, waterfall FROM product"
+        )
+        return {
+            r["product_id"]: Product(r["currency"], r["jurisdiction"], order_of(r["waterfall"]))
+            for r in rows
+        }
+
+    async def business_date(self) -> date | None:
+        """The business date, locked so that end of day cannot move it during the import."""
+        found: date | None = await self.conn.fetchval(
+            "SELECT business_date FROM business_date WHERE id = 1 FOR UPDATE"
+        )
+        return found
+
+    async def start_business_date(self, day: date) -> None:
+        await self.conn.execute(
+            "UPDATE business_date SET business_date = $1 WHERE id = 1 AND business_date IS NULL",
+            day,
+        )
+
+    async def existing_loans(self, ids: list[str]) -> set[str]:
+        return await self._existing("SELECT loan_id FROM loan WHERE loan_id = ANY($1::text[])", ids)
+
+    async def existing_payments(self, ids: list[str]) -> set[str]:
+        query = "SELECT payment_id FROM payment WHERE payment_id = ANY($1::text[])"
+        return await self._existing(query, ids)
+
+    async def _existing(self, query: str, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {r[0] for r in await self.conn.fetch(query, ids)}
+
+    async def load(self, chunk: Chunk) -> None:
+        """Store a chunk: borrowers upserted, then loans, schedules, payments, outbox rows."""
+        await self._borrowers(chunk.borrowers)
+        await self._copy("loan", LOAN_COLUMNS, chunk.loans)
+        await self._copy("instalment", INSTALMENT_COLUMNS, chunk.instalments)
+        await self._copy("payment", PAYMENT_COLUMNS, chunk.payments)
+        await self._copy("allocation", ALLOCATION_COLUMNS, chunk.allocations)
+        if chunk.outbox:
+            await self.conn.copy_records_to_table(
+                "outbox", records=chunk.outbox, columns=list(OUTBOX_COLUMNS)
+            )
+        n = self.loaded
+        n.loans += len(chunk.loans)
+        n.instalments += len(chunk.instalments)
+        n.payments += len(chunk.payments)
+        n.allocations += len(chunk.allocations)
+
+    async def _borrowers(self, lines: dict[str, str]) -> None:
+        """New borrowers are copied in; known ones are updated from a staging table."""
+        known = await self._existing(
+            "SELECT borrower_id FROM borrower WHERE borrower_id = ANY($1::text[])", list(lines)
+        )
+        await self._copy(
+            "borrower", BORROWER_FIELDS, [v for k, v in lines.items() if k not in known]
+        )
+        if known:
+            await self._copy("import_borrower", BORROWER_FIELDS, [lines[k] for k in known])
+            await self.conn.execute(_UPDATE_BORROWERS)
+            await self.conn.execute("TRUNCATE import_borrower")
+        self.loaded.borrowers += len(lines)
+
+    async def _copy(self, table: str, columns: Iterable[str], lines: list[str]) -> None:
+        if lines:
+            data = BytesIO("".join(lines).encode())
+            await self.conn.copy_to_table(table, source=data, columns=list(columns), format="text")
+
+    async def finish(self) -> None:
+        """Wake the outbox relay (delivered on commit, like ``enqueue``'s)."""
+        await self.conn.execute(f"NOTIFY {CHANNEL}")
+
+
+_MAY_SKIP_TRIGGERS = """
+    SELECT has_parameter_privilege('session_replication_role', 'SET')  -- PostgreSQL 15+
+"""
+_SET_BORROWER = ", ".join(f"{f} = s.{f}" for f in BORROWER_FIELDS[1:])
+_UPDATE_BORROWERS = (
+    f"UPDATE borrower b SET {_SET_BORROWER} "
+    "FROM import_borrower s WHERE b.borrower_id = s.borrower_id"
+)

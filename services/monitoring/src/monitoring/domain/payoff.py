@@ -1,0 +1,155 @@
+"""What a loan owes on a date: each instalment's balance, the loan's outstanding, the payoff.
+
+An instalment owes four parts: the contract's principal, interest and fees, and the penalty
+interest (罚息) the end-of-day batch has accrued on it. What it owes *on a date* depends on the
+part:
+
+- principal: all of it, whatever the date (it is the debt);
+- interest: in full once due; within its period (from the previous due date, or the
+  disbursement for the first instalment, to its own due date) **pro rata by actual days**,
+  ``interest × days elapsed / days in the period``, half-up to the cent; nothing before the
+  period starts. Interest paid ahead of that is not refunded;
+- fees: once due (fees of later periods are not owed early);
+- penalty: what has been accrued (only the end-of-day batch accrues it, up to the business date).
+
+The **payoff** on a date (提前结清金额) is the sum of those: a payment of at least that much on
+that date settles the loan, and the interest and fees of the periods after it are waived.
+The loan's **outstanding** on the business date counts interest and fees only of instalments
+due on or before it (the current period is not yet billed), plus all principal and penalty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Part(StrEnum):
+    """The parts of an instalment a payment can pay."""
+
+    PENALTY = "penalty"
+    FEES = "fees"
+    INTEREST = "interest"
+    PRINCIPAL = "principal"
+
+
+#: The default allocation order within an instalment (BRIEF section 3).
+DEFAULT_WATERFALL: tuple[Part, ...] = (Part.PENALTY, Part.FEES, Part.INTEREST, Part.PRINCIPAL)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """An amount for each part of an instalment."""
+
+    penalty: Decimal = ZERO
+    fees: Decimal = ZERO
+    interest: Decimal = ZERO
+    principal: Decimal = ZERO
+
+    def __getitem__(self, part: Part) -> Decimal:
+        amount: Decimal = getattr(self, part.value)
+        return amount
+
+    def __add__(self, other: Parts) -> Parts:
+        return Parts(*(self[p] + other[p] for p in Part))
+
+    def __sub__(self, other: Parts) -> Parts:
+        return Parts(*(self[p] - other[p] for p in Part))
+
+    def set(self, part: Part, amount: Decimal) -> Parts:
+        return replace(self, **{part.value: amount})
+
+    def floored(self) -> Parts:
+        """Negative parts as zero (what was paid beyond an amount is not owed back)."""
+        return Parts(*(max(self[p], ZERO) for p in Part))
+
+    @property
+    def total(self) -> Decimal:
+        return self.penalty + self.fees + self.interest + self.principal
+
+    @property
+    def is_zero(self) -> bool:
+        return all(self[p] == ZERO for p in Part)
+
+
+NOTHING = Parts()
+
+
+def total(amounts: Iterable[Parts]) -> Parts:
+    result = NOTHING
+    for amount in amounts:
+        result += amount
+    return result
+
+
+@dataclass(frozen=True)
+class Due:
+    """One instalment: what it owes (contract and accrued penalty) and what has been paid."""
+
+    seq: int
+    #: The start of its interest period: the previous due date, or the disbursement date.
+    starts_on: date
+    due_on: date
+    owed: Parts
+    paid: Parts = NOTHING
+
+    @property
+    def remaining(self) -> Parts:
+        return (self.owed - self.paid).floored()
+
+    @property
+    def is_paid(self) -> bool:
+        return self.remaining.is_zero
+
+
+def accrued_interest(due: Due, as_of: date) -> Decimal:
+    """The instalment's interest earned by ``as_of``: pro rata by actual days in its period."""
+    if as_of >= due.due_on:
+        return due.owed.interest
+    period = (due.due_on - due.starts_on).days
+    elapsed = (as_of - due.starts_on).days
+    if period <= 0 or elapsed <= 0:
+        return ZERO
+    return cents(due.owed.interest * elapsed / period)
+
+
+def settlement(due: Due, as_of: date) -> Parts:
+    """What settling the loan on ``as_of`` pays on this instalment."""
+    owed = Parts(
+        penalty=due.owed.penalty,
+        fees=due.owed.fees if due.due_on <= as_of else ZERO,
+        interest=accrued_interest(due, as_of),
+        principal=due.owed.principal,
+    )
+    return (owed - due.paid).floored()
+
+
+def payoff(dues: Iterable[Due], as_of: date) -> Parts:
+    """The amount that settles the loan on ``as_of``, by part."""
+    return total(settlement(d, as_of) for d in dues)
+
+
+def outstanding(dues: Iterable[Due], as_of: date, *, settled: bool = False) -> Parts:
+    """The loan's balance on ``as_of``: all principal and penalty, and what is due of the rest.
+
+    A settled loan owes nothing: what its settlement did not pay was waived.
+    """
+    result = NOTHING
+    if settled:
+        return result
+    for d in dues:
+        left = d.remaining
+        if d.due_on > as_of:
+            left = left.set(Part.INTEREST, ZERO).set(Part.FEES, ZERO)
+        result += left
+    return result

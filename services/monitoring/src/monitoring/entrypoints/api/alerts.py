@@ -1,0 +1,115 @@
+"""Routes of early-warning alerts: list, read, acknowledge, resolve."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel
+
+from monitoring.adapters import alerts_sql
+from monitoring.domain.rules import RULES, Severity
+from monitoring.service_layer import alerts
+from shared.app import SessionDep
+from shared.problems import Problem
+from shared.types import ExternalId
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+#: Set by the gateway to the authenticated principal; calls without it act as "system".
+Actor = Annotated[str | None, Header(alias="x-postloan-subject", max_length=200)]
+
+
+class AlertPublic(BaseModel):
+    alert_id: str
+    loan_id: str
+    rule: str
+    rule_version: int
+    severity: Severity
+    status: AlertStatus
+    evidence: dict[str, Any]
+    raised_on: date
+    raised_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
+class AlertPage(BaseModel):
+    items: list[AlertPublic]
+    next_cursor: str | None
+
+
+@router.get("", response_model=AlertPage)
+async def list_alerts(
+    session: SessionDep,
+    loan_id: ExternalId | None = None,
+    alert_status: Annotated[AlertStatus | None, Query(alias="status")] = None,
+    rule: str | None = None,
+    severity: Severity | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AlertPage:
+    """Alerts, newest first, filtered, one page at a time (pass ``next_cursor`` back)."""
+    if rule is not None and rule not in RULES:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"rule: unknown rule {rule!r}",
+            errors=[{"field": "rule", "message": f"one of {', '.join(RULES)}"}],
+        )
+    filters = {"loan_id": loan_id, "status": alert_status, "rule": rule, "severity": severity}
+    rows = await alerts_sql.list_alerts(
+        session,
+        filters={k: v for k, v in filters.items() if v is not None},
+        after=_decode(cursor),
+        limit=limit + 1,
+    )
+    page = [AlertPublic.model_validate(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return AlertPage(items=page, next_cursor=_encode(page[-1]) if more else None)
+
+
+@router.get("/{alert_id}", response_model=AlertPublic)
+async def get_alert(alert_id: str, session: SessionDep) -> AlertPublic:
+    """One alert with its evidence and workflow."""
+    return AlertPublic.model_validate(await alerts.get_alert(session, alert_id))
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertPublic)
+async def acknowledge_alert(alert_id: str, session: SessionDep, actor: Actor = None) -> AlertPublic:
+    """Acknowledge an open alert (409 once acknowledged or resolved)."""
+    moved = await alerts.acknowledge_alert(session, alert_id, actor or "system")
+    return AlertPublic.model_validate(moved)
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertPublic)
+async def resolve_alert(alert_id: str, session: SessionDep, actor: Actor = None) -> AlertPublic:
+    """Resolve an open or acknowledged alert (409 once resolved)."""
+    moved = await alerts.resolve_alert(session, alert_id, actor or "system")
+    return AlertPublic.model_validate(moved)
+
+
+def _encode(last: AlertPublic) -> str:
+    key = json.dumps([last.raised_at.isoformat(), last.alert_id])
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _decode(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        raised_at, alert_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        after = datetime.fromisoformat(raised_at)
+        if after.tzinfo is None or not isinstance(alert_id, str):
+            raise ValueError(cursor)
+        return after, alert_id
+    except (ValueError, TypeError):
+        raise Problem(
+            400, "Invalid cursor", "pass back the next_cursor of a previous page"
+        ) from None

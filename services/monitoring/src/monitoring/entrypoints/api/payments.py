@@ -1,0 +1,167 @@
+"""Routes of payments and early settlement: pay, reverse, read, payoff quote, write-off."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from monitoring.adapters import business_date, repository
+from monitoring.entrypoints.api.schemas import LoanPublic, loan_public
+from monitoring.service_layer.payments import (
+    list_payments,
+    read_payment,
+    receive_payment,
+    reverse_payment,
+)
+from monitoring.service_layer.settlement import quote_payoff, write_off
+from shared.app import SessionDep
+from shared.events import AllocationLine, PaymentReceived
+from shared.problems import NotFound, Problem
+from shared.types import Money
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+
+class PaymentPublic(BaseModel):
+    payment_id: str
+    loan_id: str
+    amount: Money
+    currency: str
+    paid_at: datetime
+    channel: str
+    status: str
+    booked_on: date
+    allocation: list[AllocationLine]
+    unapplied: Money
+    reversed_at: datetime | None
+    reversal_reason: str | None
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentPublic]
+    next_cursor: str | None
+
+
+class ReversalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200)
+    reversed_at: AwareDatetime
+
+
+class PayoffPublic(BaseModel):
+    loan_id: str
+    as_of: date
+    currency: str
+    principal: Money
+    interest: Money
+    penalty: Money
+    fees: Money
+    total: Money
+
+
+@router.post(
+    "/payments",
+    response_model=PaymentPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": PaymentPublic, "description": "Received before with this body"},
+        409: {"description": "Received before with a different body"},
+    },
+)
+async def post_payment(
+    body: PaymentReceived, session: SessionDep, response: Response
+) -> PaymentPublic:
+    """Book a repayment and allocate it (idempotent on ``payment_id``)."""
+    if not await receive_payment(session, body):
+        response.status_code = status.HTTP_200_OK
+    return _public(await read_payment(session, body.payment_id))
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentPublic)
+async def get_payment(payment_id: str, session: SessionDep) -> PaymentPublic:
+    """A payment with what it paid on each instalment."""
+    return _public(await read_payment(session, payment_id))
+
+
+@router.post(
+    "/payments/{payment_id}/reversal",
+    response_model=PaymentPublic,
+    responses={409: {"description": "Reversed before with another reason or time"}},
+)
+async def post_reversal(
+    payment_id: str, body: ReversalRequest, session: SessionDep
+) -> PaymentPublic:
+    """Reverse a payment: what it paid is owed again (idempotent)."""
+    await reverse_payment(session, payment_id, reason=body.reason, reversed_at=body.reversed_at)
+    return _public(await read_payment(session, payment_id))
+
+
+@router.get("/loans/{loan_id}/payments", response_model=PaymentPage)
+async def get_loan_payments(
+    loan_id: str,
+    session: SessionDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> PaymentPage:
+    """A loan's payments, reversed ones included, in the order they apply."""
+    rows = await list_payments(session, loan_id, after=_decode(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode(rows[-1]) if more else None
+    return PaymentPage(items=[_public(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/loans/{loan_id}/payoff", response_model=PayoffPublic)
+async def get_payoff(loan_id: str, session: SessionDep, as_of: date | None = None) -> PayoffPublic:
+    """What a payment on ``as_of`` (default: the business date) must be to settle the loan."""
+    quote = await quote_payoff(session, loan_id, as_of)
+    a = quote.amount
+    return PayoffPublic(
+        loan_id=quote.loan_id,
+        as_of=quote.as_of,
+        currency=quote.currency,
+        principal=a.principal,
+        interest=a.interest,
+        penalty=a.penalty,
+        fees=a.fees,
+        total=a.total,
+    )
+
+
+@router.post("/loans/{loan_id}/write-off", response_model=LoanPublic)
+async def post_write_off(loan_id: str, session: SessionDep) -> LoanPublic:
+    """Write an open loan off (idempotent)."""
+    await write_off(session, loan_id)
+    loan = await repository.get_loan(session, loan_id)
+    if loan is None:
+        raise NotFound("loan", loan_id)
+    return loan_public(loan, business_date=await business_date.current(session))
+
+
+def _public(row: dict[str, Any]) -> PaymentPublic:
+    return PaymentPublic.model_validate({k: row[k] for k in PaymentPublic.model_fields})
+
+
+def _encode(row: dict[str, Any]) -> str:
+    key = f"{row['paid_at'].isoformat()}|{row['payment_id']}"
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _decode(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        paid_at, _, payment_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        after = datetime.fromisoformat(paid_at)
+        if after.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return after, payment_id
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(
+            400, "Invalid cursor", "pass back the next_cursor of a previous page"
+        ) from None

@@ -1,0 +1,51 @@
+"""Use cases: create, change and read loan products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitoring.adapters import ledger
+from monitoring.domain.products import ProductTerms
+from shared.problems import Conflict, NotFound
+
+
+async def create_product(session: AsyncSession, product_id: str, terms: ProductTerms) -> bool:
+    """Store a new product at version 1; True if new, False if the same terms exist already.
+
+    Raises :class:`Conflict` when the id is taken by a product with other terms.
+    """
+    if await ledger.insert_product(session, terms.as_row() | {"product_id": product_id}):
+        return True
+    stored = await ledger.get_product(session, product_id)
+    if stored is None or not terms.same_as(stored):
+        raise Conflict(f"product {product_id!r} exists with other terms", product_id=product_id)
+    return False
+
+
+async def change_product(session: AsyncSession, product_id: str, terms: ProductTerms) -> bool:
+    """Replace a product's terms as its next version; False when nothing changed.
+
+    Raises :class:`NotFound` for an unknown product and :class:`Conflict` for a change of
+    currency once loans use the product (their amounts are in the old one).
+    """
+    stored = await ledger.get_product(session, product_id, for_update=True)
+    if stored is None:
+        raise NotFound("product", product_id)
+    if terms.same_as(stored):
+        return False
+    if terms.currency != stored["currency"] and await ledger.product_has_loans(session, product_id):
+        raise Conflict(
+            f"product {product_id!r} has loans in {stored['currency']}: its currency is fixed",
+            product_id=product_id,
+        )
+    await ledger.update_product(session, product_id, terms.as_row())
+    return True
+
+
+async def read_product(session: AsyncSession, product_id: str) -> dict[str, Any]:
+    product = await ledger.get_product(session, product_id)
+    if product is None:
+        raise NotFound("product", product_id)
+    return product

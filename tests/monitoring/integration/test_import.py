@@ -1,0 +1,196 @@
+"""Bulk import over HTTP and the CLI, against real PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import orjson
+import pytest
+
+from factories import make_registration
+from monitoring.entrypoints import cli
+from monitoring.settings import MonitoringSettings
+from shared.testing.plugin import NatsUnderTest
+
+
+def ndjson(*bodies: Any) -> bytes:
+    return b"".join(orjson.dumps(b) + b"\n" for b in bodies)
+
+
+async def upload(
+    client: httpx.AsyncClient, data: bytes, name: str = "loans.ndjson", **files: Any
+) -> httpx.Response:
+    return await client.post("/api/v1/imports", files={"loans": (name, data), **files})
+
+
+async def loan_ids(client: httpx.AsyncClient) -> list[str]:
+    items = (await client.get("/api/v1/loans", params={"limit": 500})).json()["items"]
+    return [i["loan_id"] for i in items]
+
+
+def payment(pid: str, amount: str, paid_at: str) -> dict[str, str]:
+    return {"payment_id": pid, "amount": amount, "paid_at": paid_at, "channel": "bank_transfer"}
+
+
+async def test_an_ndjson_portfolio_is_imported_with_schedules_and_payment_history(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    paid = make_registration(
+        loan_id="L-1", payments=[payment("P-1", "1066.19", "2026-02-14T10:00:00+08:00")]
+    )
+    data = ndjson(paid, make_registration(loan_id="L-2", borrower_id="B-2"))
+    response = await upload(monitoring, data)
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert (report["loans"], report["instalments"], report["payments"]) == (2, 24, 1)
+    loan = (await monitoring.get("/api/v1/loans/L-1")).json()
+    assert loan["schedule"][0]["status"] == "paid"
+    assert loan["schedule"][0]["paid"] == "1066.19"
+    assert loan["outstanding"]["principal"] == "11053.81"
+    got = (await monitoring.get("/api/v1/payments/P-1")).json()
+    assert (got["allocation"][0]["interest"], got["allocation"][0]["principal"]) == (
+        "120.00",
+        "946.19",
+    )
+
+
+async def test_an_imported_loan_posted_again_with_the_same_body_is_the_same_loan(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    assert (await upload(monitoring, ndjson(make_registration()))).status_code == 201
+    again = await monitoring.post("/api/v1/loans", json=make_registration())
+    assert again.status_code == 200, again.text
+
+
+async def test_a_csv_portfolio_with_a_payments_file_is_imported(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    loans = io.StringIO()
+    out = csv.writer(loans)
+    borrower = ["B-1", "李四", "+8613900000000", "Asia/Shanghai"]
+    out.writerow(
+        [
+            "loan_id",
+            "borrower_id",
+            "borrower_name",
+            "borrower_phone",
+            "borrower_time_zone",
+            "principal",
+            "annual_rate",
+            "term_months",
+            "repayment_method",
+            "disbursed_on",
+            "schedule",
+        ]
+    )
+    schedule = '[{"seq": 1, "due_on": "2026-02-15", "principal": "600.00", "interest": "6.00"}]'
+    out.writerow(["C-1", *borrower, "600.00", "0.12", "1", "annuity", "2026-01-15", schedule])
+    out.writerow(["C-2", *borrower, "1200.00", "0.12", "12", "equal_principal", "2026-01-10", ""])
+    payments = (
+        "payment_id,loan_id,amount,paid_at,channel\nCP-1,C-1,606.00,2026-02-15T09:00:00+08:00,app\n"
+    )
+    response = await upload(
+        monitoring, loans.getvalue().encode(), "loans.csv", payments=("p.csv", payments.encode())
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["borrowers"] == 1
+    assert await loan_ids(monitoring) == ["C-1", "C-2"]
+    c1 = (await monitoring.get("/api/v1/loans/C-1")).json()
+    assert c1["status"] == "settled"
+    assert c1["schedule"][0]["interest"] == "6.00"
+
+
+async def test_row_errors_are_reported_with_row_field_and_reason_and_nothing_is_imported(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    data = b"".join(
+        [
+            ndjson(make_registration(loan_id="OK-1")),
+            ndjson(make_registration(loan_id="BAD-2", principal="-5.00")),
+            ndjson(make_registration(loan_id="BAD-3", principal="100.001")),
+            ndjson(make_registration(loan_id="BAD-4", disbursed_on="2026-13-01")),
+            ndjson(make_registration(loan_id="OK-1", borrower_id="B-9")),
+            b'{"loan_id": "L-6", oops\n',
+            ndjson(make_registration(loan_id="BAD-7", payments=[payment("P", "-1", "x")])),
+        ]
+    )
+    response = await upload(monitoring, data)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    found = {(e["row"], e["field"]) for e in problem["errors"]}
+    assert {(2, "principal"), (3, "principal"), (4, "disbursed_on"), (5, "loan_id")} <= found
+    assert (6, "row") in found
+    assert (7, "payments.0.amount") in found
+    assert (7, "payments.0.paid_at") in found
+    assert all(e["reason"] for e in problem["errors"])
+    assert problem["error_count"] == len(problem["errors"])
+    assert await loan_ids(monitoring) == []
+
+
+async def test_a_loan_id_already_in_the_ledger_is_a_row_error(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    await monitoring.post("/api/v1/loans", json=make_registration(loan_id="L-0"))
+    data = ndjson(make_registration(loan_id="L-new"), make_registration(loan_id="L-0"))
+    response = await upload(monitoring, data)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"file": "loans", "row": 2, "field": "loan_id", "reason": "already registered"}
+    ]
+    assert await loan_ids(monitoring) == ["L-0"]
+
+
+async def test_a_csv_file_with_unknown_columns_is_refused_at_its_header(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    response = await upload(monitoring, b"loan_id,colour\nL-1,red\n", "loans.csv")
+    assert response.status_code == 422
+    fields = {(e["row"], e["field"], e["reason"]) for e in response.json()["errors"]}
+    assert (1, "colour", "unknown column") in fields
+    assert (1, "principal", "missing column") in fields
+
+
+async def test_a_file_of_unknown_format_is_a_422_problem(monitoring: httpx.AsyncClient) -> None:
+    response = await upload(monitoring, b"{}", "loans.txt")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "format"
+
+
+async def test_imported_loans_are_announced_on_the_bus_once_each(
+    monitoring: httpx.AsyncClient, nats_server: NatsUnderTest
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        sub = await nc.subscribe("postloan.monitoring.loan.registered")
+        bodies = [make_registration(loan_id=f"L-{n}", borrower_id=f"B-{n}") for n in range(30)]
+        assert (await upload(monitoring, ndjson(*bodies))).status_code == 201
+        seen = set()
+        for _ in range(30):
+            msg = await sub.next_msg(timeout=10)
+            assert msg.headers is not None
+            assert "Nats-Msg-Id" in msg.headers
+            seen.add(orjson.loads(msg.data)["data"]["loan_id"])
+        assert seen == {f"L-{n}" for n in range(30)}
+        with pytest.raises(nats.errors.TimeoutError):
+            await sub.next_msg(timeout=0.5)
+    finally:
+        await nc.close()
+
+
+async def test_the_cli_imports_a_file_and_refuses_a_bad_one_with_exit_status_1(
+    monitoring: httpx.AsyncClient, monitoring_settings: MonitoringSettings, tmp_path: Path
+) -> None:
+    url = monitoring_settings.database_url
+    good, bad = tmp_path / "good.ndjson", tmp_path / "bad.jsonl"
+    good.write_bytes(ndjson(make_registration(loan_id="CLI-1")))
+    bad.write_bytes(ndjson(make_registration(loan_id="CLI-2", currency="USD")))
+    assert await asyncio.to_thread(cli.main, ["import", "--database-url", url, str(good)]) == 0
+    assert await asyncio.to_thread(cli.main, ["import", "--database-url", url, str(bad)]) == 1
+    assert await loan_ids(monitoring) == ["CLI-1"]

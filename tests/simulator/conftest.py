@@ -1,0 +1,21 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from monitoring.main import create_app
+from monitoring.settings import MonitoringSettings
+from shared.testing.plugin import NatsUnderTest
+from shared.testing.servers import running
+
+
+@pytest.fixture
+async def monitoring(
+    database_url: str, nats_server: NatsUnderTest
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Monitoring over HTTP (in process): the part of the public API the simulator drives."""
+    settings = MonitoringSettings(
+        database_url=database_url, nats_url=nats_server.url, outbox_poll_interval_s=0.2
+    )
+    async with running(create_app(settings)) as client:
+        yield client
