@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -51,8 +53,17 @@ class NatsUnderTest:
 
 
 @pytest.fixture(scope="session")
-def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("postloan")
+def state_dir() -> Iterator[Path]:
+    """Where the session's servers keep their data.
+
+    Not under pytest's numbered temporary folders: a second pytest run on the same machine
+    prunes those, and would pull the data directory from under a running server.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="postloan-test-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

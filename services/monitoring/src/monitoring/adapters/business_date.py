@@ -26,6 +26,9 @@ async def start_at(session: AsyncSession, candidate: date) -> date:
     The first loan registered on an empty platform sets it to its disbursement date, so that a
     portfolio can be replayed from its first day.
     """
+    found = await current(session)
+    if found is not None:  # the usual case: one read, no write
+        return found
     await session.execute(
         sa.update(BUSINESS_DATE)
         .where(BUSINESS_DATE.c.id == 1, BUSINESS_DATE.c.business_date.is_(None))
