@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test test-fast lint fmt asyncapi bench sync uv clean
 
-run: sync  ## start PostgreSQL, NATS, the four services and the gateway
+run: sync  ## start PostgreSQL, NATS, the four services and the gateway; seed a demo portfolio on an empty platform (DEMO=0 skips)
 	$(UV) run --frozen postloan-stack run
 
 test: sync  ## every test, against real PostgreSQL and NATS started by the harness

@@ -12,21 +12,36 @@ def test_run_is_the_command_and_the_ready_timeout_can_be_raised() -> None:
     assert parse_args(["run", "--ready-timeout", "300"]).ready_timeout == 300.0
 
 
+def test_the_demo_portfolio_is_seeded_unless_no_demo_is_given() -> None:
+    assert not parse_args(["run"]).no_demo
+    assert parse_args(["run", "--no-demo"]).no_demo
+
+
 def test_a_command_is_required() -> None:
     with pytest.raises(SystemExit):
         parse_args([])
 
 
-def test_a_bad_setting_stops_before_anything_starts_naming_the_variable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("POSTLOAN_GATEWAY_PORT", "eighty", "POSTLOAN_GATEWAY_PORT must be a port number"),
+        ("DEMO", "maybe", "DEMO must be 1 (seed a demo portfolio) or 0 (skip)"),
+        ("DEMO_LOANS", "lots", "DEMO_LOANS must be a whole number"),
+    ],
+)
+def test_a_bad_setting_stops_before_anything_starts_naming_the_variable(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "devstack", "run"],
         cwd=tmp_path,
-        env={"POSTLOAN_GATEWAY_PORT": "eighty", "PATH": "/usr/bin:/bin"},
+        env={variable: value, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
     assert result.returncode == 2
-    assert "POSTLOAN_GATEWAY_PORT must be a port number" in result.stdout
+    assert message in result.stdout
     assert not (tmp_path / ".postloan").exists()

@@ -52,3 +52,33 @@ def test_coloured_output_wraps_the_prefix_in_escape_codes() -> None:
 
     assert out.getvalue().startswith("\x1b[")
     assert out.getvalue().endswith("\x1b[0m hello\n")
+
+
+def test_a_status_line_stays_below_the_log_lines_on_a_terminal() -> None:
+    out = io.StringIO()
+    console = Console(out, interactive=True)
+    console.live = True
+
+    console.status("demo", "day 1/9")
+    console.log("gateway", "hello")
+    console.status("demo", "day 2/9")
+    console.clear_status()
+    console.log("gateway", "bye")
+
+    assert out.getvalue() == (
+        "\r\x1b[2Kdemo        | day 1/9"
+        "\r\x1b[2Kgateway     | hello\ndemo        | day 1/9"
+        "\r\x1b[2Kdemo        | day 2/9"
+        "\r\x1b[2K"
+        "gateway     | bye\n"
+    )
+
+
+def test_without_a_terminal_there_is_no_status_line() -> None:
+    out = io.StringIO()
+    console = Console(out)
+
+    console.status("demo", "day 1/9")
+    console.clear_status()
+
+    assert out.getvalue() == ""

@@ -1,12 +1,16 @@
 """``make run`` on a fresh clone: the real stack comes up, and Ctrl-C leaves nothing behind."""
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -23,12 +27,14 @@ def stack_command() -> list[str]:
     return [script, "run"] if script else [sys.executable, "-m", "devstack", "run"]
 
 
-def fresh_environment(state_dir: Path, gateway_port: int) -> dict[str, str]:
+def fresh_environment(state_dir: Path, gateway_port: int, **more: str) -> dict[str, str]:
     """The developer's environment without any server of their own: everything embedded."""
     given = {"POSTLOAN_POSTGRES_URL", "POSTLOAN_NATS_URL", "POSTLOAN_ADMIN_PASSWORD"}
     given |= {c.database_url_variable for c in COMPONENTS}
+    given |= {"DEMO", "DEMO_LOANS", "DEMO_MONTHS", "NO_COLOR", "FORCE_COLOR"}
     env = {k: v for k, v in os.environ.items() if k not in given}
     env.update(POSTLOAN_STATE_DIR=str(state_dir), POSTLOAN_GATEWAY_PORT=str(gateway_port))
+    env.update(more)
     return env
 
 
@@ -63,7 +69,7 @@ def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process_behind(tmp_path: Pa
         runner = subprocess.Popen(
             stack_command(),
             cwd=tmp_path,
-            env=fresh_environment(state, port),
+            env=fresh_environment(state, port, DEMO="0"),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -88,4 +94,79 @@ def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process_behind(tmp_path: Pa
     text = output.read_text()
     assert f"http://127.0.0.1:{port}/docs" in text
     assert str(state / "admin-password") in text
+    assert "demo        | … no demo portfolio (DEMO=0)" in text
     assert (state / "admin-password").stat().st_mode & 0o077 == 0
+
+
+def wait_for(runner: subprocess.Popen[bytes], output: Path, text: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in output.read_text():
+        if runner.poll() is not None:
+            pytest.fail(f"the stack exited with {runner.returncode}:\n{output.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {text!r} after {timeout_s:.0f} s:\n{output.read_text()}")
+        time.sleep(0.1)
+
+
+def run_until(
+    tmp_path: Path, name: str, port: int, text: str, then: Callable[[str], None] = lambda _: None
+) -> tuple[str, Path]:
+    """Start the stack with a tiny demo, wait for ``text``, call ``then`` with the gateway's URL,
+    Ctrl-C: it exits 0 and leaves nothing behind."""
+    state, output = tmp_path / "state", tmp_path / f"{name}.out"
+    env = fresh_environment(state, port, DEMO_LOANS="20", DEMO_MONTHS="1")
+    with output.open("wb") as sink:
+        runner = subprocess.Popen(
+            stack_command(), cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until_up(runner, f"http://127.0.0.1:{port}/readyz", output)
+        wait_for(runner, output, text, READY_TIMEOUT_S)
+        then(f"http://127.0.0.1:{port}")
+        started = psutil.Process(runner.pid).children(recursive=True)
+        runner.send_signal(signal.SIGINT)
+        code = runner.wait(timeout=90)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert code == 0, output.read_text()
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"
+    return output.read_text(), state
+
+
+@pytest.mark.slow
+def test_the_demo_is_seeded_once_and_a_ctrl_c_during_it_is_resumed(tmp_path: Path) -> None:
+    port, ledger = free_port(), Ledger(tmp_path / "state")
+
+    first, state = run_until(tmp_path, "first", port, "demo        | … day 4/31")
+    second, _ = run_until(tmp_path, "second", port, "✔ demo portfolio: 20 loans, 31 days")
+    third, _ = run_until(tmp_path, "third", port, "demo        | … monitoring already", ledger)
+
+    assert "seeding a demo portfolio (monitoring has no loan yet): 20 loans, 1 month" in first
+    assert "seeding stopped at day " in first
+    assert "stack       | ✔ stopped; no process is left behind" in first
+    assert "going on seeding a demo portfolio (going on with the demo portfolio" in second
+    assert "✖" not in first + second + third
+    assert json.loads((state / "demo.json").read_text())["finished"] is True
+    assert len(ledger.loans) == 20
+    assert all(loan["loan_id"].startswith("SIM42-L") for loan in ledger.loans)
+    assert ledger.business_date == date.today().replace(day=1).isoformat()
+
+
+class Ledger:
+    """Reads the loans and the business date through the gateway, as user admin."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.loans: list[dict[str, Any]] = []
+        self.business_date = ""
+
+    def __call__(self, gateway_url: str) -> None:
+        password = (self.state / "admin-password").read_text().strip()
+        with httpx.Client(base_url=gateway_url, timeout=10.0, trust_env=False) as client:
+            login = {"username": "admin", "password": password}
+            token = client.post("/api/v1/auth/token", data=login).json()["access_token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            self.loans = client.get("/api/v1/loans", params={"limit": 100}).json()["items"]
+            self.business_date = client.get("/api/v1/business-date").json()["business_date"]

@@ -1,5 +1,6 @@
 """The supervisor with tiny stand-in apps, against the test session's PostgreSQL and NATS."""
 
+import asyncio
 import io
 import os
 import socket
@@ -205,3 +206,46 @@ async def test_a_second_stack_on_the_same_state_folder_refuses_and_leaves_the_fi
 
     assert await first.run([start_second]) == 0
     assert outcome == [1]
+
+
+async def test_hooks_run_while_the_stack_is_watched_so_a_crash_cancels_them(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    cancelled: list[bool] = []
+
+    async def seed_for_ever(info: StackInfo) -> None:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            with pytest.raises(httpx.HTTPError):
+                await client.get(f"{info.service_urls['beta']}/crash")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    assert await stack.run([seed_for_ever]) == 1
+
+    assert cancelled == [True]
+    assert "✖ beta: exited with code 7; stopping the stack" in out.getvalue()
+
+
+async def test_a_stop_during_a_hook_cancels_it_and_the_stack_stops_cleanly(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    ran: list[str] = []
+
+    async def slow(info: StackInfo) -> None:
+        ran.append("slow")
+        asyncio.get_running_loop().call_later(0.2, stack.stopping.set)
+        await asyncio.Event().wait()
+
+    async def never(info: StackInfo) -> None:
+        ran.append("never")
+
+    assert await stack.run([slow, never]) == 0
+
+    assert ran == ["slow"]
+    assert all(c.returncode is not None for c in stack.children)
+    assert "stopped; no process is left behind" in out.getvalue()

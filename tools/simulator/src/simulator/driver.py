@@ -24,7 +24,11 @@ EOD_TIMEOUT_S = 600.0
 
 
 class SimulationError(RuntimeError):
-    """The platform refused a call the plan needs."""
+    """The platform refused a call the plan needs; ``status`` is its HTTP status, if any."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> str:
@@ -107,4 +111,6 @@ class Driver:
 
 def _check(response: httpx.Response, what: str) -> None:
     if response.status_code >= 400:
-        raise SimulationError(f"{what}: {response.status_code} {response.text[:500]}")
+        raise SimulationError(
+            f"{what}: {response.status_code} {response.text[:500]}", status=response.status_code
+        )
