@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,7 +11,8 @@ from monitoring.entrypoints.api.schemas import LoanPage, LoanPublic, loan_public
 from monitoring.service_layer.registration import register_loan
 from shared.app import SessionDep
 from shared.events import LoanRegistered, LoanStatus
-from shared.problems import NotFound, Problem
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import NotFound
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 
@@ -60,12 +60,12 @@ async def list_loans(
     rows = await repository.list_loans(
         session,
         filters={k: str(v) for k, v in filters.items() if v is not None},
-        after=_decode(cursor),
+        after=decode_cursor(cursor),
         limit=limit + 1,
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = _encode(rows[-1]["loan_id"]) if more else None
+    next_cursor = encode_cursor(rows[-1]["loan_id"]) if more else None
     return LoanPage(items=[loan_summary(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -74,18 +74,3 @@ async def _read(session: SessionDep, loan_id: str) -> LoanPublic:
     if loan is None:
         raise NotFound("loan", loan_id)
     return loan_public(loan, business_date=await business_date.current(session))
-
-
-def _encode(loan_id: str) -> str:
-    return base64.urlsafe_b64encode(loan_id.encode()).decode()
-
-
-def _decode(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(
-            400, "Invalid cursor", "pass back the next_cursor of a previous page"
-        ) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -15,7 +14,7 @@ from monitoring.domain.payoff import Part
 from monitoring.domain.products import ProductTerms, parse_waterfall
 from monitoring.service_layer.products import change_product, create_product, read_product
 from shared.app import SessionDep
-from shared.problems import Problem
+from shared.pagination import decode_cursor, encode_cursor
 from shared.types import CurrencyCode, ExternalId
 
 router = APIRouter(prefix="/api/v1/products", tags=["products"])
@@ -116,27 +115,12 @@ async def list_products(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ProductPage:
     """Products by id, one page at a time (pass ``next_cursor`` back as ``cursor``)."""
-    rows = await ledger.list_products(session, after=_decode(cursor), limit=limit + 1)
+    rows = await ledger.list_products(session, after=decode_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = _encode(rows[-1]["product_id"]) if more else None
+    next_cursor = encode_cursor(rows[-1]["product_id"]) if more else None
     return ProductPage(items=[_public(r) for r in rows], next_cursor=next_cursor)
 
 
 def _public(row: dict[str, Any]) -> ProductPublic:
     return ProductPublic.model_validate({k: row[k] for k in ProductPublic.model_fields})
-
-
-def _encode(product_id: str) -> str:
-    return base64.urlsafe_b64encode(product_id.encode()).decode()
-
-
-def _decode(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(
-            400, "Invalid cursor", "pass back the next_cursor of a previous page"
-        ) from None
