@@ -25,7 +25,7 @@ START_ATTEMPTS = 3
 
 def free_port(preferred: int | None = None) -> int:
     """A free TCP port on 127.0.0.1, ``preferred`` when it is free and not reserved."""
-    if preferred is not None and preferred not in RESERVED_PORTS and _port_free(preferred):
+    if preferred is not None and preferred not in RESERVED_PORTS and port_is_free(preferred):
         return preferred
     while True:
         with socket.socket() as s:
@@ -35,7 +35,8 @@ def free_port(preferred: int | None = None) -> int:
             return port
 
 
-def _port_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:``port``."""
     with socket.socket() as s:
         # As servers do: a previous run's connections in TIME_WAIT do not make the port busy.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

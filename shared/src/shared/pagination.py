@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 
 from shared.problems import Problem
 
@@ -23,3 +24,23 @@ def decode_cursor(cursor: str | None) -> str | None:
         raise Problem(
             400, "Invalid cursor", "pass back the next_cursor of a previous page"
         ) from None
+
+
+def encode_time_cursor(at: datetime, ident: str = "") -> str:
+    """A cursor after the row at ``at``, ties broken by ``ident`` (time-ordered lists)."""
+    return encode_cursor(f"{at.isoformat()}|{ident}")
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (timestamp, id) a time cursor stands for; a 400 problem when it is not one of ours."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    at, _, ident = key.partition("|")
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise Problem(400, "Invalid cursor", "pass back the next_cursor of a previous page")
+    return parsed, ident

@@ -9,26 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.embedded import RESERVED_PORTS, free_port
-
-
-def port_is_free(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:``port``.
-
-    ``SO_REUSEADDR`` as servers set it: connections of a previous run lingering in TIME_WAIT
-    do not keep a stack from getting its own port back.
-    """
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+from shared.embedded import RESERVED_PORTS, free_port, port_is_free
 
 
 class PortBook:

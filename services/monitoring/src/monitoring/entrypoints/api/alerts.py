@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,6 +12,7 @@ from monitoring.adapters import alerts_sql
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
 from shared.app import SessionDep
+from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.problems import Problem
 from shared.types import ExternalId
 
@@ -67,7 +66,7 @@ async def list_alerts(
     rows = await alerts_sql.list_alerts(
         session,
         filters={k: v for k, v in filters.items() if v is not None},
-        after=_decode(cursor),
+        after=decode_time_cursor(cursor),
         limit=limit + 1,
     )
     page = [AlertPublic.model_validate(r) for r in rows[:limit]]
@@ -96,20 +95,4 @@ async def resolve_alert(alert_id: str, session: SessionDep, actor: Actor = None)
 
 
 def _encode(last: AlertPublic) -> str:
-    key = json.dumps([last.raised_at.isoformat(), last.alert_id])
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _decode(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    try:
-        raised_at, alert_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        after = datetime.fromisoformat(raised_at)
-        if after.tzinfo is None or not isinstance(alert_id, str):
-            raise ValueError(cursor)
-        return after, alert_id
-    except (ValueError, TypeError):
-        raise Problem(
-            400, "Invalid cursor", "pass back the next_cursor of a previous page"
-        ) from None
+    return encode_time_cursor(last.raised_at, last.alert_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import date, datetime
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from monitoring.service_layer.bureau import report_history as history
 from monitoring.settings import MonitoringSettings
 from shared.app import Runtime, RuntimeDep, SessionDep
 from shared.events import BureauReported
-from shared.problems import Problem
+from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.types import Money
 
 router = APIRouter(prefix="/api/v1", tags=["bureau"])
@@ -148,16 +147,9 @@ async def start_bureau_refresh(app: FastAPI) -> None:
 
 
 def _encode(last: BureauReportPublic) -> str:
-    return base64.urlsafe_b64encode(last.reported_at.isoformat().encode()).decode()
+    return encode_time_cursor(last.reported_at)
 
 
 def _decode(cursor: str | None) -> datetime | None:
-    if cursor is None:
-        return None
-    try:
-        before = datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except ValueError:
-        before = None
-    if before is None or before.tzinfo is None:
-        raise Problem(400, "Invalid cursor", "pass back the next_cursor of a previous page")
-    return before
+    decoded = decode_time_cursor(cursor)
+    return decoded[0] if decoded else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -20,7 +19,8 @@ from monitoring.service_layer.payments import (
 from monitoring.service_layer.settlement import quote_payoff, write_off
 from shared.app import SessionDep
 from shared.events import AllocationLine, PaymentReceived
-from shared.problems import NotFound, Problem
+from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.problems import NotFound
 from shared.types import Money
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -109,7 +109,7 @@ async def get_loan_payments(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PaymentPage:
     """A loan's payments, reversed ones included, in the order they apply."""
-    rows = await list_payments(session, loan_id, after=_decode(cursor), limit=limit + 1)
+    rows = await list_payments(session, loan_id, after=decode_time_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = _encode(rows[-1]) if more else None
@@ -148,20 +148,4 @@ def _public(row: dict[str, Any]) -> PaymentPublic:
 
 
 def _encode(row: dict[str, Any]) -> str:
-    key = f"{row['paid_at'].isoformat()}|{row['payment_id']}"
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _decode(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    try:
-        paid_at, _, payment_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        after = datetime.fromisoformat(paid_at)
-        if after.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return after, payment_id
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(
-            400, "Invalid cursor", "pass back the next_cursor of a previous page"
-        ) from None
+    return encode_time_cursor(row["paid_at"], row["payment_id"])
