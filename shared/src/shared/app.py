@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
@@ -79,6 +79,8 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(session)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+#: The authenticated principal, as the gateway forwards it; calls without it act as "system".
+Actor = Annotated[str | None, Header(alias="x-postloan-subject", max_length=200)]
 
 
 async def _start(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:

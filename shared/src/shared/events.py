@@ -250,6 +250,25 @@ class ScoreUpdated(Payload):
     scored_at: AwareDatetime
 
 
+class ModelDrift(Payload):
+    """A model's live population moved away from its development sample (PSI/CSI)."""
+
+    model_version: str
+    as_of: date
+    status: Literal["warn", "act"]
+    score_psi: float = Field(ge=0)
+    characteristics: dict[str, float]  # CSI of each characteristic beyond the warn threshold
+
+
+class ModelPromoted(Payload):
+    """The champion model changed (a promotion or a rollback)."""
+
+    model_version: str
+    previous_version: str | None
+    action: Literal["promoted", "rolled_back"]
+    actor: str
+
+
 class CaseOpened(Payload):
     case_id: uuid.UUID
     loan_id: ExternalId
@@ -360,6 +379,8 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec(
         "scoring", "score.updated", ScoreUpdated, "scoring", "A loan's PD, score or tier changed."
     ),
+    _spec("scoring", "model.drifted", ModelDrift, "scoring", "A model's population drifted."),
+    _spec("scoring", "model.promoted", ModelPromoted, "scoring", "The champion model changed."),
     _spec("collections", "case.opened", CaseOpened, "collections", "A collection case opened."),
     _spec("collections", "case.closed", CaseClosed, "collections", "A collection case closed."),
     _spec(

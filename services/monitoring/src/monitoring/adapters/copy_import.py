@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.domain.imports import (
     BORROWER_FIELDS,
+    ZERO,
     History,
     LoanIn,
     Product,
@@ -184,12 +185,16 @@ class Chunk:
         )
         if schedule is None:
             self._contract(loan)
+            schedule = _contract_lines(loan)
         else:
             self._schedule(loan_id, schedule, history.paid if history is not None else {})
         if history is not None:
             self._add_history(loan, history, payment_fingerprints, booked_on)
         event_id, body = events.body(
-            loan, registration, status=status, jurisdiction=product.jurisdiction
+            loan,
+            registration | {"schedule": _schedule_json(schedule)},
+            status=status,
+            jurisdiction=product.jurisdiction,
         )
         self.outbox.append((event_id, events.subject, body, events.headers))
 
@@ -240,6 +245,29 @@ def _amount_cells(
     return tuple(
         f"{p!s}\t{i!s}\t0.00" for _, p, i in contract_amounts(principal, rate, term, method)
     )
+
+
+def _contract_lines(loan: LoanIn) -> list[ScheduleLine]:
+    dates = contract_dates(loan.due_from, loan.term_months)
+    amounts = contract_amounts(loan.principal, loan.annual_rate, loan.term_months, loan.method)
+    return [
+        (seq, due_on, principal, interest, ZERO)
+        for due_on, (seq, principal, interest) in zip(dates, amounts, strict=True)
+    ]
+
+
+def _schedule_json(schedule: list[ScheduleLine]) -> list[dict[str, Any]]:
+    """The resolved schedule as the event carries it (consumers need not rebuild it)."""
+    return [
+        {
+            "seq": seq,
+            "due_on": d.isoformat(),
+            "principal": str(p),
+            "interest": str(i),
+            "fees": str(f),
+        }
+        for seq, d, p, i, f in schedule
+    ]
 
 
 @lru_cache(maxsize=50_000)

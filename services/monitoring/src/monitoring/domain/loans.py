@@ -40,7 +40,19 @@ def resolve(registration: LoanRegistered, *, jurisdiction: str = "cn") -> Regist
             method=registration.repayment_method,
             first_due_on=first_due_on,
         )
+    # The event carries the resolved schedule, so consumers need not rebuild it.
+    resolved = [
+        {
+            "seq": i.seq,
+            "due_on": i.due_on,
+            "principal": i.principal,
+            "interest": i.interest,
+            "fees": i.fees,
+        }
+        for i in schedule
+    ]
     accepted = LoanAccepted.model_validate(
-        registration.model_dump() | {"first_due_on": first_due_on, "jurisdiction": jurisdiction}
+        registration.model_dump()
+        | {"first_due_on": first_due_on, "jurisdiction": jurisdiction, "schedule": resolved}
     )
     return RegisteredLoan(accepted, schedule, fingerprint(registration))

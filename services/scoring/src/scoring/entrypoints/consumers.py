@@ -1,26 +1,115 @@
-"""Scoring's event consumers."""
+"""Scoring's event consumers: monitoring's facts in, rescoring of the loans they touch.
+
+Each handler records its fact (idempotently: redeliveries and repeats change nothing) and
+rescores the loans concerned as of the business date, in the same transaction as the inbox row.
+Delinquency moves and the passing of days are scored by the batch after each end of day
+(``eod.completed``), not one event at a time.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.service_layer.loans import record_loan_terms
-from shared.events import CloudEvent, LoanAccepted, Payload, spec_for
-from shared.messaging.consumer import Subscription
+from scoring.adapters.histories import loans_of_borrower
+from scoring.service_layer import facts
+from scoring.service_layer.batch import schedule_run
+from scoring.service_layer.rescoring import rescore
+from shared.events import (
+    AlertRaised,
+    BureauRecorded,
+    CloudEvent,
+    DelinquencyChanged,
+    EodCompleted,
+    LoanAccepted,
+    LoanClosed,
+    LoanStatus,
+    LoanUpdated,
+    Payload,
+    PaymentApplied,
+    PaymentUndone,
+    spec_for,
+)
+from shared.messaging.consumer import Handler, Subscription
+
+CLOSED = {LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF, LoanStatus.CLOSED}
+
+
+async def _today(session: AsyncSession, fallback: date) -> date:
+    """The business date scoring knows, or ``fallback`` before monitoring announced one."""
+    return await facts.business_date(session) or fallback
 
 
 async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    """Record the terms of a loan that monitoring accepted."""
     assert isinstance(payload, LoanAccepted)
-    await record_loan_terms(session, payload)
+    await facts.record_loan(session, payload)
+    await rescore(session, [payload.loan_id], await _today(session, payload.disbursed_on))
+
+
+async def on_payment(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, PaymentApplied | PaymentUndone)
+    await facts.record_allocation(session, payload)
+    today = await facts.advance_clock(session, payload.booked_on)
+    await rescore(session, [payload.loan_id], today)
+
+
+async def on_bureau(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, BureauRecorded)
+    today = await _today(session, payload.reported_at.date())
+    await facts.record_bureau(session, payload, today)
+    await rescore(session, await loans_of_borrower(session, payload.borrower_id), today)
+
+
+async def on_alert(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, AlertRaised)
+    today = await _today(session, payload.raised_at.date())
+    await facts.record_alert(session, payload, today)
+    await rescore(session, [payload.loan_id], today)
+
+
+async def on_loan_updated(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, LoanUpdated)
+    await facts.advance_clock(session, payload.business_date)
+    if payload.status in CLOSED:
+        await facts.close_loan(session, payload.loan_id, payload.business_date)
+
+
+async def on_delinquency(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, DelinquencyChanged)
+    await facts.advance_clock(session, payload.business_date)
+
+
+async def on_loan_closed(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, LoanClosed)
+    await facts.close_loan(session, payload.loan_id, payload.closed_on)
+
+
+async def on_eod(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, EodCompleted)
+    today = await facts.advance_clock(session, payload.business_date)
+    await schedule_run(session, str(payload.run_id), today)
+
+
+HANDLERS: dict[type[Payload], Handler] = {
+    LoanAccepted: on_loan_registered,
+    PaymentApplied: on_payment,
+    PaymentUndone: on_payment,
+    BureauRecorded: on_bureau,
+    AlertRaised: on_alert,
+    LoanUpdated: on_loan_updated,
+    DelinquencyChanged: on_delinquency,
+    LoanClosed: on_loan_closed,
+    EodCompleted: on_eod,
+}
 
 
 def subscriptions() -> list[Subscription]:
-    registered = spec_for(LoanAccepted)
+    specs = {payload: spec_for(payload, domain="monitoring") for payload in HANDLERS}
     return [
         Subscription(
             durable="scoring-monitoring",
-            stream=registered.stream,
-            handlers={registered.type: on_loan_registered},
+            stream=next(iter(specs.values())).stream,
+            handlers={specs[p].type: handler for p, handler in HANDLERS.items()},
         )
     ]

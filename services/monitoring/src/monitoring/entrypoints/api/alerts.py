@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from monitoring.adapters import alerts_sql
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
-from shared.app import SessionDep
+from shared.app import Actor, SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.problems import Problem
 from shared.types import ExternalId
@@ -19,8 +19,6 @@ from shared.types import ExternalId
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 AlertStatus = Literal["open", "acknowledged", "resolved"]
-#: Set by the gateway to the authenticated principal; calls without it act as "system".
-Actor = Annotated[str | None, Header(alias="x-postloan-subject", max_length=200)]
 
 
 class AlertPublic(BaseModel):

@@ -1,0 +1,547 @@
+"""The champion as served: a points table of integer points per bin of each characteristic.
+
+A loan's points are ``intercept`` plus, for every characteristic, the points of the bin its
+value falls in; its PD is ``scale.pd(points)``. The table is exported from optbinning's
+``Scorecard`` (``rounding=True``, not intercept-based) and reproduces its ``score()`` exactly:
+
+* numerical bins are ``[lower, upper)`` intervals with ``-inf``/``inf`` outer ends (optbinning's
+  ``np.digitize(x, splits, right=False)``), so a value on a cut point belongs to the upper bin;
+* a special code has a bin of its own (checked before the intervals); NaN or ``None`` is the
+  Missing bin; a categorical value in no bin (a category unseen in training) scores the Missing
+  bin's points, as optbinning does (its index ``-1`` is the Missing row).
+
+Reason codes (the adverse-action method of Regulation B, comment 9(b)(2)-5, "compare with the
+maximum points"): for each characteristic, ``points_lost`` = the most points any of its bins
+(special and Missing included) awards − the points of the loan's bin. The reasons are the (up
+to four) characteristics with the largest positive loss; ties go to the earlier feature.
+
+JSON document (``format`` 1)::
+
+    {"kind": "scorecard", "format": 1, "version": "...",
+     "scale": {"base_points", "base_odds", "pdo"}, "tiers": {"upper_pd": [4 PDs]},
+     "intercept": int, "meta": {...},
+     "features": [{"name", "description", "trend", "special_codes": [...],
+                   "type": "numerical", "bins": [{"lower", "upper", "points"}, ...],
+                   # or "type": "categorical", "bins": [{"categories", "labels"?, "points"}]
+                   "special": [{"codes": [...], "points"}], "missing_points": int}]}
+
+Edges are numbers, or the strings ``"-inf"``/``"inf"`` (JSON has no infinity).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import numpy as np
+
+from scoring.domain.model import (
+    FeatureSpec,
+    FeatureValues,
+    FloatArray,
+    InvalidModel,
+    MonotonicTrend,
+    Reason,
+    Scored,
+    ScoreScale,
+    TierCutoffs,
+)
+
+KIND = "scorecard"
+FORMAT = 1
+MAX_REASONS = 4
+TRENDS: tuple[str, ...] = get_args(MonotonicTrend)
+
+
+@dataclass(frozen=True)
+class SpecialBin:
+    """The bin of one or more special codes of a characteristic."""
+
+    codes: tuple[float, ...]
+    points: int
+
+
+@dataclass(frozen=True)
+class Characteristic:
+    """One feature's bins and their points.
+
+    Numerical: ``edges`` are the inner cut points and bin ``i`` is ``[edges[i-1], edges[i])``
+    (so ``len(points) == len(edges) + 1``). Categorical: ``categories[i]`` are the (numeric)
+    category codes of bin ``i``, with optional human-readable ``labels``.
+    """
+
+    feature: FeatureSpec
+    points: tuple[int, ...]
+    edges: tuple[float, ...] = ()
+    categories: tuple[tuple[float, ...], ...] | None = None
+    labels: tuple[tuple[str, ...], ...] | None = None
+    special: tuple[SpecialBin, ...] = ()
+    missing_points: int = 0
+
+    def __post_init__(self) -> None:
+        where = f"feature {self.feature.name!r}"
+        every = (*self.points, *(s.points for s in self.special), self.missing_points)
+        if any(type(p) is not int for p in every):
+            raise InvalidModel(f"{where}: points must be integers")
+        if self.categories is None:
+            self._check_numerical(where)
+        else:
+            self._check_categorical(where, self.categories)
+        self._check_special(where)
+
+    def _check_numerical(self, where: str) -> None:
+        if not all(math.isfinite(e) for e in self.edges):
+            raise InvalidModel(f"{where}: inner bin edges must be finite")
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
+            raise InvalidModel(f"{where}: bin edges must be strictly increasing")
+        if len(self.points) != len(self.edges) + 1:
+            raise InvalidModel(f"{where}: {len(self.edges) + 1} bins need as many points")
+
+    def _check_categorical(self, where: str, categories: tuple[tuple[float, ...], ...]) -> None:
+        if not categories or len(self.points) != len(categories):
+            raise InvalidModel(f"{where}: every categorical bin needs categories and points")
+        values = [v for group in categories for v in group]
+        if not all(group for group in categories) or not all(math.isfinite(v) for v in values):
+            raise InvalidModel(f"{where}: a categorical bin needs finite category codes")
+        if len(set(values)) != len(values):
+            raise InvalidModel(f"{where}: a category code appears in more than one bin")
+        if self.labels is not None and [len(g) for g in self.labels] != [
+            len(g) for g in categories
+        ]:
+            raise InvalidModel(f"{where}: labels must match the categories one to one")
+
+    def _check_special(self, where: str) -> None:
+        codes = [c for s in self.special for c in s.codes]
+        if len(set(codes)) != len(codes) or not all(s.codes for s in self.special):
+            raise InvalidModel(f"{where}: each special bin needs codes, each code in one bin")
+        if set(codes) != set(self.feature.special_codes):
+            raise InvalidModel(
+                f"{where}: special bins cover codes {sorted(codes)} but the feature declares "
+                f"{sorted(self.feature.special_codes)}"
+            )
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.categories is not None
+
+    @property
+    def max_points(self) -> int:
+        """The most points this characteristic can award (the Reg B reference)."""
+        return max((*self.points, *(s.points for s in self.special), self.missing_points))
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """A characteristic flattened for the per-loan hot path (built once at load time)."""
+
+    name: str
+    edges: list[float]
+    bin_points: list[int]
+    special: dict[float, int]
+    categories: dict[float, int] | None
+    missing: int
+    best: int
+    reason_code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """A characteristic as numpy arrays for whole-portfolio scoring."""
+
+    edges: FloatArray
+    bin_points: FloatArray
+    special: tuple[tuple[float, float], ...]
+    missing: float
+    category_codes: FloatArray | None = None
+
+
+def _lookup(ch: Characteristic) -> _Lookup:
+    categories = None
+    if ch.categories is not None:
+        categories = {
+            v: p for group, p in zip(ch.categories, ch.points, strict=True) for v in group
+        }
+    return _Lookup(
+        name=ch.feature.name,
+        edges=list(ch.edges),
+        bin_points=list(ch.points),
+        special={c: s.points for s in ch.special for c in s.codes},
+        categories=categories,
+        missing=ch.missing_points,
+        best=ch.max_points,
+        reason_code=ch.feature.reason_code,
+        description=ch.feature.description,
+    )
+
+
+def _columns(ch: Characteristic) -> _Columns:
+    special = tuple((c, float(s.points)) for s in ch.special for c in s.codes)
+    if ch.categories is None:
+        return _Columns(
+            edges=np.asarray(ch.edges, dtype=np.float64),
+            bin_points=np.asarray(ch.points, dtype=np.float64),
+            special=special,
+            missing=float(ch.missing_points),
+        )
+    pairs = sorted(
+        (v, float(p)) for group, p in zip(ch.categories, ch.points, strict=True) for v in group
+    )
+    return _Columns(
+        edges=np.empty(0),
+        bin_points=np.asarray([p for _, p in pairs], dtype=np.float64),
+        special=special,
+        missing=float(ch.missing_points),
+        category_codes=np.asarray([v for v, _ in pairs], dtype=np.float64),
+    )
+
+
+def _column_points(col: _Columns, values: FloatArray) -> FloatArray:
+    if col.category_codes is None:
+        points = col.bin_points[np.searchsorted(col.edges, values, side="right")]
+    else:
+        # Sorted codes + searchsorted is a vectorised dictionary lookup; a miss is unseen.
+        at = np.minimum(np.searchsorted(col.category_codes, values), col.category_codes.size - 1)
+        known = col.category_codes[at] == values
+        points = np.where(known, col.bin_points[at], col.missing)
+    for code, code_points in col.special:
+        points[values == code] = code_points
+    points[np.isnan(values)] = col.missing
+    return points
+
+
+class ScorecardModel:
+    """A served scorecard (see the module docstring for the binning and reasons rules)."""
+
+    __slots__ = ("_characteristics", "_columns", "_lookups", "_meta", "_version", "intercept",
+                 "scale", "tiers")  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        characteristics: Sequence[Characteristic],
+        scale: ScoreScale,
+        tiers: TierCutoffs,
+        intercept: int = 0,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not version:
+            raise InvalidModel("a scorecard needs a version")
+        if not characteristics:
+            raise InvalidModel(f"scorecard {version}: no characteristics")
+        names = [c.feature.name for c in characteristics]
+        if len(set(names)) != len(names):
+            raise InvalidModel(f"scorecard {version}: a feature appears twice")
+        if type(intercept) is not int:
+            raise InvalidModel(f"scorecard {version}: the intercept must be an integer")
+        self._version = version
+        self._characteristics = tuple(characteristics)
+        self.scale = scale
+        self.tiers = tiers
+        self.intercept = intercept
+        self._meta = dict(meta or {})
+        self._lookups = tuple(_lookup(c) for c in self._characteristics)
+        self._columns = tuple(_columns(c) for c in self._characteristics)
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @property
+    def kind(self) -> str:
+        return KIND
+
+    @property
+    def features(self) -> tuple[FeatureSpec, ...]:
+        return tuple(c.feature for c in self._characteristics)
+
+    @property
+    def characteristics(self) -> tuple[Characteristic, ...]:
+        return self._characteristics
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        return dict(self._meta)
+
+    def points(self, values: FeatureValues) -> list[int]:
+        """Points of each characteristic for one loan (absent, None or NaN is missing)."""
+        result: list[int] = []
+        for lk in self._lookups:
+            value = values.get(lk.name)
+            if value is None or value != value:
+                result.append(lk.missing)
+            elif lk.special and value in lk.special:
+                result.append(lk.special[value])
+            elif lk.categories is not None:
+                result.append(lk.categories.get(value, lk.missing))
+            else:
+                result.append(lk.bin_points[bisect_right(lk.edges, value)])
+        return result
+
+    def score(self, values: FeatureValues) -> Scored:
+        earned = self.points(values)
+        total = self.intercept + sum(earned)
+        pd = self.scale.pd(total)
+        return Scored(pd=pd, score=total, tier=self.tiers.tier(pd), reasons=self._reasons(earned))
+
+    def _reasons(self, earned: list[int]) -> tuple[Reason, ...]:
+        losses = [
+            (lk.best - p, i) for i, (lk, p) in enumerate(zip(self._lookups, earned, strict=True))
+        ]
+        worst = sorted((-lost, i) for lost, i in losses if lost > 0)[:MAX_REASONS]
+        return tuple(
+            Reason(
+                code=self._lookups[i].reason_code,
+                description=self._lookups[i].description,
+                points_lost=-neg,
+            )
+            for neg, i in worst
+        )
+
+    def score_matrix(self, matrix: FloatArray) -> tuple[FloatArray, FloatArray]:
+        data = np.asarray(matrix, dtype=np.float64)
+        if data.ndim != 2 or data.shape[1] != len(self._columns):
+            raise ValueError(
+                f"expected a matrix with {len(self._columns)} columns (one per feature), "
+                f"got shape {data.shape}"
+            )
+        points = np.full(data.shape[0], float(self.intercept))
+        for j, col in enumerate(self._columns):
+            points += _column_points(col, data[:, j])
+        return self.scale.pd_array(points), points
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": KIND,
+            "format": FORMAT,
+            "version": self._version,
+            "scale": {
+                "base_points": self.scale.base_points,
+                "base_odds": self.scale.base_odds,
+                "pdo": self.scale.pdo,
+            },
+            "tiers": {"upper_pd": list(self.tiers.upper_pd)},
+            "intercept": self.intercept,
+            "meta": dict(self._meta),
+            "features": [_characteristic_json(c) for c in self._characteristics],
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ScorecardModel:
+        """Read and check a points table; :class:`InvalidModel` says what is wrong."""
+        return _parse_model(doc)
+
+
+def _edge_json(value: float) -> float | str:
+    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+
+
+def _bins_json(ch: Characteristic) -> list[dict[str, Any]]:
+    if ch.categories is not None:
+        bins: list[dict[str, Any]] = []
+        for i, (group, points) in enumerate(zip(ch.categories, ch.points, strict=True)):
+            entry: dict[str, Any] = {"categories": list(group), "points": points}
+            if ch.labels is not None:
+                entry["labels"] = list(ch.labels[i])
+            bins.append(entry)
+        return bins
+    bounds = (-math.inf, *ch.edges, math.inf)
+    return [
+        {"lower": _edge_json(lo), "upper": _edge_json(hi), "points": p}
+        for lo, hi, p in zip(bounds, bounds[1:], ch.points, strict=False)
+    ]
+
+
+def _characteristic_json(ch: Characteristic) -> dict[str, Any]:
+    spec = ch.feature
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "trend": spec.trend,
+        "special_codes": list(spec.special_codes),
+        "type": "categorical" if ch.is_categorical else "numerical",
+        "bins": _bins_json(ch),
+        "special": [{"codes": list(s.codes), "points": s.points} for s in ch.special],
+        "missing_points": ch.missing_points,
+    }
+
+
+# --- reading a document -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """One JSON object being read, with where it sits in the document for error messages."""
+
+    doc: Mapping[str, Any]
+    where: str
+
+    def get(self, key: str) -> Any:
+        if key not in self.doc:
+            raise InvalidModel(f"{self.where}: {key!r} is missing")
+        return self.doc[key]
+
+    def object(self, key: str) -> _Reader:
+        return _Reader(_mapping(self.get(key), f"{self.where}.{key}"), f"{self.where}.{key}")
+
+    def items(self, key: str) -> list[_Reader]:
+        values = self.get(key)
+        if not isinstance(values, list):
+            raise InvalidModel(f"{self.where}.{key} must be a list")
+        return [_Reader(_mapping(v, f"{self.where}.{key}[{i}]"), f"{self.where}.{key}[{i}]")
+                for i, v in enumerate(values)]  # fmt: skip
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        if not isinstance(value, str):
+            raise InvalidModel(f"{self.where}.{key} must be a string")
+        return value
+
+    def integer(self, key: str) -> int:
+        value = self.get(key)
+        if type(value) is not int:
+            raise InvalidModel(f"{self.where}.{key} must be an integer, got {value!r}")
+        return value
+
+    def number(self, key: str) -> float:
+        return _number(self.get(key), f"{self.where}.{key}")
+
+    def numbers(self, key: str) -> tuple[float, ...]:
+        values = self.get(key)
+        if not isinstance(values, list):
+            raise InvalidModel(f"{self.where}.{key} must be a list of numbers")
+        return tuple(_number(v, f"{self.where}.{key}[{i}]") for i, v in enumerate(values))
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidModel(f"{where} must be an object")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidModel(f"{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _edge(value: Any, where: str) -> float:
+    if value in ("-inf", "inf"):
+        return float(value)
+    return _number(value, where)
+
+
+def _parse_model(doc: Mapping[str, Any]) -> ScorecardModel:
+    top = _Reader(_mapping(doc, "scorecard document"), "scorecard")
+    if doc.get("kind") != KIND:
+        raise InvalidModel(f"not a scorecard: kind is {doc.get('kind')!r}, expected {KIND!r}")
+    if top.integer("format") != FORMAT:
+        raise InvalidModel(f"scorecard.format {doc['format']} is not supported (only {FORMAT})")
+    version = top.text("version")
+    if not version.strip():
+        raise InvalidModel("scorecard.version is empty")
+    scale = top.object("scale")
+    values = (scale.number("base_points"), scale.number("base_odds"), scale.number("pdo"))
+    if values[1] <= 0 or values[2] <= 0:
+        raise InvalidModel("scorecard.scale: base_odds and pdo must be positive")
+    features = top.items("features")
+    if not features:
+        raise InvalidModel("scorecard.features is empty: a scorecard needs characteristics")
+    meta = _mapping(doc.get("meta", {}), "scorecard.meta")
+    return ScorecardModel(
+        version=version,
+        characteristics=[_parse_characteristic(f) for f in features],
+        scale=ScoreScale(*values),
+        tiers=_parse_tiers(top.object("tiers")),
+        intercept=top.integer("intercept"),
+        meta=meta,
+    )
+
+
+def _parse_tiers(reader: _Reader) -> TierCutoffs:
+    bounds = reader.numbers("upper_pd")
+    if len(bounds) != 4:
+        raise InvalidModel(f"{reader.where}.upper_pd must hold four PDs, got {len(bounds)}")
+    try:
+        return TierCutoffs((bounds[0], bounds[1], bounds[2], bounds[3]))
+    except ValueError as error:
+        raise InvalidModel(f"{reader.where}: {error}") from error
+
+
+def _parse_feature(reader: _Reader) -> FeatureSpec:
+    name = reader.text("name")
+    if not name:
+        raise InvalidModel(f"{reader.where}.name is empty")
+    trend = reader.text("trend")
+    if trend not in TRENDS:
+        raise InvalidModel(f"{reader.where}.trend must be one of {TRENDS}, got {trend!r}")
+    return FeatureSpec(
+        name=name,
+        description=reader.text("description"),
+        trend=trend,  # type: ignore[arg-type]  # checked against TRENDS just above
+        special_codes=reader.numbers("special_codes"),
+    )
+
+
+def _parse_characteristic(item: _Reader) -> Characteristic:
+    spec = _parse_feature(item)
+    reader = _Reader(item.doc, f"{item.where} ({spec.name})")
+    bins = reader.items("bins")
+    if not bins:
+        raise InvalidModel(f"{reader.where}.bins is empty")
+    kind = reader.text("type")
+    if kind not in ("numerical", "categorical"):
+        raise InvalidModel(
+            f"{reader.where}.type must be 'numerical' or 'categorical', not {kind!r}"
+        )
+    categorical = kind == "categorical"
+    labels = [_parse_labels(b) for b in bins] if categorical else []
+    return Characteristic(
+        feature=spec,
+        points=tuple(b.integer("points") for b in bins),
+        edges=() if categorical else _parse_edges(bins, reader.where),
+        categories=tuple(b.numbers("categories") for b in bins) if categorical else None,
+        labels=_all_labels(labels),
+        special=tuple(
+            SpecialBin(codes=s.numbers("codes"), points=s.integer("points"))
+            for s in reader.items("special")
+        ),
+        missing_points=reader.integer("missing_points"),
+    )
+
+
+def _parse_edges(bins: list[_Reader], where: str) -> tuple[float, ...]:
+    lowers = [_edge(b.get("lower"), f"{b.where}.lower") for b in bins]
+    uppers = [_edge(b.get("upper"), f"{b.where}.upper") for b in bins]
+    if lowers[0] != -math.inf or uppers[-1] != math.inf:
+        raise InvalidModel(f"{where}: numerical bins must run from '-inf' to 'inf'")
+    for i in range(len(bins)):
+        if not lowers[i] < uppers[i]:
+            raise InvalidModel(f"{where}: bin {i} is empty or reversed ({lowers[i]}, {uppers[i]})")
+        if i and lowers[i] != uppers[i - 1]:
+            raise InvalidModel(
+                f"{where}: bin {i} starts at {lowers[i]}, not where bin {i - 1} ends "
+                f"({uppers[i - 1]}); bins must be contiguous and increasing"
+            )
+    return tuple(uppers[:-1])
+
+
+def _all_labels(
+    labels: list[tuple[str, ...] | None],
+) -> tuple[tuple[str, ...], ...] | None:
+    """Labels are all or nothing: kept only when every categorical bin has them."""
+    present = [lb for lb in labels if lb is not None]
+    return tuple(present) if labels and len(present) == len(labels) else None
+
+
+def _parse_labels(reader: _Reader) -> tuple[str, ...] | None:
+    if "labels" not in reader.doc:
+        return None
+    labels = reader.get("labels")
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise InvalidModel(f"{reader.where}.labels must be a list of strings")
+    return tuple(labels)

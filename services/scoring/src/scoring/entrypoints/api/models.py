@@ -1,0 +1,203 @@
+"""Routes of the model registry: register, list, promote, roll back, retire, compare, drift
+and back-test. Every change is audited with the caller the gateway authenticated."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from scoring.domain.artifacts import load_model
+from scoring.domain.labels import TargetDefinition
+from scoring.domain.model import InvalidModel
+from scoring.service_layer import drift, evaluation, registry
+from scoring.service_layer.batch import rescore_portfolio
+from scoring.service_layer.facts import business_date
+from scoring.settings import ScoringSettings
+from shared.app import Actor, SessionDep
+from shared.problems import Conflict, NotFound, Problem
+
+router = APIRouter(prefix="/api/v1/scoring", tags=["models"])
+
+ModelStatus = Literal["challenger", "champion", "retired"]
+
+
+class ModelUpload(BaseModel):
+    """What ``postloan-scoring train`` writes: the served document, its training report and
+    the development sample's bin counts (the reference of drift checks)."""
+
+    document: dict[str, Any]
+    report: dict[str, Any] = Field(default_factory=dict)
+    reference: dict[str, Any]
+
+
+class ModelSummary(BaseModel):
+    version: str
+    kind: str
+    status: ModelStatus
+    fingerprint: str
+    features: list[str]
+    registered_at: datetime
+
+
+class ModelDetail(ModelSummary):
+    document: dict[str, Any]
+    report: dict[str, Any]
+
+
+class ModelList(BaseModel):
+    items: list[ModelSummary]
+    next_cursor: str | None = None
+
+
+class Decision(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AuditEntry(BaseModel):
+    id: int
+    action: str
+    version: str
+    previous_champion: str | None
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class AuditList(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None = None
+
+
+@router.post("/models", response_model=ModelDetail, status_code=status.HTTP_201_CREATED)
+async def register_model(
+    body: ModelUpload, session: SessionDep, response: Response, actor: Actor = None
+) -> dict[str, Any]:
+    """Register a model as a challenger (it starts scoring in shadow at once). The same upload
+    again is 200; another document under an existing version is 409; a document that cannot be
+    served is 422 with what is wrong."""
+    try:
+        done = await registry.register(
+            session, body.document, body.report, body.reference, actor=actor or "system"
+        )
+    except InvalidModel as exc:
+        raise Problem(422, "Invalid model", str(exc)) from None
+    if done.created:
+        await rescore_portfolio(session, f"registered {done.model['version']}")
+    else:
+        response.status_code = status.HTTP_200_OK
+    return done.model
+
+
+@router.get("/models", response_model=ModelList)
+async def list_models(session: SessionDep) -> ModelList:
+    """Every registered model, newest first."""
+    rows = await registry.list_models(session)
+    return ModelList(items=[ModelSummary.model_validate(r) for r in rows])
+
+
+@router.get("/models/audit", response_model=AuditList)
+async def audit(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AuditList:
+    """The registry's audit trail, newest first."""
+    rows = await registry.audit_trail(session, limit)
+    return AuditList(items=[AuditEntry.model_validate(r) for r in rows])
+
+
+@router.post("/models/rollback", response_model=ModelDetail)
+async def rollback(
+    session: SessionDep, body: Decision | None = None, actor: Actor = None
+) -> dict[str, Any]:
+    """Bring back the champion that the last promotion replaced (takes effect at once)."""
+    model = await registry.rollback(session, actor=actor or "system", reason=_reason(body))
+    await rescore_portfolio(session, f"rolled back to {model['version']}")
+    return model
+
+
+@router.get("/models/{version}", response_model=ModelDetail)
+async def get_model(version: str, session: SessionDep) -> dict[str, Any]:
+    """A model with its document and training report."""
+    found = await registry.get_model(session, version)
+    if found is None:
+        raise NotFound("model", version)
+    return found
+
+
+@router.post("/models/{version}/promote", response_model=ModelDetail)
+async def promote(
+    version: str, session: SessionDep, body: Decision | None = None, actor: Actor = None
+) -> dict[str, Any]:
+    """Make a model the champion; the previous champion retires. Takes effect on the next
+    event or batch, without a restart."""
+    model = await registry.promote(session, version, actor=actor or "system", reason=_reason(body))
+    await rescore_portfolio(session, f"promoted {version}")
+    return model
+
+
+@router.post("/models/{version}/retire", response_model=ModelDetail)
+async def retire(
+    version: str, session: SessionDep, body: Decision | None = None, actor: Actor = None
+) -> dict[str, Any]:
+    """Stop a challenger's shadow scoring."""
+    return await registry.retire(session, version, actor=actor or "system", reason=_reason(body))
+
+
+@router.get("/models/{version}/comparison")
+async def comparison(version: str, session: SessionDep) -> dict[str, Any]:
+    """This model against the champion on the same open loans."""
+    champion = await registry.champion_version(session)
+    if champion is None:
+        raise Conflict("there is no champion to compare with")
+    if await registry.get_model(session, version) is None:
+        raise NotFound("model", version)
+    return await evaluation.compare(session, champion, version)
+
+
+@router.get("/models/{version}/drift")
+async def latest_drift(version: str, session: SessionDep) -> dict[str, Any]:
+    """The latest population-stability report of a model (score PSI and CSI per feature)."""
+    found = await drift.latest_report(session, version)
+    if found is None:
+        raise NotFound("drift report of model", version)
+    return found
+
+
+@router.post("/models/{version}/drift", status_code=status.HTTP_201_CREATED)
+async def check_drift(version: str, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Check a model's drift now on the loans it scores (also done after each batch)."""
+    stored = await registry.get_model(session, version)
+    if stored is None:
+        raise NotFound("model", version)
+    settings = request.app.state.settings
+    assert isinstance(settings, ScoringSettings)
+    today = await business_date(session)
+    if today is None:
+        raise Conflict("no business date is known yet")
+    report = await drift.check_model(
+        session,
+        load_model(stored["document"]),
+        today,
+        warn=settings.drift_warn,
+        act=settings.drift_act,
+    )
+    if report is None:
+        raise Conflict(f"model {version} scores no open loan yet")
+    return report
+
+
+@router.get("/models/{version}/backtest")
+async def backtest(
+    version: str,
+    session: SessionDep,
+    observed_on: date,
+    dpd_threshold: Annotated[int, Query(ge=1, le=720)] = 60,
+    horizon_months: Annotated[int, Query(ge=1, le=36)] = 6,
+) -> dict[str, Any]:
+    """AUC and KS of the scores a model gave on ``observed_on`` against the outcomes since."""
+    target = TargetDefinition(dpd_threshold=dpd_threshold, horizon_months=horizon_months)
+    return await evaluation.backtest(session, version, observed_on, target)
+
+
+def _reason(body: Decision | None) -> str | None:
+    return body.reason if body is not None else None

@@ -1,0 +1,134 @@
+"""Routes of scores: a loan's current score with reasons, its history, its features as of a
+past date, and the portfolio's tier distribution."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from scoring.service_layer import queries
+from shared.app import SessionDep
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import Problem
+from shared.types import ExternalId
+
+router = APIRouter(tags=["scores"])
+
+
+class ReasonPublic(BaseModel):
+    code: str
+    description: str
+    points_lost: int
+
+
+class ShadowScore(BaseModel):
+    model_version: str
+    pd: Decimal
+    score: int
+    tier: str
+    as_of: date
+
+
+class ScorePublic(BaseModel):
+    loan_id: str
+    pd: Decimal
+    score: int
+    tier: str
+    model_version: str
+    reasons: list[ReasonPublic]
+    scored_at: datetime
+    as_of: date
+    features: dict[str, float | None]
+    challengers: list[ShadowScore]
+
+
+class ScoreChange(BaseModel):
+    model_version: str
+    pd: Decimal
+    score: int
+    tier: str
+    reasons: list[ReasonPublic]
+    features: dict[str, float | None]
+    as_of: date
+    scored_at: datetime
+
+
+class ScoreHistoryPage(BaseModel):
+    items: list[ScoreChange]
+    next_cursor: str | None
+
+
+class FeatureSnapshot(BaseModel):
+    loan_id: str
+    as_of: date
+    features: dict[str, float | None]
+
+
+class TierShare(BaseModel):
+    tier: str
+    count: int
+    share: float
+    mean_pd: Decimal | None
+
+
+class TierDistribution(BaseModel):
+    model_version: str
+    business_date: date | None
+    total: int
+    tiers: list[TierShare]
+
+
+@router.get("/api/v1/scores/{loan_id}", response_model=ScorePublic)
+async def get_score(loan_id: ExternalId, session: SessionDep) -> dict[str, Any]:
+    """The champion's current score of a loan, with its four main reasons (the characteristics
+    that cost the most points against their maximum) and the challengers' shadow scores."""
+    return await queries.current_score(session, loan_id)
+
+
+@router.get("/api/v1/scores/{loan_id}/history", response_model=ScoreHistoryPage)
+async def score_history(
+    loan_id: ExternalId,
+    session: SessionDep,
+    model_version: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ScoreHistoryPage:
+    """Every change of the loan's score, newest first (champion only unless ``model_version``)."""
+    rows = await queries.score_history(
+        session, loan_id, model_version, before=_history_cursor(cursor), limit=limit + 1
+    )
+    more = len(rows) > limit
+    page = rows[:limit]
+    return ScoreHistoryPage(
+        items=[ScoreChange.model_validate(r) for r in page],
+        next_cursor=encode_cursor(str(page[-1]["id"])) if more else None,
+    )
+
+
+@router.get("/api/v1/scores/{loan_id}/features", response_model=FeatureSnapshot)
+async def features_as_of(
+    loan_id: ExternalId, session: SessionDep, as_of: date | None = None
+) -> FeatureSnapshot:
+    """The loan's features rebuilt from its history as known on ``as_of`` (default: the
+    business date): what a score on that date was computed from."""
+    day, values = await queries.features_as_of(session, loan_id, as_of)
+    return FeatureSnapshot(loan_id=loan_id, as_of=day, features=values)
+
+
+@router.get("/api/v1/scoring/tiers", response_model=TierDistribution)
+async def tier_distribution(session: SessionDep) -> dict[str, Any]:
+    """How the open loans spread over tiers A–E under the champion."""
+    return await queries.tier_distribution(session)
+
+
+def _history_cursor(cursor: str | None) -> int | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if not key.isdigit():
+        raise Problem(400, "Invalid cursor", "pass back the next_cursor of a previous page")
+    return int(key)

@@ -1,0 +1,132 @@
+"""The portfolio rescoring after each end of day: chunked, resumable, one replica at a time.
+
+``eod.completed`` schedules a run in the consumer's transaction; a background worker takes it
+chunk by chunk, each chunk one transaction that locks the run row (``SKIP LOCKED``: another
+replica waits its turn rather than doing the same chunk), rescores the chunk's open loans and
+moves the cursor. A killed worker resumes from the cursor; a newer end of day supersedes an
+older run still pending, since scores as of the newer date replace its work. When a run
+completes, the drift of every live model is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.adapters.histories import open_loan_ids
+from scoring.adapters.tables import Base, RescoreRunRow
+from scoring.service_layer.facts import TERMS, business_date
+from scoring.service_layer.rescoring import rescore
+from shared.db import Database
+
+RUN = Base.metadata.tables[RescoreRunRow.__tablename__]
+log = logging.getLogger(__name__)
+
+AfterRun = Callable[[AsyncSession, date], Awaitable[None]]
+
+
+async def schedule_run(session: AsyncSession, run_id: str, as_of: date) -> None:
+    await session.execute(
+        insert(RUN)
+        .values(run_id=run_id, as_of=as_of, status="running")
+        .on_conflict_do_nothing(index_elements=["run_id"])
+    )
+
+
+async def rescore_portfolio(session: AsyncSession, why: str) -> None:
+    """Rescore every open loan soon (a new live model must score the loans scored before it)."""
+    as_of = await business_date(session) or await session.scalar(
+        sa.select(sa.func.max(TERMS.c.disbursed_on))
+    )
+    if as_of is not None:
+        await schedule_run(session, f"{why} #{uuid.uuid4().hex[:12]}", as_of)
+
+
+async def get_run(session: AsyncSession, run_id: str) -> dict[str, object] | None:
+    row = (await session.execute(sa.select(RUN).where(RUN.c.run_id == run_id))).mappings().first()
+    return dict(row) if row else None
+
+
+@dataclass
+class BatchRescorer:
+    db: Database
+    chunk_size: int = 5000
+    poll_interval_s: float = 1.0
+    after_run: AfterRun | None = None
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                while await self.step():
+                    pass
+            except Exception as exc:  # the run's cursor is safe; try again shortly
+                log.warning("batch rescoring interrupted: %s", exc)
+            await asyncio.sleep(self.poll_interval_s)
+
+    async def step(self) -> bool:
+        """One chunk of the oldest pending run; False when there is nothing to do."""
+        async with self.db.unit_of_work() as session:
+            run = (
+                (
+                    await session.execute(
+                        sa.select(RUN)
+                        .where(RUN.c.status == "running")
+                        .order_by(RUN.c.as_of, RUN.c.started_at)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if run is None:
+                return False
+            if await self._superseded(session, run["run_id"], run["as_of"]):
+                return True
+            ids = await open_loan_ids(session, after=run["cursor"], limit=self.chunk_size)
+            if not ids:
+                await self._complete(session, run["run_id"], run["as_of"])
+                return True
+            done = await rescore(session, ids, run["as_of"])
+            await session.execute(
+                sa.update(RUN)
+                .where(RUN.c.run_id == run["run_id"])
+                .values(
+                    cursor=ids[-1],
+                    loans_done=RUN.c.loans_done + done.loans,
+                    changed=RUN.c.changed + done.changed,
+                )
+            )
+            return True
+
+    async def _superseded(self, session: AsyncSession, run_id: str, as_of: date) -> bool:
+        newer = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(RUN)
+            .where(RUN.c.status == "running", RUN.c.as_of > as_of)
+        )
+        if newer:
+            await session.execute(
+                sa.update(RUN)
+                .where(RUN.c.run_id == run_id)
+                .values(status="superseded", finished_at=sa.func.now())
+            )
+        return bool(newer)
+
+    async def _complete(self, session: AsyncSession, run_id: str, as_of: date) -> None:
+        await session.execute(
+            sa.update(RUN)
+            .where(RUN.c.run_id == run_id)
+            .values(status="completed", finished_at=sa.func.now())
+        )
+        log.info("batch rescoring %s as of %s completed", run_id, as_of)
+        if self.after_run is not None:
+            await self.after_run(session, as_of)

@@ -1,0 +1,154 @@
+"""Recording the facts features are built from, each once whatever the redeliveries.
+
+Every fact is dated by what monitoring says (a payment's booking date) or, when the event
+carries only a wall-clock time, by the business date scoring knew when it arrived: that is the
+day the fact became known, which is what point-in-time features need.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.adapters.tables import (
+    AlertRow,
+    AllocationRow,
+    Base,
+    BureauRow,
+    ClockRow,
+    InstalmentRow,
+    LoanTermsRow,
+)
+from shared.events import (
+    AlertRaised,
+    AllocationLine,
+    BureauRecorded,
+    LoanAccepted,
+    PaymentApplied,
+    PaymentUndone,
+)
+
+TERMS = Base.metadata.tables[LoanTermsRow.__tablename__]
+INSTALMENT = Base.metadata.tables[InstalmentRow.__tablename__]
+ALLOCATION = Base.metadata.tables[AllocationRow.__tablename__]
+BUREAU = Base.metadata.tables[BureauRow.__tablename__]
+ALERT = Base.metadata.tables[AlertRow.__tablename__]
+CLOCK = Base.metadata.tables[ClockRow.__tablename__]
+
+
+async def business_date(session: AsyncSession) -> date | None:
+    """The latest business date monitoring announced, or None before the first."""
+    found: date | None = await session.scalar(sa.select(CLOCK.c.business_date))
+    return found
+
+
+async def advance_clock(session: AsyncSession, day: date) -> date:
+    """Move the clock forward to ``day`` (never back: events may arrive out of order)."""
+    upsert = insert(CLOCK).values(id=1, business_date=day)
+    stmt = upsert.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"business_date": sa.func.greatest(CLOCK.c.business_date, day)},
+    ).returning(CLOCK.c.business_date)
+    now: date = (await session.execute(stmt)).scalar_one()
+    return now
+
+
+async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
+    """The loan's terms and resolved schedule (a repeat changes nothing)."""
+    await session.execute(
+        insert(TERMS)
+        .values(
+            loan_id=loan.loan_id,
+            borrower_id=loan.borrower.borrower_id,
+            product=loan.product,
+            principal=loan.principal,
+            currency=loan.currency,
+            annual_rate=loan.annual_rate,
+            term_months=loan.term_months,
+            repayment_method=loan.repayment_method.value,
+            disbursed_on=loan.disbursed_on,
+            first_due_on=loan.first_due_on,
+        )
+        .on_conflict_do_nothing(index_elements=["loan_id"])
+    )
+    if loan.schedule:
+        rows = [
+            {
+                "loan_id": loan.loan_id,
+                "seq": i.seq,
+                "due_on": i.due_on,
+                "principal": i.principal,
+                "due": i.principal + i.interest + i.fees,
+            }
+            for i in loan.schedule
+        ]
+        await session.execute(insert(INSTALMENT).values(rows).on_conflict_do_nothing())
+
+
+async def record_allocation(session: AsyncSession, payment: PaymentApplied | PaymentUndone) -> None:
+    """What a payment put on each instalment, or took back when it was reversed."""
+    reversal = isinstance(payment, PaymentUndone)
+    sign = -1 if reversal else 1
+    rows = [
+        {
+            "payment_id": payment.payment_id,
+            "reversal": reversal,
+            "seq": line.seq,
+            "loan_id": payment.loan_id,
+            "booked_on": payment.booked_on,
+            "principal": sign * line.principal,
+            "total": sign * _total(line),
+        }
+        for line in payment.allocation
+    ]
+    if rows:
+        await session.execute(insert(ALLOCATION).values(rows).on_conflict_do_nothing())
+
+
+async def record_bureau(session: AsyncSession, report: BureauRecorded, known_on: date) -> None:
+    await session.execute(
+        insert(BUREAU)
+        .values(
+            borrower_id=report.borrower_id,
+            reported_at=report.reported_at,
+            reported_on=known_on,
+            score=report.score,
+            inquiries_30d=report.inquiries_30d,
+            open_loans=report.open_loans,
+            delinquent_accounts=report.delinquent_accounts,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def record_alert(session: AsyncSession, alert: AlertRaised, known_on: date) -> None:
+    await session.execute(
+        insert(ALERT)
+        .values(
+            alert_id=str(alert.alert_id), loan_id=alert.loan_id, rule=alert.rule, raised_on=known_on
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> None:
+    await session.execute(
+        sa.update(TERMS)
+        .where(TERMS.c.loan_id == loan_id, TERMS.c.closed_on.is_(None))
+        .values(closed_on=closed_on)
+    )
+
+
+async def borrower_of(session: AsyncSession, loan_id: str) -> str | None:
+    found: str | None = await session.scalar(
+        sa.select(TERMS.c.borrower_id).where(TERMS.c.loan_id == loan_id)
+    )
+    return found
+
+
+def _total(line: AllocationLine) -> Decimal:
+    return line.penalty + line.fees + line.interest + line.principal

@@ -1,0 +1,167 @@
+"""Rescoring loans under the live models: one path for single events and for the EOD batch.
+
+Features come from the loans' histories as known on the business date; every live model
+scores the whole set at once (vectorised). A loan's row is written when its score, tier or
+features moved — its current score and a history row with the features it came from — and,
+for the champion, a moved score or tier is announced by ``scoring.score.updated``. Reasons
+are computed only for the rows written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.adapters.histories import load_histories
+from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
+from scoring.domain.features import features_as_of
+from scoring.domain.model import TIERS, FeatureValues, Scored, ServedModel, feature_matrix
+from scoring.service_layer.registry import live_models
+from shared.events import ReasonCode, ScoreUpdated, make_event
+from shared.messaging.outbox import enqueue
+
+SCORE = Base.metadata.tables[ScoreRow.__tablename__]
+HISTORY = Base.metadata.tables[ScoreHistoryRow.__tablename__]
+SOURCE = "postloan/scoring"
+PD_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class Rescored:
+    loans: int
+    changed: int  # champion scores that moved (each announced by an event)
+
+
+async def rescore(session: AsyncSession, loan_ids: Sequence[str], as_of: date) -> Rescored:
+    """Rescore ``loan_ids`` as of ``as_of`` under the champion and every challenger."""
+    live = await live_models(session)
+    if not live.all or not loan_ids:
+        return Rescored(0, 0)
+    histories = await load_histories(session, loan_ids)
+    ids = [h.loan_id for h in histories]
+    values = [features_as_of(h, as_of) for h in histories]
+    current = await _current_scores(session, ids, [m.version for m in live.all])
+    now = datetime.now(UTC)
+    announced = 0
+    for model in live.all:
+        stored = [current.get((loan_id, model.version)) for loan_id in ids]
+        moved = _moved(model, values, stored)
+        # A row is written when the score or only the features moved (so each business
+        # day's stored features are what a rebuild as of that day gives); only a moved
+        # score or tier is announced.
+        written = [i for i, s in enumerate(stored) if i in moved or s is None or s[2] != values[i]]
+        scored = [(ids[i], values[i], model.score(values[i])) for i in written]
+        await _write(session, model.version, scored, as_of, now)
+        if model is live.champion:
+            announce = [scored[n] for n, i in enumerate(written) if i in moved]
+            await _announce(session, model.version, announce, now)
+            announced = len(announce)
+    return Rescored(len(ids), announced)
+
+
+Stored = tuple[int, str, dict[str, Any]]  # score, tier, features
+
+
+def _moved(
+    model: ServedModel, values: Sequence[FeatureValues], stored: Sequence[Stored | None]
+) -> set[int]:
+    """Indexes of the loans whose score or tier under ``model`` differ from the stored ones."""
+    pd, points = model.score_matrix(feature_matrix(values, model.features))
+    scores = np.rint(points).astype(np.int64)
+    tiers = model.tiers.tier_array(pd)
+    return {
+        i
+        for i, s in enumerate(stored)
+        if s is None or (s[0], s[1]) != (int(scores[i]), TIERS[int(tiers[i])])
+    }
+
+
+async def _current_scores(
+    session: AsyncSession, ids: list[str], versions: list[str]
+) -> dict[tuple[str, str], Stored]:
+    rows = await session.execute(
+        sa.select(
+            SCORE.c.loan_id, SCORE.c.model_version, SCORE.c.score, SCORE.c.tier, SCORE.c.features
+        ).where(SCORE.c.loan_id.in_(ids), SCORE.c.model_version.in_(versions))
+    )
+    return {(r.loan_id, r.model_version): (r.score, r.tier, r.features) for r in rows}
+
+
+async def _write(
+    session: AsyncSession,
+    version: str,
+    scored: Sequence[tuple[str, FeatureValues, Scored]],
+    as_of: date,
+    now: datetime,
+) -> None:
+    if not scored:
+        return
+    rows = [_row(loan_id, version, values, s, as_of, now) for loan_id, values, s in scored]
+    stmt = insert(SCORE)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["loan_id", "model_version"],
+            set_={
+                c: stmt.excluded[c]
+                for c in ("as_of", "pd", "score", "tier", "reasons", "features", "scored_at")
+            },
+        ),
+        rows,
+    )
+    await session.execute(insert(HISTORY), rows)
+
+
+def _row(
+    loan_id: str, version: str, values: FeatureValues, s: Scored, as_of: date, now: datetime
+) -> dict[str, Any]:
+    return {
+        "loan_id": loan_id,
+        "model_version": version,
+        "as_of": as_of,
+        "pd": s.pd,
+        "score": s.score,
+        "tier": s.tier,
+        "reasons": [
+            {"code": r.code, "description": r.description, "points_lost": r.points_lost}
+            for r in s.reasons
+        ],
+        "features": dict(values),
+        "scored_at": now,
+    }
+
+
+async def _announce(
+    session: AsyncSession,
+    version: str,
+    scored: Sequence[tuple[str, FeatureValues, Scored]],
+    now: datetime,
+) -> None:
+    events = [
+        make_event(
+            ScoreUpdated(
+                loan_id=loan_id,
+                pd=Decimal(repr(s.pd)).quantize(PD_PLACES),
+                score=s.score,
+                tier=s.tier,
+                model_version=version,
+                reasons=[
+                    ReasonCode(code=r.code, description=r.description, points_lost=r.points_lost)
+                    for r in s.reasons
+                ],
+                scored_at=now,
+            ),
+            source=SOURCE,
+            subject=loan_id,
+        )
+        for loan_id, _, s in scored
+    ]
+    if events:
+        await enqueue(session, events)

@@ -1,0 +1,1 @@
+"""Offline training of scoring's models: needs the ``train`` extra (scikit-learn, pandas)."""

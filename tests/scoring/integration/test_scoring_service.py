@@ -1,0 +1,171 @@
+"""Scoring fed monitoring's events on real NATS and PostgreSQL: scores, reasons, rescoring."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from scoring_events import Monitoring, Trained, accepted, applied, bureau, eod
+from shared.db import Database
+from shared.testing.plugin import eventually
+
+D0 = date(2026, 1, 15)
+
+
+async def live_champion(scoring: httpx.AsyncClient, trained: Trained) -> None:
+    body = trained.upload(trained.champion)
+    assert (await scoring.post("/api/v1/scoring/models", json=body)).status_code == 201
+    promoted = await scoring.post(
+        f"/api/v1/scoring/models/{trained.champion.version}/promote",
+        headers={"x-postloan-subject": "risk-lead"},
+    )
+    assert promoted.status_code == 200, promoted.text
+
+
+async def score_of(scoring: httpx.AsyncClient, loan_id: str) -> dict[str, Any] | None:
+    r = await scoring.get(f"/api/v1/scores/{loan_id}")
+    return r.json() if r.status_code == 200 else None
+
+
+async def test_a_registered_loan_gets_a_score_with_reasons_from_the_champion(
+    scoring: httpx.AsyncClient, monitoring: Monitoring, trained: Trained
+) -> None:
+    await live_champion(scoring, trained)
+    await monitoring.publish(accepted("L-1", disbursed_on=D0))
+
+    async def scored() -> bool:
+        return await score_of(scoring, "L-1") is not None
+
+    await eventually(scored)
+    score = await score_of(scoring, "L-1")
+    assert score is not None
+    assert score["model_version"] == trained.champion.version
+    assert score["tier"] in "ABCDE"
+    assert 0 < Decimal(score["pd"]) < 1
+    assert len(score["reasons"]) <= 4
+    assert all(r["points_lost"] > 0 for r in score["reasons"])
+    expected = trained.champion.score(score["features"])
+    assert (score["score"], score["tier"]) == (expected.score, expected.tier)
+
+
+async def test_a_bureau_score_drop_rescores_the_loan_and_announces_it(
+    scoring: httpx.AsyncClient, monitoring: Monitoring, trained: Trained
+) -> None:
+    await live_champion(scoring, trained)
+    await monitoring.publish(
+        accepted("L-2", disbursed_on=D0), bureau("B-L-2", D0, score=780), eod(D0)
+    )
+
+    async def scored() -> bool:
+        return await score_of(scoring, "L-2") is not None
+
+    await eventually(scored)
+    before = await score_of(scoring, "L-2")
+    assert before is not None
+    await monitoring.publish(bureau("B-L-2", D0 + timedelta(days=1), score=420, inquiries=9))
+
+    async def dropped() -> bool:
+        now = await score_of(scoring, "L-2")
+        return now is not None and now["score"] < before["score"]
+
+    await eventually(dropped)
+    updates = await monitoring.score_updates()
+    mine = [u for u in updates if u["loan_id"] == "L-2"]
+    assert len(mine) >= 2
+    assert mine[-1]["score"] < mine[0]["score"]
+    assert mine[-1]["model_version"] == trained.champion.version
+
+
+async def test_unknown_loans_and_a_platform_without_champion_get_clear_problems(
+    scoring: httpx.AsyncClient, monitoring: Monitoring, trained: Trained
+) -> None:
+    await monitoring.publish(accepted("L-3", disbursed_on=D0))
+
+    async def known() -> bool:
+        return (await scoring.get("/api/v1/scoring/loans/L-3")).status_code == 200
+
+    await eventually(known)
+    no_champion = await scoring.get("/api/v1/scores/L-3")
+    assert no_champion.status_code == 409
+    assert no_champion.headers["content-type"] == "application/problem+json"
+    assert "promote" in no_champion.json()["detail"]
+    await live_champion(scoring, trained)
+    unknown = await scoring.get("/api/v1/scores/NO-SUCH-LOAN")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_payment_before_its_loan_and_redelivered_events_end_as_in_order(
+    scoring: httpx.AsyncClient,
+    monitoring: Monitoring,
+    trained: Trained,
+    scoring_db: Database,
+) -> None:
+    await live_champion(scoring, trained)
+    loan = accepted("L-4", disbursed_on=D0)
+    first_due = loan.schedule[0] if loan.schedule else None
+    assert first_due is not None
+    payment = applied(
+        "L-4",
+        "P-4",
+        first_due.due_on,
+        seq=1,
+        principal=first_due.principal,
+        interest=first_due.interest,
+    )
+    # Out of order (the payment first), then the same events again under new envelopes.
+    await monitoring.publish(payment, loan, payment, loan)
+
+    async def rescored() -> bool:
+        async with scoring_db.unit_of_work() as s:
+            n = await s.scalar(sa.text("SELECT count(*) FROM score WHERE loan_id = 'L-4'"))
+        return bool(n == 1)
+
+    await eventually(rescored)
+    async with scoring_db.unit_of_work() as s:
+        allocations = await s.scalar(
+            sa.text("SELECT count(*) FROM allocation WHERE payment_id = 'P-4'")
+        )
+    assert allocations == 1
+    features = (await scoring.get("/api/v1/scores/L-4/features")).json()["features"]
+    assert features["outstanding_ratio"] < 1
+
+
+async def test_features_rebuilt_as_of_a_past_date_match_what_was_stored_then(
+    scoring: httpx.AsyncClient, monitoring: Monitoring, trained: Trained
+) -> None:
+    await live_champion(scoring, trained)
+    loan = accepted("L-5", disbursed_on=D0)
+    assert loan.schedule is not None
+    day = D0
+    await monitoring.publish(loan, bureau("B-L-5", D0, score=700))
+    for n, line in enumerate(loan.schedule[:4], start=1):
+        late = line.due_on + timedelta(days=10 * n)  # later and later
+        await monitoring.publish(
+            eod(late - timedelta(days=1)),
+            applied(
+                "L-5", f"P-5-{n}", late, seq=n, principal=line.principal, interest=line.interest
+            ),
+            bureau("B-L-5", late, score=700 - 40 * n),
+        )
+        day = late
+
+    async def history_complete() -> bool:
+        r = await scoring.get("/api/v1/scores/L-5/history", params={"limit": 500})
+        items = r.json()["items"] if r.status_code == 200 else []
+        return any(i["as_of"] == day.isoformat() for i in items)
+
+    await eventually(history_complete, timeout=20)
+    items = (await scoring.get("/api/v1/scores/L-5/history", params={"limit": 500})).json()
+    # Features are as of the close of a business day: the last score of each day stands.
+    last_of_day = {i["as_of"]: i for i in reversed(items["items"])}
+    assert len(last_of_day) >= 3
+    for stored in last_of_day.values():
+        rebuilt = await scoring.get(
+            "/api/v1/scores/L-5/features", params={"as_of": stored["as_of"]}
+        )
+        assert rebuilt.json()["features"] == stored["features"], stored["as_of"]
