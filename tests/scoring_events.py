@@ -12,9 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import nats
+import numpy as np
 import pandas as pd
 
 from factories import make_registration
@@ -22,8 +24,11 @@ from monitoring.domain.loans import resolve
 from scoring.domain.drift import reference_of
 from scoring.domain.features import BEHAVIOUR_FEATURES
 from scoring.domain.gbm import GbmModel
-from scoring.domain.model import ServedModel, feature_matrix
+from scoring.domain.labels import TargetDefinition, build_samples, month_ends
+from scoring.domain.model import ScoreScale, ServedModel, TierCutoffs, feature_matrix
 from scoring.domain.scorecard import ScorecardModel
+from scoring.training.challenger import train_challenger
+from scoring.training.scorecard import train_scorecard
 from shared.events import (
     AllocationLine,
     BureauRecorded,
@@ -34,6 +39,8 @@ from shared.events import (
     PaymentApplied,
     make_event,
 )
+from simulated_histories import histories_from_plan
+from simulator import make_plan
 
 ZERO = Decimal("0.00")
 
@@ -60,12 +67,14 @@ class Monitoring:
 
     async def score_updates(self) -> list[dict[str, Any]]:
         """The data of every ``scoring.score.updated`` event so far, in order."""
+        return await self.events("postloan.scoring.score.updated")
+
+    async def events(self, subject: str) -> list[dict[str, Any]]:
+        """The data of every event scoring published on ``subject`` so far, in order."""
         nc = await nats.connect(self.nats_url)
         try:
             js = nc.jetstream()
-            sub = await js.pull_subscribe(
-                "postloan.scoring.score.updated", stream="POSTLOAN_SCORING"
-            )
+            sub = await js.pull_subscribe(subject, stream="POSTLOAN_SCORING")
             found: list[dict[str, Any]] = []
             while True:
                 try:
@@ -153,3 +162,28 @@ def eod(as_of: date) -> EodCompleted:
         loans_total=0,
         transitions=0,
     )
+
+
+@cache
+def trained_on_simulator() -> Trained:
+    """A champion and a challenger trained on the simulator's portfolio (a few seconds)."""
+    plan = make_plan(loans=600, months=20, seed=11, start=date(2024, 1, 1))
+    histories = histories_from_plan(plan)
+    known_until = plan.end - timedelta(days=1)
+    samples = build_samples(
+        histories,
+        month_ends(plan.start, known_until),
+        TargetDefinition(dpd_threshold=60, horizon_months=6),
+        known_until=known_until,
+    )
+    names = [f.name for f in BEHAVIOUR_FEATURES]
+    frame = pd.DataFrame([{n: s.features[n] for n in names} for s in samples]).astype("float64")
+    target = np.array([s.bad for s in samples])
+    scale, tiers = ScoreScale(), TierCutoffs()
+    champion = train_scorecard(
+        frame, target, BEHAVIOUR_FEATURES, version="bscore-test-1", scale=scale, tiers=tiers
+    ).model
+    challenger = train_challenger(
+        frame, target, BEHAVIOUR_FEATURES, version="gbm-test-1", seed=7, scale=scale, tiers=tiers
+    )
+    return Trained(champion, challenger, frame)

