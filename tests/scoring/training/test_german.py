@@ -14,7 +14,7 @@ from scoring.cli import main
 from scoring.domain.model import ScoreScale, TierCutoffs
 from scoring.domain.scorecard import ScorecardModel
 from scoring.training.datasets import TARGET, Dataset, load_german
-from scoring.training.pipeline import CrossValidation, TrainingResult, train
+from scoring.training.pipeline import CrossValidation, OutOfTime, TrainingResult, train
 from scoring.training.scorecard import optbinning_points, served_points
 
 # Lessmann et al. (2015) report 0.784 for logistic regression on German credit.
@@ -98,6 +98,29 @@ def test_the_served_pd_is_the_scale_read_of_the_points(result: TrainingResult) -
 def test_the_final_champion_survives_its_json_document(result: TrainingResult) -> None:
     document = json.loads(json.dumps(result.champion.to_json()))
     assert ScorecardModel.from_json(document).to_json() == result.champion.to_json()
+
+
+def test_an_out_of_time_split_validates_on_the_later_rows_and_serves_the_development_fit(
+    german: Dataset,
+) -> None:
+    frame = german.frame.assign(split=["development"] * 700 + ["validation"] * 300)
+    result = train(
+        frame,
+        german.target,
+        german.features,
+        version="german-oot",
+        seed=7,
+        scale=ScoreScale(),
+        tiers=TierCutoffs(),
+        validation=OutOfTime.from_column(frame),
+        categories=german.categories,
+    )
+    (fold,) = result.folds
+    assert (fold.development.size, fold.validation.size) == (700, 300)
+    assert result.champion is fold.champion.model
+    assert result.validation_target.tolist() == german.target[700:].tolist()
+    assert result.summary("champion", "auc") == (result.pooled["champion"].auc, 0.0)
+    assert fold.export_mismatches == 0
 
 
 def test_the_cli_writes_models_and_reports(

@@ -20,16 +20,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scoring.domain.model import ScoreScale, TierCutoffs
+from scoring.domain.labels import TargetDefinition
+from scoring.domain.model import ScoreScale, ServedModel, TierCutoffs
 from scoring.training.datasets import Dataset, load_german, load_gmsc
 
 DatasetLoader = Callable[[argparse.Namespace], Dataset]
+
+
+def _load_platform(args: argparse.Namespace) -> Dataset:
+    from scoring.training.platform import load_platform  # needs pandas: imported on use
+
+    if not args.database_url:
+        raise SystemExit(
+            "--dataset platform needs the scoring database: pass --database-url or set "
+            "POSTLOAN_DATABASE_URL (make run keeps it in .postloan/stack.json)"
+        )
+    target = TargetDefinition(dpd_threshold=args.dpd_threshold, horizon_months=args.horizon_months)
+    return load_platform(
+        args.database_url, target, validation_months=args.validation_months, say=_say
+    )
+
+
 DATASETS: dict[str, DatasetLoader] = {
     "german": lambda _args: load_german(),
     "gmsc": lambda _args: load_gmsc(),
+    "platform": _load_platform,
 }
 DEFAULT_FOLDS = 5
-FILES = ("champion.json", "challenger.json", "report.json", "report.html")
+FILES = ("champion.json", "challenger.json", "reference.json", "report.json", "report.html")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +65,35 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=7)
     train.add_argument("--out", type=Path, default=Path("models"))
     train.add_argument("--version", help="model version (default: <dataset>-<UTC time>)")
+    platform = train.add_argument_group("--dataset platform: the platform's own history")
+    platform.add_argument(
+        "--database-url",
+        default=os.environ.get("POSTLOAN_DATABASE_URL"),
+        help="scoring's database (default: $POSTLOAN_DATABASE_URL)",
+    )
+    platform.add_argument("--dpd-threshold", type=int, default=60, help="bad at this DPD (60)")
+    platform.add_argument(
+        "--horizon-months", type=int, default=6, help="within this many months (6)"
+    )
+    platform.add_argument(
+        "--validation-months",
+        type=int,
+        default=3,
+        help="the last observation months kept out of time for validation (3)",
+    )
     train.set_defaults(handler=run_train)
+
+    publish = commands.add_parser(
+        "publish", help="register a trained version with a running platform (and promote it)"
+    )
+    publish.add_argument("directory", type=Path, help="a folder written by train")
+    publish.add_argument(
+        "--url",
+        default=os.environ.get("POSTLOAN_URL", "http://127.0.0.1:8000"),
+        help="the gateway (default: $POSTLOAN_URL or http://127.0.0.1:8000)",
+    )
+    publish.add_argument("--promote", action="store_true", help="make the champion live")
+    publish.set_defaults(handler=run_publish)
     return parser
 
 
@@ -64,6 +110,7 @@ def _say(message: str) -> None:
 def run_train(args: argparse.Namespace) -> int:
     # Imported here: scikit-learn and optbinning take seconds to import and only this needs them.
     from scoring.training.pipeline import CrossValidation, OutOfTime, train
+    from scoring.training.publish import references
     from scoring.training.report import report_html, report_json
 
     version = args.version or f"{args.dataset}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
@@ -93,11 +140,16 @@ def run_train(args: argparse.Namespace) -> int:
         progress=_say,
     )
     report = report_json(result, dataset=data.name)
-    _publish(
+    models: dict[str, ServedModel] = {"champion": result.champion, "challenger": result.challenger}
+    development = (
+        data.frame[~validation.validation] if isinstance(validation, OutOfTime) else data.frame
+    )
+    _write_version(
         target_dir,
         {
             "champion.json": _json(result.champion.to_json()),
             "challenger.json": _json(result.challenger.to_json()),
+            "reference.json": _json(references(models, development)),
             "report.json": _json(report),
             "report.html": report_html(result, dataset=data.name),
         },
@@ -107,17 +159,44 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_publish(args: argparse.Namespace) -> int:
+    """Register both models of a version folder through the gateway; promote if asked.
+
+    Credentials come from the environment, never the command line (it shows in ``ps``):
+    ``POSTLOAN_TOKEN`` (a bearer token) or ``POSTLOAN_API_KEY``.
+    """
+    import httpx
+
+    from scoring.training.publish import publish
+
+    headers = _credentials()
+    with httpx.Client(base_url=args.url, headers=headers, timeout=60.0) as client:
+        publish(args.directory, client, promote=args.promote, say=_say)
+    return 0
+
+
+def _credentials() -> dict[str, str]:
+    if token := os.environ.get("POSTLOAN_TOKEN"):
+        return {"Authorization": f"Bearer {token}"}
+    if key := os.environ.get("POSTLOAN_API_KEY"):
+        return {"X-API-Key": key}
+    raise SystemExit(
+        "set POSTLOAN_TOKEN (POST /api/v1/auth/token) or POSTLOAN_API_KEY to publish models"
+    )
+
+
 def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
-def _publish(target_dir: Path, files: dict[str, str]) -> None:
+def _write_version(target_dir: Path, files: dict[str, str]) -> None:
     """Write all files into a temporary folder, then rename it: a version appears whole."""
     target_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target_dir.parent, prefix=f".{target_dir.name}."))
     try:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
+        staging.chmod(0o755)  # mkdtemp's folder is private; the service must read the models
         os.replace(staging, target_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -131,4 +210,5 @@ def _print_headline(report: dict[str, Any]) -> None:
             f"{name.upper()} {summary[name]['mean']:.4f} ± {summary[name]['sd']:.4f}"
             for name in ("auc", "ks", "gini")
         )
-        print(f"{role:<10} ({model['kind']}) {figures}  PSI {model['psi']['mean']:.4f}")
+        kind = f"({model['kind']})"
+        print(f"{role:<10} {kind:<11} {figures}  PSI {model['psi']['mean']:.4f}")

@@ -41,6 +41,12 @@ async def _today(session: AsyncSession, fallback: date) -> date:
     return await facts.business_date(session) or fallback
 
 
+async def _known_on(session: AsyncSession, happened_on: date) -> date:
+    """The day a fact with a wall-clock time became known: the business date, never before
+    the fact itself (the clock may lag when no end of day has been announced for a while)."""
+    return max(await _today(session, happened_on), happened_on)
+
+
 async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, LoanAccepted)
     await facts.record_loan(session, payload)
@@ -56,14 +62,14 @@ async def on_payment(session: AsyncSession, _: CloudEvent, payload: Payload) -> 
 
 async def on_bureau(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, BureauRecorded)
-    today = await _today(session, payload.reported_at.date())
+    today = await _known_on(session, payload.reported_at.date())
     await facts.record_bureau(session, payload, today)
     await rescore(session, await loans_of_borrower(session, payload.borrower_id), today)
 
 
 async def on_alert(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, AlertRaised)
-    today = await _today(session, payload.raised_at.date())
+    today = await _known_on(session, payload.raised_at.date())
     await facts.record_alert(session, payload, today)
     await rescore(session, [payload.loan_id], today)
 

@@ -1,1 +1,2 @@
-"""Offline training of scoring's models: needs the ``train`` extra (scikit-learn, pandas)."""
+"""Offline training of scoring's models: needs the ``train`` extra (optbinning, scikit-learn,
+pandas); the service itself serves the exported documents with numpy alone."""

@@ -7,6 +7,7 @@ The last ``validation_months`` observation dates form the out-of-time validation
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 
@@ -18,6 +19,7 @@ from scoring.domain.features import BEHAVIOUR_FEATURES
 from scoring.domain.history import LoanHistory
 from scoring.domain.labels import Sample, TargetDefinition, build_samples, month_ends
 from scoring.service_layer.facts import business_date
+from scoring.training.datasets import Dataset
 from shared.db import Database
 
 CHUNK = 5000
@@ -93,3 +95,28 @@ def _frame(samples: list[Sample]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame[names] = frame[names].astype("float64")  # None → NaN: missing for the binning
     return frame
+
+
+def load_platform(
+    database_url: str,
+    target: TargetDefinition,
+    *,
+    validation_months: int,
+    say: Callable[[str], None],
+) -> Dataset:
+    """The platform's samples as a data set, with its out-of-time validation months marked."""
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % (CHUNK * 10) == 0:
+            say(f"read the histories of {done:,}/{total:,} loans")
+
+    histories, known_until = asyncio.run(read_histories(database_url, progress))
+    say(f"observing {len(histories):,} loans at month ends until {known_until}")
+    frame = samples_frame(histories, known_until, target, validation_months=validation_months)
+    say(f"{len(frame):,} samples, bad rate {frame['bad'].mean():.3f}")
+    return Dataset(
+        name="platform",
+        frame=frame,
+        features=BEHAVIOUR_FEATURES,
+        validation=frame[SPLIT_COLUMN].to_numpy(dtype=bool),
+    )

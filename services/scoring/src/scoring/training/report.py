@@ -260,7 +260,7 @@ def roc_chart(result: TrainingResult) -> str:
 
 def calibration_chart(result: TrainingResult) -> str:
     bins = [b for role in ROLES for b in result.pooled[role].calibration]
-    top = max(max(b.mean_pd for b in bins), max(b.bad_rate for b in bins)) * 1.05
+    top = _nice(max(max(b.mean_pd for b in bins), max(b.bad_rate for b in bins)))
     plot = Plot("Calibration by PD decile (validation)", (0.0, top), (0.0, top))
     plot.axes("mean predicted PD", "observed bad rate")
     plot.line([0.0, top], [0.0, top], "#999", dash="4 4")
@@ -274,7 +274,7 @@ def calibration_chart(result: TrainingResult) -> str:
 def tier_chart(result: TrainingResult) -> str:
     tiers = {role: result.pooled[role].by_tier for role in ROLES}
     rates = [t.bad_rate or 0.0 for role in ROLES for t in tiers[role]]
-    plot = Plot("Bad rate by tier (validation)", (0.0, 5.0), (0.0, max(max(rates), 0.01) * 1.1))
+    plot = Plot("Bad rate by tier (validation)", (0.0, 5.0), (0.0, _nice(max(rates) * 1.08)))
     plot.axes("tier", "observed bad rate", x_format="", y_format="{:.1%}")
     for i, name in enumerate("ABCDE"):
         plot.text(plot.x(i + 0.5), plot.floor + 16, name, anchor="middle")
@@ -293,7 +293,7 @@ def distribution_chart(result: TrainingResult, role: str) -> str:
     validation = result.validation_scores[role].points
     edges = np.linspace(*_range(development, validation), HISTOGRAM_BINS + 1)
     shares = [_shares(development, edges), _shares(validation, edges)]
-    top = max(max(share) for share in shares) * 1.1
+    top = _nice(max(max(share) for share in shares) * 1.05)
     plot = Plot(f"Score distribution, {role}", (float(edges[0]), float(edges[-1])), (0.0, top))
     plot.axes("points", "share of loans", x_format="{:.0f}", y_format="{:.1%}")
     for values, colour in zip(shares, (COLOURS[role], SECOND), strict=True):
@@ -302,6 +302,15 @@ def distribution_chart(result: TrainingResult, role: str) -> str:
     psi = np.mean([f.psi[role].total for f in result.folds])
     plot.legend([("development", COLOURS[role]), (f"validation (PSI {psi:.3f})", SECOND)])
     return plot.svg()
+
+
+def _nice(value: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above ``value``: the axis
+    then has five round steps."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= value))
 
 
 def _range(*samples: FloatArray) -> tuple[float, float]:
