@@ -17,6 +17,7 @@ import pytest
 
 from scoring.cli import main
 from scoring.domain.history import LoanHistory
+from scoring.main import create_app
 from scoring.service_layer.facts import business_date
 from scoring.settings import ScoringSettings
 from scoring_events import Monitoring, bureau, eod
@@ -29,6 +30,7 @@ from shared.events import (
     ScheduledInstalment,
 )
 from shared.testing.plugin import eventually
+from shared.testing.servers import serving
 from simulated_histories import histories_from_plan
 from simulator import Plan, make_plan
 
@@ -103,11 +105,24 @@ def by_day(plan: Plan, histories: list[LoanHistory]) -> dict[date, list[Payload]
 
 @pytest.mark.slow
 async def test_a_model_trained_on_earlier_months_ranks_later_outcomes(
-    scoring: httpx.AsyncClient,
     scoring_settings: ScoringSettings,
     monitoring: Monitoring,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with serving(create_app(scoring_settings)) as url, httpx.AsyncClient(base_url=url) as c:
+        await train_and_publish(c, url, scoring_settings, monitoring, tmp_path, capsys, monkeypatch)
+
+
+async def train_and_publish(
+    scoring: httpx.AsyncClient,
+    url: str,
+    scoring_settings: ScoringSettings,
+    monitoring: Monitoring,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plan = make_plan(loans=400, months=20, seed=5, start=date(2024, 1, 1))
     histories = histories_from_plan(plan)

@@ -132,12 +132,17 @@ def test_the_cli_writes_models_and_reports(
     assert code == 0
     folder = tmp_path / "t1"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["champion.json", "challenger.json", "report.json", "report.html"]
+        ["champion.json", "challenger.json", "reference.json", "report.json", "report.html"]
     )
+    reference = json.loads((folder / "reference.json").read_text())
+    assert set(reference) == {"champion", "challenger"}
+    assert sum(reference["champion"]["score"]["counts"]) == 1000
     report = json.loads((folder / "report.json").read_text())
     assert report["validation"] == {"method": "stratified_cross_validation", "folds": 2}
     assert report["export_check"] == {"rows_compared": 1000, "mismatches": 0}
     assert json.loads((folder / "champion.json").read_text())["kind"] == "scorecard"
+    versions = {json.loads((folder / f"{r}.json").read_text())["version"] for r in reference}
+    assert versions == {"t1", "t1-challenger"}  # registered side by side, so distinct
     assert json.loads((folder / "challenger.json").read_text())["kind"] == "gbm"
     page = (folder / "report.html").read_text()
     assert page.count("<svg") == 5

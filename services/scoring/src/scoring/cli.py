@@ -33,7 +33,8 @@ def _load_platform(args: argparse.Namespace) -> Dataset:
     if not args.database_url:
         raise SystemExit(
             "--dataset platform needs the scoring database: pass --database-url or set "
-            "POSTLOAN_DATABASE_URL (make run keeps it in .postloan/stack.json)"
+            "POSTLOAN_DATABASE_URL (make run prints its PostgreSQL server; the database is "
+            "postloan_scoring)"
         )
     target = TargetDefinition(dpd_threshold=args.dpd_threshold, horizon_months=args.horizon_months)
     return load_platform(
@@ -212,3 +213,7 @@ def _print_headline(report: dict[str, Any]) -> None:
         )
         kind = f"({model['kind']})"
         print(f"{role:<10} {kind:<11} {figures}  PSI {model['psi']['mean']:.4f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

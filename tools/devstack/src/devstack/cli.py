@@ -9,11 +9,13 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from devstack.config import ConfigError, StackConfig
 from devstack.console import Console, wants_colour
 from devstack.demo import DEFAULT_LOANS, DEFAULT_MONTHS, DemoSeeder, DemoSettings
+from devstack.demo_model import DemoModel
 from devstack.stack import ReadyHook, Stack
 
 DESCRIPTION = """\
@@ -75,4 +77,5 @@ def main(argv: Sequence[str] | None = None, hooks: Sequence[ReadyHook] = ()) -> 
     if args.ready_timeout is not None:
         config = dataclasses.replace(config, ready_timeout_s=args.ready_timeout)
     seeder = DemoSeeder(demo, os.environ, console)
-    sys.exit(asyncio.run(Stack(config, os.environ, console).run([*hooks, seeder])))
+    model = DemoModel(demo, os.environ, console, date.today())
+    sys.exit(asyncio.run(Stack(config, os.environ, console).run([*hooks, seeder, model])))

@@ -51,11 +51,16 @@ class ExportMismatch(RuntimeError):
 
 
 def numeric_features(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> list[FeatureSpec]:
-    """The features whose column in ``frame`` is numeric, in the given order."""
+    """The features whose column in ``frame`` is numeric and takes at least two values (an
+    always-missing column breaks scikit-learn's binning), in the given order."""
     absent = [f.name for f in features if f.name not in frame.columns]
     if absent:
         raise ValueError(f"the frame lacks feature columns: {', '.join(absent)}")
-    return [f for f in features if pd.api.types.is_numeric_dtype(frame[f.name])]
+    return [
+        f
+        for f in features
+        if pd.api.types.is_numeric_dtype(frame[f.name]) and frame[f.name].nunique() >= 2
+    ]
 
 
 def monotonic_constraint(spec: FeatureSpec) -> int:

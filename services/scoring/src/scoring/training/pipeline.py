@@ -39,12 +39,19 @@ Progress = Callable[[str], None]
 class CrossValidation:
     folds: int = 5
 
+    def __str__(self) -> str:
+        return f"{self.folds}-fold stratified cross-validation"
+
 
 @dataclass(frozen=True)
 class OutOfTime:
     """``validation`` is True on the (later) rows kept out of development."""
 
     validation: BoolArray
+
+    def __str__(self) -> str:
+        held = int(self.validation.sum())
+        return f"out of time: {self.validation.size - held:,} development, {held:,} validation rows"
 
     @classmethod
     def from_column(
@@ -146,7 +153,10 @@ def train(
     setup = _Setup(data, outcomes, tuple(features), version, seed, scale, tiers, categories or {})
     say = progress or (lambda _message: None)
     splits = _splits(setup, validation)
-    folds = tuple(_fold(setup, i, dev, val, say) for i, (dev, val) in enumerate(splits))
+    folds = tuple(
+        _fold(setup, i, dev, val, say, single=len(splits) == 1)
+        for i, (dev, val) in enumerate(splits)
+    )
     if isinstance(validation, OutOfTime):
         final_champion, final_challenger = folds[0].champion.model, folds[0].challenger
         development = splits[0][0]
@@ -174,7 +184,12 @@ def _splits(setup: _Setup, validation: Validation) -> list[tuple[IntArray, IntAr
 
 def _fit_pair(setup: _Setup, rows: IntArray, version: str) -> tuple[ScorecardModel, GbmModel]:
     fit = _fit_champion(setup, rows, version)
-    return fit.model, _fit_challenger(setup, rows, version)
+    return fit.model, _fit_challenger(setup, rows, challenger_version(version))
+
+
+def challenger_version(version: str) -> str:
+    """The two models of a training are registered side by side: they need their own names."""
+    return f"{version}-challenger"
 
 
 def _fit_champion(setup: _Setup, rows: IntArray, version: str) -> ChampionFit:
@@ -201,11 +216,15 @@ def _fit_challenger(setup: _Setup, rows: IntArray, version: str) -> GbmModel:
     )
 
 
-def _fold(setup: _Setup, index: int, dev: IntArray, val: IntArray, say: Progress) -> Fold:
+def _fold(
+    setup: _Setup, index: int, dev: IntArray, val: IntArray, say: Progress, *, single: bool
+) -> Fold:
+    """One development/validation split; the only one of an out-of-time validation gives the
+    final models, so they carry the version itself."""
     say(f"fold {index + 1}: developing on {dev.size:,} rows, validating on {val.size:,}")
-    version = f"{setup.version}-fold{index + 1}"
+    version = setup.version if single else f"{setup.version}-fold{index + 1}"
     champion = _fit_champion(setup, dev, version)
-    challenger = _fit_challenger(setup, dev, version)
+    challenger = _fit_challenger(setup, dev, challenger_version(version))
     models: dict[str, ServedModel] = {"champion": champion.model, "challenger": challenger}
     on_val = {role: _scores(model, setup, val) for role, model in models.items()}
     metrics = {r: evaluate(setup.target[val], on_val[r].pd, setup.tiers) for r in ROLES}

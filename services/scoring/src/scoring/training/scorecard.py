@@ -87,6 +87,7 @@ def train_scorecard(
     ``categories`` names the categorical features, each with the labels of its codes 0, 1, ….
     """
     labels = dict(categories or {})
+    features = sign_consistent(frame, target, varying(frame, features), labels)
     names = [f.name for f in features]
     scorecard = Scorecard(
         binning_process=_binning_process(features, labels, rows=len(frame)),
@@ -105,6 +106,47 @@ def train_scorecard(
     fit = ChampionFit(model=model, scorecard=scorecard)
     check_export(fit, frame)
     return fit
+
+
+def varying(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> list[FeatureSpec]:
+    """The features with at least two values in ``frame`` (a young portfolio has no paid-to-due
+    trend yet, say): a feature that is always missing or constant cannot be binned."""
+    return [f for f in features if frame[f.name].nunique(dropna=True) >= 2]
+
+
+def sign_consistent(
+    frame: pd.DataFrame,
+    target: npt.NDArray[Any],
+    features: Sequence[FeatureSpec],
+    labels: Mapping[str, Any],
+) -> list[FeatureSpec]:
+    """The features left once every regression weight agrees with its WoE.
+
+    optbinning's WoE is ln(share of goods / share of bads): the higher a bin's WoE, the safer,
+    so each weight of a regression of default on WoE must be negative. Correlated features
+    (days past due over 3, 6 and 12 months, missed instalments, paid-to-due) make some weights
+    flip, and a scorecard would then give *more* points for more missed instalments. As
+    scorecard builders do, the feature with the most positive weight is dropped and the
+    regression refitted until none is left; a feature with a single bin (weight 0) goes too.
+    """
+    names = [f.name for f in features]
+    process = _binning_process(features, labels, rows=len(frame))
+    with quiet_optbinning():
+        process.fit(frame[names], target)
+        woe = pd.DataFrame(
+            process.transform(
+                frame[names], metric="woe", metric_special="empirical", metric_missing="empirical"
+            ),
+            columns=names,
+        )
+    kept = list(names)
+    while len(kept) > 1:
+        weights = LogisticRegression(max_iter=MAX_ITER).fit(woe[kept], target).coef_[0]
+        worst = int(np.argmax(weights))
+        if weights[worst] < 0:
+            break
+        kept.pop(worst)
+    return [f for f in features if f.name in kept]
 
 
 def _binning_process(
