@@ -108,6 +108,12 @@ async def test_promotion_and_rollback_are_audited_and_take_effect_at_once(
     )
     assert promoted.json()["status"] == "champion"
     await eventually(lambda: scored_by(trained.challenger.version))
+
+    async def announced() -> bool:  # the loan's live score is now the new champion's
+        updates = await monitoring.score_updates()
+        return any(u["model_version"] == trained.challenger.version for u in updates)
+
+    await eventually(announced)
     back = await scoring.post(f"{MODELS}/rollback", json={"reason": "drift"}, headers=analyst)
     assert back.json()["version"] == trained.champion.version
     await eventually(lambda: scored_by(trained.champion.version))

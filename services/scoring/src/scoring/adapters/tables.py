@@ -188,6 +188,10 @@ class RescoreRunRow(Base, table=True):
     as_of: date
     status: str = Field(max_length=20)  # running | completed
     cursor: str = Field(default="", max_length=64)  # the last loan id done
+    # After a champion change every loan's live score is another model's: announce them all.
+    announce_all: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     loans_done: int = 0
     changed: int = 0
     started_at: datetime = Field(

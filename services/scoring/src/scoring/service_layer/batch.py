@@ -33,21 +33,25 @@ log = logging.getLogger(__name__)
 AfterRun = Callable[[AsyncSession, date], Awaitable[None]]
 
 
-async def schedule_run(session: AsyncSession, run_id: str, as_of: date) -> None:
+async def schedule_run(
+    session: AsyncSession, run_id: str, as_of: date, *, announce_all: bool = False
+) -> None:
     await session.execute(
         insert(RUN)
-        .values(run_id=run_id, as_of=as_of, status="running")
+        .values(run_id=run_id, as_of=as_of, status="running", announce_all=announce_all)
         .on_conflict_do_nothing(index_elements=["run_id"])
     )
 
 
-async def rescore_portfolio(session: AsyncSession, why: str) -> None:
-    """Rescore every open loan soon (a new live model must score the loans scored before it)."""
+async def rescore_portfolio(session: AsyncSession, why: str, *, new_champion: bool) -> None:
+    """Rescore every open loan soon (a new live model must score the loans scored before it);
+    after a change of champion, announce every loan's score under the new one."""
     as_of = await business_date(session) or await session.scalar(
         sa.select(sa.func.max(TERMS.c.disbursed_on))
     )
     if as_of is not None:
-        await schedule_run(session, f"{why} #{uuid.uuid4().hex[:12]}", as_of)
+        run_id = f"{why} #{uuid.uuid4().hex[:12]}"
+        await schedule_run(session, run_id, as_of, announce_all=new_champion)
 
 
 async def get_run(session: AsyncSession, run_id: str) -> dict[str, object] | None:
@@ -95,7 +99,7 @@ class BatchRescorer:
             if not ids:
                 await self._complete(session, run["run_id"], run["as_of"])
                 return True
-            done = await rescore(session, ids, run["as_of"])
+            done = await rescore(session, ids, run["as_of"], announce_all=run["announce_all"])
             await session.execute(
                 sa.update(RUN)
                 .where(RUN.c.run_id == run["run_id"])

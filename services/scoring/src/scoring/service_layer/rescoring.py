@@ -40,8 +40,11 @@ class Rescored:
     changed: int  # champion scores that moved (each announced by an event)
 
 
-async def rescore(session: AsyncSession, loan_ids: Sequence[str], as_of: date) -> Rescored:
-    """Rescore ``loan_ids`` as of ``as_of`` under the champion and every challenger."""
+async def rescore(
+    session: AsyncSession, loan_ids: Sequence[str], as_of: date, *, announce_all: bool = False
+) -> Rescored:
+    """Rescore ``loan_ids`` as of ``as_of`` under the champion and every challenger
+    (``announce_all``: announce the champion's score of every loan, moved or not)."""
     live = await live_models(session)
     if not live.all or not loan_ids:
         return Rescored(0, 0)
@@ -53,14 +56,15 @@ async def rescore(session: AsyncSession, loan_ids: Sequence[str], as_of: date) -
     announced = 0
     for model in live.all:
         stored = [current.get((loan_id, model.version)) for loan_id in ids]
-        moved = _moved(model, values, stored)
+        champion = model is live.champion
+        moved = set(range(len(ids))) if champion and announce_all else _moved(model, values, stored)
         # A row is written when the score or only the features moved (so each business
         # day's stored features are what a rebuild as of that day gives); only a moved
         # score or tier is announced.
         written = [i for i, s in enumerate(stored) if i in moved or s is None or s[2] != values[i]]
         scored = [(ids[i], values[i], model.score(values[i])) for i in written]
         await _write(session, model.version, scored, as_of, now)
-        if model is live.champion:
+        if champion:
             announce = [scored[n] for n, i in enumerate(written) if i in moved]
             await _announce(session, model.version, announce, now)
             announced = len(announce)

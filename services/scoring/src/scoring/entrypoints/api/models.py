@@ -85,7 +85,7 @@ async def register_model(
     except InvalidModel as exc:
         raise Problem(422, "Invalid model", str(exc)) from None
     if done.created:
-        await rescore_portfolio(session, f"registered {done.model['version']}")
+        await rescore_portfolio(session, f"registered {done.model['version']}", new_champion=False)
     else:
         response.status_code = status.HTTP_200_OK
     return done.model
@@ -111,7 +111,7 @@ async def rollback(
 ) -> dict[str, Any]:
     """Bring back the champion that the last promotion replaced (takes effect at once)."""
     model = await registry.rollback(session, actor=actor or "system", reason=_reason(body))
-    await rescore_portfolio(session, f"rolled back to {model['version']}")
+    await rescore_portfolio(session, f"rolled back to {model['version']}", new_champion=True)
     return model
 
 
@@ -131,7 +131,7 @@ async def promote(
     """Make a model the champion; the previous champion retires. Takes effect on the next
     event or batch, without a restart."""
     model = await registry.promote(session, version, actor=actor or "system", reason=_reason(body))
-    await rescore_portfolio(session, f"promoted {version}")
+    await rescore_portfolio(session, f"promoted {version}", new_champion=True)
     return model
 
 

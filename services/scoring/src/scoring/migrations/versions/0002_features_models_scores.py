@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 01:08:42.761541
+Create Date: 2026-11-29 01:50:22.027018
 """
 
 from collections.abc import Sequence
@@ -113,6 +113,7 @@ def upgrade() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("cursor", sa.String(64), nullable=False),
+        sa.Column("announce_all", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("loans_done", sa.Integer(), nullable=False),
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.Column(
