@@ -141,25 +141,21 @@ async def test_features_rebuilt_as_of_a_past_date_match_what_was_stored_then(
     await live_champion(scoring, trained)
     loan = accepted("L-5", disbursed_on=D0)
     assert loan.schedule is not None
-    day = D0
     await monitoring.publish(loan, bureau("B-L-5", D0, score=700))
     for n, line in enumerate(loan.schedule[:4], start=1):
         late = line.due_on + timedelta(days=10 * n)  # later and later
         await monitoring.publish(
             eod(late - timedelta(days=1)),
-            applied(
-                "L-5", f"P-5-{n}", late, seq=n, principal=line.principal, interest=line.interest
-            ),
+            applied("L-5", f"P-5-{n}", late, seq=n, principal=line.principal,
+                    interest=line.interest),
             bureau("B-L-5", late, score=700 - 40 * n),
-        )
-        day = late
+        )  # fmt: skip
 
-    async def history_complete() -> bool:
-        r = await scoring.get("/api/v1/scores/L-5/history", params={"limit": 500})
-        items = r.json()["items"] if r.status_code == 200 else []
-        return any(i["as_of"] == day.isoformat() for i in items)
+        async def scored_on(day: date = late) -> bool:  # each day's state is stored
+            r = await scoring.get("/api/v1/scores/L-5")
+            return r.status_code == 200 and r.json()["as_of"] == day.isoformat()
 
-    await eventually(history_complete, timeout=20)
+        await eventually(scored_on, timeout=20)
     items = (await scoring.get("/api/v1/scores/L-5/history", params={"limit": 500})).json()
     # Features are as of the close of a business day: the last score of each day stands.
     last_of_day = {i["as_of"]: i for i in reversed(items["items"])}

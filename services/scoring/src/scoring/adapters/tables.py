@@ -158,6 +158,8 @@ class ScoreRow(Base, table=True):
     tier: str = Field(max_length=1)
     reasons: list[dict[str, Any]] = Field(sa_type=JSONB)
     features: dict[str, Any] = Field(sa_type=JSONB)
+    # A digest of ``features``: whether they moved is told without reading the JSON back.
+    features_key: int = Field(sa_type=sa.BigInteger)
     scored_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 

@@ -1,9 +1,10 @@
 """Scoring's event consumers: monitoring's facts in, rescoring of the loans they touch.
 
-Each handler records its fact (idempotently: redeliveries and repeats change nothing) and
-rescores the loans concerned as of the business date, in the same transaction as the inbox row.
-Delinquency moves and the passing of days are scored by the batch after each end of day
-(``eod.completed``), not one event at a time.
+Each handler records its fact (idempotently: redeliveries and repeats change nothing) and marks
+the loans concerned; once the consumer's batch is handled, the marked loans are rescored
+together (set-based, per business date), in the same transaction as the facts and the inbox
+rows. Delinquency moves and the passing of days are
+scored by the batch after each end of day (``eod.completed``), not one event at a time.
 """
 
 from __future__ import annotations
@@ -36,42 +37,57 @@ from shared.messaging.consumer import Handler, Subscription
 CLOSED = {LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF, LoanStatus.CLOSED}
 
 
+_MARKED = "scoring.rescore"
+
+
+def _mark(session: AsyncSession, loan_ids: list[str], as_of: date) -> None:
+    """Rescore these loans as of ``as_of`` when the batch is handled."""
+    marked: dict[date, set[str]] = session.info.setdefault(_MARKED, {})
+    marked.setdefault(as_of, set()).update(loan_ids)
+
+
+async def rescore_marked(session: AsyncSession) -> None:
+    """The batch's end: rescore the marked loans, one set per business date in date order
+    (a batch spanning days stores each day's state, as events one by one would)."""
+    marked: dict[date, set[str]] = session.info.pop(_MARKED, {})
+    for as_of, loan_ids in sorted(marked.items()):
+        await rescore(session, sorted(loan_ids), as_of)
+
+
 async def _today(session: AsyncSession, fallback: date) -> date:
-    """The business date scoring knows, or ``fallback`` before monitoring announced one."""
+    """The business date scoring knows, or ``fallback`` before monitoring announced one.
+
+    Facts stamped with a wall-clock time (alerts, bureau reports) are dated by the business
+    date, not by that time: a platform replaying history runs its business dates far behind
+    the wall clock."""
     return await facts.business_date(session) or fallback
-
-
-async def _known_on(session: AsyncSession, happened_on: date) -> date:
-    """The day a fact with a wall-clock time became known: the business date, never before
-    the fact itself (the clock may lag when no end of day has been announced for a while)."""
-    return max(await _today(session, happened_on), happened_on)
 
 
 async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, LoanAccepted)
     await facts.record_loan(session, payload)
-    await rescore(session, [payload.loan_id], await _today(session, payload.disbursed_on))
+    _mark(session, [payload.loan_id], await _today(session, payload.disbursed_on))
 
 
 async def on_payment(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, PaymentApplied | PaymentUndone)
     await facts.record_allocation(session, payload)
     today = await facts.advance_clock(session, payload.booked_on)
-    await rescore(session, [payload.loan_id], today)
+    _mark(session, [payload.loan_id], today)
 
 
 async def on_bureau(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, BureauRecorded)
-    today = await _known_on(session, payload.reported_at.date())
+    today = await _today(session, payload.reported_at.date())
     await facts.record_bureau(session, payload, today)
-    await rescore(session, await loans_of_borrower(session, payload.borrower_id), today)
+    _mark(session, await loans_of_borrower(session, payload.borrower_id), today)
 
 
 async def on_alert(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, AlertRaised)
-    today = await _known_on(session, payload.raised_at.date())
+    today = await _today(session, payload.raised_at.date())
     await facts.record_alert(session, payload, today)
-    await rescore(session, [payload.loan_id], today)
+    _mark(session, [payload.loan_id], today)
 
 
 async def on_loan_updated(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
@@ -117,5 +133,6 @@ def subscriptions() -> list[Subscription]:
             durable="scoring-monitoring",
             stream=next(iter(specs.values())).stream,
             handlers={specs[p].type: handler for p, handler in HANDLERS.items()},
+            finish=rescore_marked,
         )
     ]

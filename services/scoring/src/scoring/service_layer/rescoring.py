@@ -9,6 +9,7 @@ are computed only for the rows written.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,6 +35,9 @@ SOURCE = "postloan/scoring"
 PD_PLACES = Decimal("0.0001")
 
 
+Rescore = tuple[str, FeatureValues, Scored, date]  # loan, its features, its score, as of
+
+
 @dataclass(frozen=True)
 class Rescored:
     loans: int
@@ -44,14 +48,23 @@ async def rescore(
     session: AsyncSession, loan_ids: Sequence[str], as_of: date, *, announce_all: bool = False
 ) -> Rescored:
     """Rescore ``loan_ids`` as of ``as_of`` under the champion and every challenger
-    (``announce_all``: announce the champion's score of every loan, moved or not)."""
+    (``announce_all``: announce the champion's score of every loan, moved or not).
+
+    A loan already scored as of a later date keeps that date: a score never goes back in
+    time (a batch scheduled before the loan's latest events must not undo them).
+    """
     live = await live_models(session)
     if not live.all or not loan_ids:
         return Rescored(0, 0)
     histories = await load_histories(session, loan_ids)
     ids = [h.loan_id for h in histories]
-    values = [features_as_of(h, as_of) for h in histories]
     current = await _current_scores(session, ids, [m.version for m in live.all])
+    latest: dict[str, date] = {}
+    for (loan_id, _), (*_, day) in current.items():
+        latest[loan_id] = max(day, latest.get(loan_id, day))
+    days = [max(as_of, latest.get(loan_id, as_of)) for loan_id in ids]
+    values = [features_as_of(h, day) for h, day in zip(histories, days, strict=True)]
+    keys = [features_key(v) for v in values]
     now = datetime.now(UTC)
     announced = 0
     for model in live.all:
@@ -61,9 +74,9 @@ async def rescore(
         # A row is written when the score or only the features moved (so each business
         # day's stored features are what a rebuild as of that day gives); only a moved
         # score or tier is announced.
-        written = [i for i, s in enumerate(stored) if i in moved or s is None or s[2] != values[i]]
-        scored = [(ids[i], values[i], model.score(values[i])) for i in written]
-        await _write(session, model.version, scored, as_of, now)
+        written = [i for i, s in enumerate(stored) if i in moved or s is None or s[2] != keys[i]]
+        scored = [(ids[i], values[i], model.score(values[i]), days[i]) for i in written]
+        await _write(session, model.version, scored, now)
         if champion:
             announce = [scored[n] for n, i in enumerate(written) if i in moved]
             await _announce(session, model.version, announce, now)
@@ -71,7 +84,13 @@ async def rescore(
     return Rescored(len(ids), announced)
 
 
-Stored = tuple[int, str, dict[str, Any]]  # score, tier, features
+Stored = tuple[int, str, int, date]  # score, tier, features key, as of
+
+
+def features_key(values: FeatureValues) -> int:
+    """A 63-bit digest of feature values (stable across processes, unlike ``hash``)."""
+    text = repr(sorted(values.items())).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1
 
 
 def _moved(
@@ -93,34 +112,49 @@ async def _current_scores(
 ) -> dict[tuple[str, str], Stored]:
     rows = await session.execute(
         sa.select(
-            SCORE.c.loan_id, SCORE.c.model_version, SCORE.c.score, SCORE.c.tier, SCORE.c.features
+            SCORE.c.loan_id,
+            SCORE.c.model_version,
+            SCORE.c.score,
+            SCORE.c.tier,
+            SCORE.c.features_key,
+            SCORE.c.as_of,
         ).where(SCORE.c.loan_id.in_(ids), SCORE.c.model_version.in_(versions))
     )
-    return {(r.loan_id, r.model_version): (r.score, r.tier, r.features) for r in rows}
+    return {(r.loan_id, r.model_version): (r.score, r.tier, r.features_key, r.as_of) for r in rows}
 
 
 async def _write(
     session: AsyncSession,
     version: str,
-    scored: Sequence[tuple[str, FeatureValues, Scored]],
-    as_of: date,
+    scored: Sequence[Rescore],
     now: datetime,
 ) -> None:
     if not scored:
         return
-    rows = [_row(loan_id, version, values, s, as_of, now) for loan_id, values, s in scored]
+    rows = [_row(loan_id, version, values, s, day, now) for loan_id, values, s, day in scored]
     stmt = insert(SCORE)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["loan_id", "model_version"],
             set_={
                 c: stmt.excluded[c]
-                for c in ("as_of", "pd", "score", "tier", "reasons", "features", "scored_at")
+                for c in (
+                    "as_of",
+                    "pd",
+                    "score",
+                    "tier",
+                    "reasons",
+                    "features",
+                    "features_key",
+                    "scored_at",
+                )
             },
         ),
         rows,
     )
-    await session.execute(insert(HISTORY), rows)
+    await session.execute(
+        insert(HISTORY), [{k: v for k, v in r.items() if k != "features_key"} for r in rows]
+    )
 
 
 def _row(
@@ -138,6 +172,7 @@ def _row(
             for r in s.reasons
         ],
         "features": dict(values),
+        "features_key": features_key(values),
         "scored_at": now,
     }
 
@@ -145,7 +180,7 @@ def _row(
 async def _announce(
     session: AsyncSession,
     version: str,
-    scored: Sequence[tuple[str, FeatureValues, Scored]],
+    scored: Sequence[Rescore],
     now: datetime,
 ) -> None:
     events = [
@@ -165,7 +200,7 @@ async def _announce(
             source=SOURCE,
             subject=loan_id,
         )
-        for loan_id, _, s in scored
+        for loan_id, _, s, _ in scored
     ]
     if events:
         await enqueue(session, events)

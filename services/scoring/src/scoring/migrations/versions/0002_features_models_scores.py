@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 01:50:22.027018
+Create Date: 2026-11-29 01:52:18.237158
 """
 
 from collections.abc import Sequence
@@ -144,6 +144,7 @@ def upgrade() -> None:
         sa.Column("tier", sa.String(1), nullable=False),
         sa.Column("reasons", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("features", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("features_key", sa.BigInteger(), nullable=False),
         sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("loan_id", "model_version", name=op.f("pk_score")),
     )
