@@ -30,13 +30,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-import psutil
 
 from monitoring.domain.buckets import DEFAULT_BUCKETS, parse_buckets
 from monitoring.domain.schedule import add_months, build_schedule
 from monitoring.service_layer.eod import EodConfig, StopAt, request_eod, run_eod
 from shared.db import Database, asyncpg_dsn, create_database, migrate
 from shared.embedded import EmbeddedPostgres
+from shared.testing.measure import PeakRss
 from shared.types import RepaymentMethod
 
 MIGRATIONS = Path(__file__).parents[1] / "services/monitoring/src/monitoring/migrations"
@@ -132,29 +132,6 @@ async def load(dsn: str, portfolio: Portfolio) -> float:
     finally:
         await conn.close()
     return time.perf_counter() - started
-
-
-class PeakRss:
-    """Samples this process's RSS while a block runs (ru_maxrss covers the whole process)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._process = psutil.Process()
-        self._task: asyncio.Task[None] | None = None
-
-    async def _sample(self) -> None:
-        while True:
-            self.peak = max(self.peak, self._process.memory_info().rss)
-            await asyncio.sleep(0.05)
-
-    async def __aenter__(self) -> PeakRss:
-        self._task = asyncio.create_task(self._sample())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        self.peak = max(self.peak, self._process.memory_info().rss)
 
 
 async def time_eod(url: str, chunk: int) -> tuple[float, dict[str, float], int, int]:

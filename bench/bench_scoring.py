@@ -92,7 +92,7 @@ def train(rng: np.random.Generator) -> ScorecardModel:
 
 def time_single(model: ScorecardModel, rng: np.random.Generator, calls: int) -> list[int]:
     matrix, _ = synthetic(LOANS, rng)
-    names = [f.name for f in model.features]
+    names = [f.name for f in FEATURES]  # a loan has them all; the model may use fewer
     loans = [dict(zip(names, row.tolist(), strict=True)) for row in matrix]
     for loan in loans:  # warm up
         model.score(loan)
@@ -107,7 +107,9 @@ def time_single(model: ScorecardModel, rng: np.random.Generator, calls: int) -> 
 
 
 def time_matrix(model: ScorecardModel, rng: np.random.Generator, rows: int) -> float:
-    matrix, _ = synthetic(rows, rng)
+    all_features, _ = synthetic(rows, rng)
+    used = [[f.name for f in FEATURES].index(f.name) for f in model.features]
+    matrix = np.ascontiguousarray(all_features[:, used])  # the model's columns, in its order
     model.score_matrix(matrix[:1000])
     best = float("inf")
     for _ in range(3):

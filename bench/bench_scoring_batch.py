@@ -42,7 +42,6 @@ from unittest import mock
 
 import asyncpg
 import numpy as np
-import psutil
 
 import scoring
 from scoring.adapters.histories import load_histories
@@ -53,6 +52,7 @@ from scoring.service_layer import registry, rescoring
 from scoring.service_layer.batch import BatchRescorer, schedule_run
 from shared.db import Database, asyncpg_dsn, create_database, migrate
 from shared.embedded import EmbeddedPostgres
+from shared.testing.measure import PeakRss
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,7 +78,8 @@ BUREAU_COLUMNS = [
 ]  # fmt: skip
 ALERT_COLUMNS = ["alert_id", "loan_id", "rule", "raised_on"]
 SCORE_COLUMNS = [
-    "loan_id", "model_version", "as_of", "pd", "score", "tier", "reasons", "features", "scored_at",
+    "loan_id", "model_version", "as_of", "pd", "score", "tier", "reasons", "features",
+    "features_key", "scored_at",
 ]  # fmt: skip
 
 
@@ -366,7 +367,7 @@ def score_lines(loans: int) -> str:
     """N score-shaped rows with realistic JSON (4 reasons, 15 features)."""
     reasons = [{"code": f"R{i}", "description": "x" * 40, "points_lost": i} for i in range(4)]
     features = {f"feature_{i:02d}": 1.5 * i for i in range(15)}
-    tail = f"\t{json.dumps(reasons)}\t{json.dumps(features)}\t2026-03-31 02:00:00+00\n"
+    tail = f"\t{json.dumps(reasons)}\t{json.dumps(features)}\t7\t2026-03-31 02:00:00+00\n"
     return "".join(f"L{n:09d}\tbare\t{AS_OF}\t0.0123\t600\tB{tail}" for n in range(loans))
 
 
@@ -386,29 +387,6 @@ async def bare_copy_update(dsn: str, loans: int) -> tuple[float, float]:
     finally:
         await conn.close()
     return copied, updated
-
-
-class PeakRss:
-    """Samples this process's RSS while a block runs (ru_maxrss covers the whole process)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._process = psutil.Process()
-        self._task: asyncio.Task[None] | None = None
-
-    async def _sample(self) -> None:
-        while True:
-            self.peak = max(self.peak, self._process.memory_info().rss)
-            await asyncio.sleep(0.05)
-
-    async def __aenter__(self) -> PeakRss:
-        self._task = asyncio.create_task(self._sample())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        self.peak = max(self.peak, self._process.memory_info().rss)
 
 
 # --- report ---------------------------------------------------------------------------------
