@@ -240,15 +240,18 @@ def set_node(field: str, index: int, value: Any) -> Callable[[dict[str, Any]], N
 
 
 INVALID = {
-    "wrong kind": (make_document(kind="scorecard"), "kind must be 'gbm'"),
+    "wrong kind": (make_document(kind="scorecard"), "not a gbm: kind is 'scorecard'"),
     "unknown format": (make_document(format=2), "format 2"),
-    "no version": (make_document(version=""), "version must be a non-empty string"),
+    "no version": (make_document(version=""), "version is empty"),
     "no features": (make_document(features=[]), "non-empty list of distinct names"),
     "same feature twice": (
         make_document(features=[{"name": "x"}, {"name": "x"}]),
         "distinct names",
     ),
-    "unknown trend": (make_document(features=[{"name": "x", "trend": "up"}]), "trend 'up'"),
+    "unknown trend": (
+        make_document(features=[{"name": "x", "trend": "up"}]),
+        "trend must be one of",
+    ),
     "no trees": (make_document(trees=[]), "trees must not be empty"),
     "trees not a list": (make_document(trees="many"), "trees must be a list"),
     "bad scale": (
@@ -270,7 +273,7 @@ INVALID = {
         "equal length",
     ),
     "node field absent": (with_tree(lambda tree: tree.pop("missing_go_to_left")), "lacks"),
-    "not an object": (make_document(trees=[[1, 2]]), "tree 0 must be an object"),
+    "not an object": (make_document(trees=[[1, 2]]), r"trees\[0\] must be an object"),
 }
 
 

@@ -125,6 +125,8 @@ class EventBodies:
     ) -> tuple[str, bytes]:
         """The event of a loan; ``registration`` is its :func:`registration_json`."""
         data = dict(registration)
+        if data.get("schedule") is None:  # the event carries the resolved schedule
+            data["schedule"] = _schedule_json(_contract_lines(loan))
         data["first_due_on"] = loan.due_from.isoformat()
         data["status"] = status
         data["jurisdiction"] = jurisdiction
@@ -185,16 +187,12 @@ class Chunk:
         )
         if schedule is None:
             self._contract(loan)
-            schedule = _contract_lines(loan)
         else:
             self._schedule(loan_id, schedule, history.paid if history is not None else {})
         if history is not None:
             self._add_history(loan, history, payment_fingerprints, booked_on)
         event_id, body = events.body(
-            loan,
-            registration | {"schedule": _schedule_json(schedule)},
-            status=status,
-            jurisdiction=product.jurisdiction,
+            loan, registration, status=status, jurisdiction=product.jurisdiction
         )
         self.outbox.append((event_id, events.subject, body, events.headers))
 

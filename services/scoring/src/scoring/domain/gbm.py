@@ -24,19 +24,18 @@ rate; its feature, threshold and children are not read. ``meta`` is free-form an
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, TypeVar
 
 import numpy as np
 
+from scoring.domain import documents
 from scoring.domain.model import (
     FeatureSpec,
     FeatureValues,
     FloatArray,
     InvalidModel,
-    MonotonicTrend,
-    Reason,
     Scored,
     ScoreScale,
     TierCutoffs,
@@ -44,6 +43,7 @@ from scoring.domain.model import (
 
 KIND = "gbm"
 FORMAT = 1
+_T = TypeVar("_T")
 _NODE_FIELDS = ("feature", "threshold", "missing_go_to_left", "left", "right", "is_leaf", "value")
 
 
@@ -151,9 +151,8 @@ class GbmModel:
 
     def score(self, values: FeatureValues) -> Scored:
         pd = sigmoid(self.raw(values))
-        reasons: tuple[Reason, ...] = ()
         return Scored(
-            pd=pd, score=round(self.scale.points(pd)), tier=self.tiers.tier(pd), reasons=reasons
+            pd=pd, score=round(self.scale.points(pd)), tier=self.tiers.tier(pd), reasons=()
         )
 
     def raw_matrix(self, matrix: FloatArray) -> FloatArray:
@@ -175,16 +174,10 @@ class GbmModel:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": KIND,
-            "format": FORMAT,
-            "version": self.version,
-            "features": [_feature_json(f) for f in self.features],
-            "scale": {
-                "base_points": self.scale.base_points,
-                "base_odds": self.scale.base_odds,
-                "pdo": self.scale.pdo,
-            },
-            "tiers": {"upper_pd": list(self.tiers.upper_pd)},
+            **documents.header_to_json(KIND, FORMAT, self.version),
+            "features": [documents.feature_to_json(f) for f in self.features],
+            "scale": documents.scale_to_json(self.scale),
+            "tiers": documents.tiers_to_json(self.tiers),
             "baseline": self.baseline,
             "trees": [t.to_json() for t in self.trees],
             "meta": dict(self.meta),
@@ -193,23 +186,25 @@ class GbmModel:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> GbmModel:
         """The model a document describes; :class:`InvalidModel` says what is wrong with it."""
-        doc = _mapping(doc, "the document")
-        if doc.get("kind") != KIND:
-            raise InvalidModel(f"kind must be {KIND!r}, not {doc.get('kind')!r}")
-        if doc.get("format") != FORMAT:
-            raise InvalidModel(f"format {doc.get('format')!r} is not supported (only {FORMAT})")
-        features = _features(doc.get("features"))
-        trees = _sequence(doc.get("trees"), "trees")
+        top, version = documents.read_header(doc, KIND, FORMAT)
+        features = tuple(documents.feature_from_json(item) for item in top.objects("features"))
+        names = [f.name for f in features]
+        if not features or len(set(names)) != len(names):
+            raise InvalidModel(
+                f"{top.path_of('features')} must be a non-empty list of distinct names"
+            )
+        trees = top.values("trees")
         if not trees:
-            raise InvalidModel("trees must not be empty")
+            raise InvalidModel(f"{top.path_of('trees')} must not be empty")
+        where = top.path_of("trees")
         return cls(
-            version=_text(doc.get("version"), "version"),
+            version=version,
             features=features,
-            scale=_scale(doc.get("scale")),
-            tiers=_tiers(doc.get("tiers")),
-            baseline=_number(doc.get("baseline"), "baseline"),
-            trees=tuple(parse_tree(t, len(features), f"tree {i}") for i, t in enumerate(trees)),
-            meta=dict(_mapping(doc.get("meta", {}), "meta")),
+            scale=documents.scale_from_json(top.object("scale")),
+            tiers=documents.tiers_from_json(top.object("tiers")),
+            baseline=top.number("baseline"),
+            trees=tuple(parse_tree(t, len(features), f"{where}[{i}]") for i, t in enumerate(trees)),
+            meta=dict(top.object("meta", {}).fields),
         )
 
 
@@ -217,35 +212,28 @@ def _as_float(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _feature_json(spec: FeatureSpec) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "description": spec.description,
-        "trend": spec.trend,
-        "special_codes": list(spec.special_codes),
-    }
-
-
 def parse_tree(raw: Any, n_features: int, where: str) -> Tree:
-    """A tree from its document, checked node by node (``where`` names it in messages)."""
-    nodes = _mapping(raw, where)
+    """A tree from its document, checked node by node (``where`` is its path in messages)."""
+    nodes = documents.as_object(raw, where)
     missing = [name for name in _NODE_FIELDS if name not in nodes]
     if missing:
         raise InvalidModel(f"{where} lacks {', '.join(missing)}")
-    columns = {name: _sequence(nodes[name], f"{where} {name}") for name in _NODE_FIELDS}
+    columns = {name: documents.as_list(nodes[name], f"{where}.{name}") for name in _NODE_FIELDS}
     size = len(columns["value"])
     if size == 0 or any(len(c) != size for c in columns.values()):
         raise InvalidModel(f"{where}: node arrays must be non-empty and of equal length")
+
+    def column(name: str, read: Callable[[Any, str], _T]) -> tuple[_T, ...]:
+        return tuple(read(v, f"{where}.{name}[{i}]") for i, v in enumerate(columns[name]))
+
     tree = Tree(
-        feature=tuple(_integer(v, f"{where} feature") for v in columns["feature"]),
-        threshold=tuple(_threshold(v, f"{where} threshold") for v in columns["threshold"]),
-        missing_go_to_left=tuple(
-            _flag(v, f"{where} missing_go_to_left") for v in columns["missing_go_to_left"]
-        ),
-        left=tuple(_integer(v, f"{where} left") for v in columns["left"]),
-        right=tuple(_integer(v, f"{where} right") for v in columns["right"]),
-        is_leaf=tuple(_flag(v, f"{where} is_leaf") for v in columns["is_leaf"]),
-        value=tuple(_number(v, f"{where} value") for v in columns["value"]),
+        feature=column("feature", documents.as_integer),
+        threshold=column("threshold", _threshold),
+        missing_go_to_left=column("missing_go_to_left", documents.as_flag),
+        left=column("left", documents.as_integer),
+        right=column("right", documents.as_integer),
+        is_leaf=column("is_leaf", documents.as_flag),
+        value=column("value", documents.as_number),
     )
     _check_structure(tree, n_features, where)
     return tree
@@ -270,89 +258,5 @@ def _check_structure(tree: Tree, n_features: int, where: str) -> None:
         raise InvalidModel(f"{where}: node {orphans[0]} must have exactly one parent")
 
 
-def _features(raw: Any) -> tuple[FeatureSpec, ...]:
-    items = _sequence(raw, "features")
-    specs = tuple(_feature(item, i) for i, item in enumerate(items))
-    names = [s.name for s in specs]
-    if not specs or len(set(names)) != len(names):
-        raise InvalidModel("features must be a non-empty list of distinct names")
-    return specs
-
-
-def _feature(raw: Any, index: int) -> FeatureSpec:
-    where = f"feature {index}"
-    item = _mapping(raw, where)
-    trend = item.get("trend", "auto")
-    if trend not in get_args(MonotonicTrend):
-        raise InvalidModel(f"{where}: trend {trend!r} is not one of {get_args(MonotonicTrend)}")
-    codes = _sequence(item.get("special_codes", []), f"{where} special_codes")
-    return FeatureSpec(
-        name=_text(item.get("name"), f"{where} name"),
-        description=_text(item.get("description", ""), f"{where} description", empty=True),
-        trend=trend,
-        special_codes=tuple(_number(c, f"{where} special code") for c in codes),
-    )
-
-
-def _scale(raw: Any) -> ScoreScale:
-    item = _mapping(raw, "scale")
-    scale = ScoreScale(
-        base_points=_number(item.get("base_points"), "scale base_points"),
-        base_odds=_number(item.get("base_odds"), "scale base_odds"),
-        pdo=_number(item.get("pdo"), "scale pdo"),
-    )
-    if scale.base_odds <= 0 or scale.pdo <= 0:
-        raise InvalidModel("scale base_odds and pdo must be positive")
-    return scale
-
-
-def _tiers(raw: Any) -> TierCutoffs:
-    bounds = _sequence(_mapping(raw, "tiers").get("upper_pd"), "tiers upper_pd")
-    values = [_number(b, "tiers upper_pd") for b in bounds]
-    if len(values) != 4:
-        raise InvalidModel("tiers upper_pd must hold the upper PDs of tiers A–D")
-    try:
-        return TierCutoffs((values[0], values[1], values[2], values[3]))
-    except ValueError as error:
-        raise InvalidModel(str(error)) from error
-
-
-def _mapping(raw: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise InvalidModel(f"{what} must be an object")
-    return raw
-
-
-def _sequence(raw: Any, what: str) -> Sequence[Any]:
-    if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise InvalidModel(f"{what} must be a list")
-    return raw
-
-
-def _text(raw: Any, what: str, *, empty: bool = False) -> str:
-    if not isinstance(raw, str) or not (raw or empty):
-        raise InvalidModel(f"{what} must be a{'' if empty else ' non-empty'} string")
-    return raw
-
-
-def _number(raw: Any, what: str) -> float:
-    # bool is an int to Python but never a number in a model document.
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise InvalidModel(f"{what} must be a finite number, not {raw!r}")
-    return float(raw)
-
-
-def _threshold(raw: Any, what: str) -> float:
-    return math.inf if raw is None else _number(raw, what)
-
-
-def _integer(raw: Any, what: str) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise InvalidModel(f"{what} must be an integer, not {raw!r}")
-    return raw
-
-
-def _flag(raw: Any, what: str) -> bool:
-    if not isinstance(raw, bool):
-        raise InvalidModel(f"{what} must be true or false, not {raw!r}")
-    return raw
+def _threshold(raw: Any, path: str) -> float:
+    return math.inf if raw is None else documents.as_number(raw, path)

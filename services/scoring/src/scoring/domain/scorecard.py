@@ -15,17 +15,7 @@ maximum points"): for each characteristic, ``points_lost`` = the most points any
 (special and Missing included) awards − the points of the loan's bin. The reasons are the (up
 to four) characteristics with the largest positive loss; ties go to the earlier feature.
 
-JSON document (``format`` 1)::
-
-    {"kind": "scorecard", "format": 1, "version": "...",
-     "scale": {"base_points", "base_odds", "pdo"}, "tiers": {"upper_pd": [4 PDs]},
-     "intercept": int, "meta": {...},
-     "features": [{"name", "description", "trend", "special_codes": [...],
-                   "type": "numerical", "bins": [{"lower", "upper", "points"}, ...],
-                   # or "type": "categorical", "bins": [{"categories", "labels"?, "points"}]
-                   "special": [{"codes": [...], "points"}], "missing_points": int}]}
-
-Edges are numbers, or the strings ``"-inf"``/``"inf"`` (JSON has no infinity).
+Its JSON document is read and written by :mod:`scoring.domain.scorecard_document`.
 """
 
 from __future__ import annotations
@@ -34,7 +24,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +33,6 @@ from scoring.domain.model import (
     FeatureValues,
     FloatArray,
     InvalidModel,
-    MonotonicTrend,
     Reason,
     Scored,
     ScoreScale,
@@ -53,7 +42,6 @@ from scoring.domain.model import (
 KIND = "scorecard"
 FORMAT = 1
 MAX_REASONS = 4
-TRENDS: tuple[str, ...] = get_args(MonotonicTrend)
 
 
 @dataclass(frozen=True)
@@ -314,234 +302,15 @@ class ScorecardModel:
             points += _column_points(col, data[:, j])
         return self.scale.pd_array(points), points
 
+    # The document module builds on this one, hence the imports on use.
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": KIND,
-            "format": FORMAT,
-            "version": self._version,
-            "scale": {
-                "base_points": self.scale.base_points,
-                "base_odds": self.scale.base_odds,
-                "pdo": self.scale.pdo,
-            },
-            "tiers": {"upper_pd": list(self.tiers.upper_pd)},
-            "intercept": self.intercept,
-            "meta": dict(self._meta),
-            "features": [_characteristic_json(c) for c in self._characteristics],
-        }
+        from scoring.domain.scorecard_document import scorecard_to_json
+
+        return scorecard_to_json(self)
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ScorecardModel:
         """Read and check a points table; :class:`InvalidModel` says what is wrong."""
-        return _parse_model(doc)
+        from scoring.domain.scorecard_document import scorecard_from_json
 
-
-def _edge_json(value: float) -> float | str:
-    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
-
-
-def _bins_json(ch: Characteristic) -> list[dict[str, Any]]:
-    if ch.categories is not None:
-        bins: list[dict[str, Any]] = []
-        for i, (group, points) in enumerate(zip(ch.categories, ch.points, strict=True)):
-            entry: dict[str, Any] = {"categories": list(group), "points": points}
-            if ch.labels is not None:
-                entry["labels"] = list(ch.labels[i])
-            bins.append(entry)
-        return bins
-    bounds = (-math.inf, *ch.edges, math.inf)
-    return [
-        {"lower": _edge_json(lo), "upper": _edge_json(hi), "points": p}
-        for lo, hi, p in zip(bounds, bounds[1:], ch.points, strict=False)
-    ]
-
-
-def _characteristic_json(ch: Characteristic) -> dict[str, Any]:
-    spec = ch.feature
-    return {
-        "name": spec.name,
-        "description": spec.description,
-        "trend": spec.trend,
-        "special_codes": list(spec.special_codes),
-        "type": "categorical" if ch.is_categorical else "numerical",
-        "bins": _bins_json(ch),
-        "special": [{"codes": list(s.codes), "points": s.points} for s in ch.special],
-        "missing_points": ch.missing_points,
-    }
-
-
-# --- reading a document -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reader:
-    """One JSON object being read, with where it sits in the document for error messages."""
-
-    doc: Mapping[str, Any]
-    where: str
-
-    def get(self, key: str) -> Any:
-        if key not in self.doc:
-            raise InvalidModel(f"{self.where}: {key!r} is missing")
-        return self.doc[key]
-
-    def object(self, key: str) -> _Reader:
-        return _Reader(_mapping(self.get(key), f"{self.where}.{key}"), f"{self.where}.{key}")
-
-    def items(self, key: str) -> list[_Reader]:
-        values = self.get(key)
-        if not isinstance(values, list):
-            raise InvalidModel(f"{self.where}.{key} must be a list")
-        return [_Reader(_mapping(v, f"{self.where}.{key}[{i}]"), f"{self.where}.{key}[{i}]")
-                for i, v in enumerate(values)]  # fmt: skip
-
-    def text(self, key: str) -> str:
-        value = self.get(key)
-        if not isinstance(value, str):
-            raise InvalidModel(f"{self.where}.{key} must be a string")
-        return value
-
-    def integer(self, key: str) -> int:
-        value = self.get(key)
-        if type(value) is not int:
-            raise InvalidModel(f"{self.where}.{key} must be an integer, got {value!r}")
-        return value
-
-    def number(self, key: str) -> float:
-        return _number(self.get(key), f"{self.where}.{key}")
-
-    def numbers(self, key: str) -> tuple[float, ...]:
-        values = self.get(key)
-        if not isinstance(values, list):
-            raise InvalidModel(f"{self.where}.{key} must be a list of numbers")
-        return tuple(_number(v, f"{self.where}.{key}[{i}]") for i, v in enumerate(values))
-
-
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidModel(f"{where} must be an object")
-    return value
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidModel(f"{where} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _edge(value: Any, where: str) -> float:
-    if value in ("-inf", "inf"):
-        return float(value)
-    return _number(value, where)
-
-
-def _parse_model(doc: Mapping[str, Any]) -> ScorecardModel:
-    top = _Reader(_mapping(doc, "scorecard document"), "scorecard")
-    if doc.get("kind") != KIND:
-        raise InvalidModel(f"not a scorecard: kind is {doc.get('kind')!r}, expected {KIND!r}")
-    if top.integer("format") != FORMAT:
-        raise InvalidModel(f"scorecard.format {doc['format']} is not supported (only {FORMAT})")
-    version = top.text("version")
-    if not version.strip():
-        raise InvalidModel("scorecard.version is empty")
-    scale = top.object("scale")
-    values = (scale.number("base_points"), scale.number("base_odds"), scale.number("pdo"))
-    if values[1] <= 0 or values[2] <= 0:
-        raise InvalidModel("scorecard.scale: base_odds and pdo must be positive")
-    features = top.items("features")
-    if not features:
-        raise InvalidModel("scorecard.features is empty: a scorecard needs characteristics")
-    meta = _mapping(doc.get("meta", {}), "scorecard.meta")
-    return ScorecardModel(
-        version=version,
-        characteristics=[_parse_characteristic(f) for f in features],
-        scale=ScoreScale(*values),
-        tiers=_parse_tiers(top.object("tiers")),
-        intercept=top.integer("intercept"),
-        meta=meta,
-    )
-
-
-def _parse_tiers(reader: _Reader) -> TierCutoffs:
-    bounds = reader.numbers("upper_pd")
-    if len(bounds) != 4:
-        raise InvalidModel(f"{reader.where}.upper_pd must hold four PDs, got {len(bounds)}")
-    try:
-        return TierCutoffs((bounds[0], bounds[1], bounds[2], bounds[3]))
-    except ValueError as error:
-        raise InvalidModel(f"{reader.where}: {error}") from error
-
-
-def _parse_feature(reader: _Reader) -> FeatureSpec:
-    name = reader.text("name")
-    if not name:
-        raise InvalidModel(f"{reader.where}.name is empty")
-    trend = reader.text("trend")
-    if trend not in TRENDS:
-        raise InvalidModel(f"{reader.where}.trend must be one of {TRENDS}, got {trend!r}")
-    return FeatureSpec(
-        name=name,
-        description=reader.text("description"),
-        trend=trend,  # type: ignore[arg-type]  # checked against TRENDS just above
-        special_codes=reader.numbers("special_codes"),
-    )
-
-
-def _parse_characteristic(item: _Reader) -> Characteristic:
-    spec = _parse_feature(item)
-    reader = _Reader(item.doc, f"{item.where} ({spec.name})")
-    bins = reader.items("bins")
-    if not bins:
-        raise InvalidModel(f"{reader.where}.bins is empty")
-    kind = reader.text("type")
-    if kind not in ("numerical", "categorical"):
-        raise InvalidModel(
-            f"{reader.where}.type must be 'numerical' or 'categorical', not {kind!r}"
-        )
-    categorical = kind == "categorical"
-    labels = [_parse_labels(b) for b in bins] if categorical else []
-    return Characteristic(
-        feature=spec,
-        points=tuple(b.integer("points") for b in bins),
-        edges=() if categorical else _parse_edges(bins, reader.where),
-        categories=tuple(b.numbers("categories") for b in bins) if categorical else None,
-        labels=_all_labels(labels),
-        special=tuple(
-            SpecialBin(codes=s.numbers("codes"), points=s.integer("points"))
-            for s in reader.items("special")
-        ),
-        missing_points=reader.integer("missing_points"),
-    )
-
-
-def _parse_edges(bins: list[_Reader], where: str) -> tuple[float, ...]:
-    lowers = [_edge(b.get("lower"), f"{b.where}.lower") for b in bins]
-    uppers = [_edge(b.get("upper"), f"{b.where}.upper") for b in bins]
-    if lowers[0] != -math.inf or uppers[-1] != math.inf:
-        raise InvalidModel(f"{where}: numerical bins must run from '-inf' to 'inf'")
-    for i in range(len(bins)):
-        if not lowers[i] < uppers[i]:
-            raise InvalidModel(f"{where}: bin {i} is empty or reversed ({lowers[i]}, {uppers[i]})")
-        if i and lowers[i] != uppers[i - 1]:
-            raise InvalidModel(
-                f"{where}: bin {i} starts at {lowers[i]}, not where bin {i - 1} ends "
-                f"({uppers[i - 1]}); bins must be contiguous and increasing"
-            )
-    return tuple(uppers[:-1])
-
-
-def _all_labels(
-    labels: list[tuple[str, ...] | None],
-) -> tuple[tuple[str, ...], ...] | None:
-    """Labels are all or nothing: kept only when every categorical bin has them."""
-    present = [lb for lb in labels if lb is not None]
-    return tuple(present) if labels and len(present) == len(labels) else None
-
-
-def _parse_labels(reader: _Reader) -> tuple[str, ...] | None:
-    if "labels" not in reader.doc:
-        return None
-    labels = reader.get("labels")
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        raise InvalidModel(f"{reader.where}.labels must be a list of strings")
-    return tuple(labels)
+        return scorecard_from_json(doc)
