@@ -55,6 +55,11 @@ async def test_end_of_day_rescores_the_portfolio_and_checks_drift(
     assert tiers["total"] == 30
     assert sum(t["count"] for t in tiers["tiers"]) == 30
 
+    runs = (await scoring.get("/api/v1/scoring/runs")).json()["items"]
+    after_close = [r for r in runs if r["as_of"] == (D0 + timedelta(days=41)).isoformat()]
+    assert after_close[0]["status"] == "completed"
+    assert after_close[0]["loans_done"] == 30
+
     again = await scoring.post(f"{MODELS}/{version}/drift")
     assert again.status_code == 201
     assert again.json()["result"]["population"] == 30

@@ -68,6 +68,18 @@ async def _driver(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
+async def lock_loans(session: AsyncSession, loan_ids: Sequence[str]) -> None:
+    """Rescore a loan in one transaction at a time: the batch after an end of day and an
+    event's rescoring would otherwise each write what they read, the older last. Locks are
+    taken in loan id order, so two rescorings never wait on each other in a cycle."""
+    raw = await _driver(session)
+    await raw.execute(
+        "SELECT loan_id FROM loan_terms WHERE loan_id = ANY($1::text[]) ORDER BY loan_id "
+        "FOR UPDATE",
+        list(loan_ids),
+    )
+
+
 async def open_loan_ids(session: AsyncSession, *, after: str, limit: int) -> list[str]:
     """The next ``limit`` loan ids after ``after`` that still have something to pay."""
     rows = await session.execute(

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.adapters.histories import loans_of_borrower
+from scoring.adapters.histories import loans_of_borrower, lock_loans
 from scoring.service_layer import facts
 from scoring.service_layer.batch import schedule_run
 from scoring.service_layer.rescoring import rescore
@@ -50,6 +50,10 @@ async def rescore_marked(session: AsyncSession) -> None:
     """The batch's end: rescore the marked loans, one set per business date in date order
     (a batch spanning days stores each day's state, as events one by one would)."""
     marked: dict[date, set[str]] = session.info.pop(_MARKED, {})
+    if not marked:
+        return
+    # All at once, in loan id order: per date they could be taken out of order.
+    await lock_loans(session, sorted(set().union(*marked.values())))
     for as_of, loan_ids in sorted(marked.items()):
         await rescore(session, sorted(loan_ids), as_of)
 

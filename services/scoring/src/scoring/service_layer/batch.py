@@ -54,9 +54,9 @@ async def rescore_portfolio(session: AsyncSession, why: str, *, new_champion: bo
         await schedule_run(session, run_id, as_of, announce_all=new_champion)
 
 
-async def get_run(session: AsyncSession, run_id: str) -> dict[str, object] | None:
-    row = (await session.execute(sa.select(RUN).where(RUN.c.run_id == run_id))).mappings().first()
-    return dict(row) if row else None
+async def recent_runs(session: AsyncSession, limit: int) -> list[dict[str, object]]:
+    rows = await session.execute(sa.select(RUN).order_by(RUN.c.started_at.desc()).limit(limit))
+    return [dict(r) for r in rows.mappings()]
 
 
 @dataclass

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.adapters.histories import load_histories
+from scoring.adapters.histories import load_histories, lock_loans
 from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
 from scoring.domain.features import features_as_of
 from scoring.domain.model import TIERS, FeatureValues, Scored, ServedModel, feature_matrix
@@ -56,12 +56,11 @@ async def rescore(
     live = await live_models(session)
     if not live.all or not loan_ids:
         return Rescored(0, 0)
+    await lock_loans(session, loan_ids)  # before reading: what is read is then the latest
     histories = await load_histories(session, loan_ids)
     ids = [h.loan_id for h in histories]
     current = await _current_scores(session, ids, [m.version for m in live.all])
-    latest: dict[str, date] = {}
-    for (loan_id, _), (*_, day) in current.items():
-        latest[loan_id] = max(day, latest.get(loan_id, day))
+    latest = await _latest_as_of(session, ids)
     days = [max(as_of, latest.get(loan_id, as_of)) for loan_id in ids]
     values = [features_as_of(h, day) for h, day in zip(histories, days, strict=True)]
     keys = [features_key(v) for v in values]
@@ -84,7 +83,7 @@ async def rescore(
     return Rescored(len(ids), announced)
 
 
-Stored = tuple[int, str, int, date]  # score, tier, features key, as of
+Stored = tuple[int, str, int]  # score, tier, features key
 
 
 def features_key(values: FeatureValues) -> int:
@@ -117,10 +116,20 @@ async def _current_scores(
             SCORE.c.score,
             SCORE.c.tier,
             SCORE.c.features_key,
-            SCORE.c.as_of,
         ).where(SCORE.c.loan_id.in_(ids), SCORE.c.model_version.in_(versions))
     )
-    return {(r.loan_id, r.model_version): (r.score, r.tier, r.features_key, r.as_of) for r in rows}
+    return {(r.loan_id, r.model_version): (r.score, r.tier, r.features_key) for r in rows}
+
+
+async def _latest_as_of(session: AsyncSession, ids: list[str]) -> dict[str, date]:
+    """Each loan's latest scoring date under any model, retired ones included (a model
+    promoted back must not score the loan as of an older date than its successor did)."""
+    rows = await session.execute(
+        sa.select(SCORE.c.loan_id, sa.func.max(SCORE.c.as_of))
+        .where(SCORE.c.loan_id.in_(ids))
+        .group_by(SCORE.c.loan_id)
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 async def _write(

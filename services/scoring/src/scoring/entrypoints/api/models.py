@@ -71,6 +71,78 @@ class AuditList(BaseModel):
     next_cursor: str | None = None
 
 
+class MeanPd(BaseModel):
+    champion: float
+    challenger: float
+
+
+class TierMigration(BaseModel):
+    champion_tier: str
+    challenger_tier: str
+    count: int
+
+
+class Comparison(BaseModel):
+    champion: str
+    challenger: str
+    loans: int
+    mean_pd: MeanPd
+    mean_abs_score_difference: float
+    same_tier_share: float
+    tier_migration: list[TierMigration]
+
+
+class PsiBinPublic(BaseModel):
+    lower: float | None  # null: open-ended (or the missing values' bin)
+    upper: float | None
+    missing: bool
+    expected_count: int
+    actual_count: int
+    expected_share: float
+    actual_share: float
+    contribution: float
+
+
+class PsiPublic(BaseModel):
+    total: float
+    status: Literal["stable", "warn", "act"]
+    bins: list[PsiBinPublic]
+
+
+class DriftResult(BaseModel):
+    model_version: str
+    population: int
+    status: Literal["stable", "warn", "act"]
+    score_psi: PsiPublic
+    characteristics: dict[str, PsiPublic]
+
+
+class DriftReport(BaseModel):
+    id: int
+    model_version: str
+    as_of: date
+    status: Literal["stable", "warn", "act"]
+    result: DriftResult
+    computed_at: datetime
+
+
+class BacktestTarget(BaseModel):
+    dpd_threshold: int
+    horizon_months: int
+
+
+class Backtest(BaseModel):
+    model_version: str
+    observed_on: date
+    outcomes_until: date
+    target: BacktestTarget
+    loans: int
+    bads: int
+    auc: float | None
+    ks: float | None
+    note: str | None = None
+
+
 @router.post("/models", response_model=ModelDetail, status_code=status.HTTP_201_CREATED)
 async def register_model(
     body: ModelUpload, session: SessionDep, response: Response, actor: Actor = None
@@ -143,7 +215,7 @@ async def retire(
     return await registry.retire(session, version, actor=actor or "system", reason=_reason(body))
 
 
-@router.get("/models/{version}/comparison")
+@router.get("/models/{version}/comparison", response_model=Comparison)
 async def comparison(version: str, session: SessionDep) -> dict[str, Any]:
     """This model against the champion on the same open loans."""
     champion = await registry.champion_version(session)
@@ -154,7 +226,7 @@ async def comparison(version: str, session: SessionDep) -> dict[str, Any]:
     return await evaluation.compare(session, champion, version)
 
 
-@router.get("/models/{version}/drift")
+@router.get("/models/{version}/drift", response_model=DriftReport)
 async def latest_drift(version: str, session: SessionDep) -> dict[str, Any]:
     """The latest population-stability report of a model (score PSI and CSI per feature)."""
     found = await drift.latest_report(session, version)
@@ -163,7 +235,9 @@ async def latest_drift(version: str, session: SessionDep) -> dict[str, Any]:
     return found
 
 
-@router.post("/models/{version}/drift", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/models/{version}/drift", response_model=DriftReport, status_code=status.HTTP_201_CREATED
+)
 async def check_drift(version: str, session: SessionDep, request: Request) -> dict[str, Any]:
     """Check a model's drift now on the loans it scores (also done after each batch)."""
     stored = await registry.get_model(session, version)
@@ -186,7 +260,7 @@ async def check_drift(version: str, session: SessionDep, request: Request) -> di
     return report
 
 
-@router.get("/models/{version}/backtest")
+@router.get("/models/{version}/backtest", response_model=Backtest)
 async def backtest(
     version: str,
     session: SessionDep,

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from scoring.service_layer import queries
+from scoring.service_layer.batch import recent_runs
 from shared.app import SessionDep
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import Problem
@@ -117,6 +118,31 @@ async def features_as_of(
     business date): what a score on that date was computed from."""
     day, values = await queries.features_as_of(session, loan_id, as_of)
     return FeatureSnapshot(loan_id=loan_id, as_of=day, features=values)
+
+
+class RescoreRun(BaseModel):
+    run_id: str
+    as_of: date
+    status: Literal["running", "completed", "superseded"]
+    loans_done: int
+    changed: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class RescoreRuns(BaseModel):
+    items: list[RescoreRun]
+    next_cursor: str | None = None
+
+
+@router.get("/api/v1/scoring/runs", response_model=RescoreRuns)
+async def rescore_runs(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> RescoreRuns:
+    """The portfolio rescorings (after each end of day and each change of live models),
+    newest first, with their progress: loans done and scores that moved."""
+    rows = await recent_runs(session, limit)
+    return RescoreRuns(items=[RescoreRun.model_validate(r) for r in rows])
 
 
 @router.get("/api/v1/scoring/tiers", response_model=TierDistribution)
