@@ -56,6 +56,7 @@ from bench.bench_registrations import (
 )
 from shared.db import asyncpg_dsn, create_database
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
+from shared.testing.measure import CpuMeter
 from shared.testing.processes import ServiceProcess
 
 TARGET_RATE = 1000.0
@@ -199,19 +200,6 @@ def delays(sent: dict[str, float], landed: dict[str, float]) -> list[float]:
 # --- CPU per process -------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU of a process tree; PostgreSQL's backends are children of the postmaster."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            t = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
-
-
 def our_processes(
     apps: dict[str, str], pg: EmbeddedPostgres, server: EmbeddedNats
 ) -> dict[str, int]:
@@ -226,31 +214,12 @@ def our_processes(
     return {name: pid for name, pid in pids.items() if pid}
 
 
-@dataclass
-class CpuMeter:
-    pids: dict[str, int]
-    spent: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
-    load: tuple[float, float, float] = (0.0, 0.0, 0.0)
-
-    def start(self) -> None:
-        self.spent = {name: -cpu_seconds(pid) for name, pid in self.pids.items()}
-        self.spent["bench clients"] = -time.process_time()
-        self.wall = -time.monotonic()
-
-    def stop(self) -> None:
-        for name, pid in self.pids.items():
-            self.spent[name] += cpu_seconds(pid)
-        self.spent["bench clients"] += time.process_time()
-        self.wall += time.monotonic()
-        self.load = os.getloadavg()
-
-    def report(self, payments: int) -> None:
-        load = ", ".join(f"{x:.2f}" for x in self.load)
-        print(f"  CPU during the load ({self.wall:.1f} s wall, 2 cores = 200%; load avg {load}):")
-        for name, seconds in sorted(self.spent.items(), key=lambda kv: -kv[1]):
-            per = seconds / max(payments, 1) * 1000
-            print(f"    {name:<14} {seconds / self.wall:5.0%}  {per:6.2f} ms per payment")
+def report_cpu(cpu: CpuMeter, payments: int) -> None:
+    load = ", ".join(f"{x:.2f}" for x in cpu.load)
+    print(f"  CPU during the load ({cpu.wall:.1f} s wall, 2 cores = 200%; load avg {load}):")
+    for name, seconds in sorted(cpu.spent.items(), key=lambda kv: -kv[1]):
+        per = seconds / max(payments, 1) * 1000
+        print(f"    {name:<14} {seconds / cpu.wall:5.0%}  {per:6.2f} ms per payment")
 
 
 # --- the platform ----------------------------------------------------------------------------
@@ -269,7 +238,7 @@ async def platform_run(
         await arrivals(pg, args.loans)
         print(f"{args.loans} loans registered and everywhere in {time.monotonic() - started:.1f}s")
         names = APPS | {"gateway": "gateway.main:create_app"}
-        cpu = CpuMeter(our_processes(names, pg, server))
+        cpu = CpuMeter(our_processes(names, pg, server), own="bench clients")
         async with watch(server.url, APPLIED) as seen:
             cpu.start()
             run = await drive(gateway, "/api/v1/payments", headers, loan_ids, args)
@@ -414,7 +383,7 @@ async def bare_run(
     app = "bench_payments:bare_app"
     proc = ServiceProcess(app, env=env, log_file=work / "bare.log").start(timeout=60)
     try:
-        cpu = CpuMeter(our_processes({"bare chain": app}, pg, server))
+        cpu = CpuMeter(our_processes({"bare chain": app}, pg, server), own="bench clients")
         loan_ids = [f"L-{i:06d}" for i in range(args.loans)]
         async with watch(server.url, BARE_SUBJECT) as seen:
             cpu.start()
@@ -483,10 +452,10 @@ async def measure(args: argparse.Namespace, work: Path) -> None:
         server.stop()
         pg.stop()
     show_run(f"platform, {args.clients} clients through the gateway", run, to_js)
-    cpu.report(len(run.sent))
+    report_cpu(cpu, len(run.sent))
     show_run(f"bare chain, {args.clients} clients", bare, bare_js)
     print(f"  send to consumer's PG {spread(bare_db)}")
-    bare_cpu.report(len(bare.sent))
+    report_cpu(bare_cpu, len(bare.sent))
     show_targets(run, bare)
 
 

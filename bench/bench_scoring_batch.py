@@ -295,7 +295,7 @@ def instrumented(split: Split, model: type[ScorecardModel]) -> Iterator[None]:
     r = rescoring
     wrappers: list[tuple[object, str, object]] = [
         (r, "load_histories", split.coro(HISTORIES, load_histories)),
-        (r, "_current_scores", split.coro(STORED, r._current_scores)),
+        (r, "_stored_scores", split.coro(STORED, r._stored_scores)),
         (r, "features_as_of", split.sync(FEATURES, features_as_of)),
         (r, "_moved", split.sync(COMPARE, r._moved)),
         (r, "feature_matrix", split.keep(split.sync(MATRIX, feature_matrix))),

@@ -41,7 +41,6 @@ from typing import Any
 import asyncpg
 import httpx
 import nats
-import psutil
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -49,6 +48,7 @@ from nats.js import JetStreamContext
 from shared.db import asyncpg_dsn, create_database
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.events import BureauRecorded, Payload, make_event
+from shared.testing.measure import CpuMeter
 from shared.testing.processes import ServiceProcess
 
 TESTS = Path(__file__).parents[1] / "tests"
@@ -174,46 +174,13 @@ async def register_loans(
 # --- CPU of the processes on the stack ----------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children, waited-for children included (PostgreSQL's
-    backends come and go)."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            t = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds each named process tree spent between :meth:`start` and :meth:`stop`."""
-
-    pids: dict[str, int]
-    spent: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
-
-    def start(self) -> None:
-        self.spent = {name: -cpu_seconds(pid) for name, pid in self.pids.items()}
-        self.spent["bench (this process)"] = -time.process_time()
-        self.wall = -time.perf_counter()
-
-    def stop(self) -> None:
-        for name, pid in self.pids.items():
-            self.spent[name] += cpu_seconds(pid)
-        self.spent["bench (this process)"] += time.process_time()
-        self.wall += time.perf_counter()
-
-    def report(self, events: int) -> None:
-        print(f"CPU from the first send to the last update ({self.wall:.1f} s wall):")
-        for name, seconds in self.spent.items():
-            print(
-                f"  {name:<22} {seconds:6.1f} s  {seconds / self.wall:5.0%} of one core"
-                f"  {seconds / events * 1000:6.2f} ms per event"
-            )
+def report_cpu(cpu: CpuMeter, events: int) -> None:
+    print(f"CPU from the first send to the last update ({cpu.wall:.1f} s wall):")
+    for name, seconds in cpu.spent.items():
+        print(
+            f"  {name:<22} {seconds:6.1f} s  {seconds / cpu.wall:5.0%} of one core"
+            f"  {seconds / events * 1000:6.2f} ms per event"
+        )
 
 
 # --- the measured loop ----------------------------------------------------------------------
@@ -430,7 +397,7 @@ async def measure(args: argparse.Namespace, work: Path) -> None:
         nats_server.stop()
         pg.stop()
     report(scored, bare, args)
-    cpu.report(scored.sends)
+    report_cpu(cpu, scored.sends)
 
 
 def pids(service: ServiceProcess, pg: EmbeddedPostgres, server: EmbeddedNats) -> dict[str, int]:

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.adapters.tables import Base, DriftReportRow
 from scoring.domain.drift import DriftReport, drift
 from scoring.domain.model import FloatArray, ServedModel
+from scoring.service_layer import SOURCE
 from scoring.service_layer.registry import get_model, live_models
 from shared.events import ModelDrift, make_event
 from shared.messaging.outbox import enqueue
 
 REPORT = Base.metadata.tables[DriftReportRow.__tablename__]
-SOURCE = "postloan/scoring"
 
 
 async def check_all(session: AsyncSession, as_of: date, *, warn: float, act: float) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -143,11 +144,10 @@ async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> No
     )
 
 
-async def borrower_of(session: AsyncSession, loan_id: str) -> str | None:
-    found: str | None = await session.scalar(
-        sa.select(TERMS.c.borrower_id).where(TERMS.c.loan_id == loan_id)
-    )
-    return found
+async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+    row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
+    found = row.mappings().one_or_none()
+    return dict(found) if found else None
 
 
 def _total(line: AllocationLine) -> Decimal:

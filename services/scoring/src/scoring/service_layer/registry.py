@@ -22,6 +22,7 @@ from scoring.domain.artifacts import check_features, load_model
 from scoring.domain.drift import check_reference
 from scoring.domain.features import BEHAVIOUR_FEATURES
 from scoring.domain.model import ServedModel
+from scoring.service_layer import SOURCE
 from shared.events import ModelPromoted, make_event
 from shared.messaging.outbox import enqueue
 from shared.problems import Conflict, NotFound
@@ -29,7 +30,6 @@ from shared.problems import Conflict, NotFound
 MODEL = Base.metadata.tables[ModelRow.__tablename__]
 MODEL_EVENT = Base.metadata.tables[ModelEventRow.__tablename__]
 LIVE_FEATURES = tuple(f.name for f in BEHAVIOUR_FEATURES)
-SOURCE = "postloan/scoring"
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from scoring.adapters.histories import load_histories, lock_loans
 from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
 from scoring.domain.features import features_as_of
 from scoring.domain.model import TIERS, FeatureValues, Scored, ServedModel, feature_matrix
+from scoring.service_layer import SOURCE
 from scoring.service_layer.registry import live_models
 from shared.events import ReasonCode, ScoreUpdated, make_event
 from shared.messaging.outbox import enqueue
 
 SCORE = Base.metadata.tables[ScoreRow.__tablename__]
 HISTORY = Base.metadata.tables[ScoreHistoryRow.__tablename__]
-SOURCE = "postloan/scoring"
 PD_PLACES = Decimal("0.0001")
 
 
@@ -59,8 +59,7 @@ async def rescore(
     await lock_loans(session, loan_ids)  # before reading: what is read is then the latest
     histories = await load_histories(session, loan_ids)
     ids = [h.loan_id for h in histories]
-    current = await _current_scores(session, ids, [m.version for m in live.all])
-    latest = await _latest_as_of(session, ids)
+    current, latest = await _stored_scores(session, ids)
     days = [max(as_of, latest.get(loan_id, as_of)) for loan_id in ids]
     values = [features_as_of(h, day) for h, day in zip(histories, days, strict=True)]
     keys = [features_key(v) for v in values]
@@ -106,9 +105,12 @@ def _moved(
     }
 
 
-async def _current_scores(
-    session: AsyncSession, ids: list[str], versions: list[str]
-) -> dict[tuple[str, str], Stored]:
+async def _stored_scores(
+    session: AsyncSession, ids: list[str]
+) -> tuple[dict[tuple[str, str], Stored], dict[str, date]]:
+    """The loans' stored scores by (loan, model), and each loan's latest scoring date under
+    any model, retired ones included (a model promoted back must not score a loan as of an
+    older date than its successor did)."""
     rows = await session.execute(
         sa.select(
             SCORE.c.loan_id,
@@ -116,20 +118,15 @@ async def _current_scores(
             SCORE.c.score,
             SCORE.c.tier,
             SCORE.c.features_key,
-        ).where(SCORE.c.loan_id.in_(ids), SCORE.c.model_version.in_(versions))
+            SCORE.c.as_of,
+        ).where(SCORE.c.loan_id.in_(ids))
     )
-    return {(r.loan_id, r.model_version): (r.score, r.tier, r.features_key) for r in rows}
-
-
-async def _latest_as_of(session: AsyncSession, ids: list[str]) -> dict[str, date]:
-    """Each loan's latest scoring date under any model, retired ones included (a model
-    promoted back must not score the loan as of an older date than its successor did)."""
-    rows = await session.execute(
-        sa.select(SCORE.c.loan_id, sa.func.max(SCORE.c.as_of))
-        .where(SCORE.c.loan_id.in_(ids))
-        .group_by(SCORE.c.loan_id)
-    )
-    return {row[0]: row[1] for row in rows}
+    current: dict[tuple[str, str], Stored] = {}
+    latest: dict[str, date] = {}
+    for r in rows:
+        current[(r.loan_id, r.model_version)] = (r.score, r.tier, r.features_key)
+        latest[r.loan_id] = max(r.as_of, latest.get(r.loan_id, r.as_of))
+    return current, latest
 
 
 async def _write(

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from scoring.service_layer.loans import loan_terms
+from scoring.service_layer.facts import loan_terms
 from shared.app import SessionDep
 from shared.problems import NotFound
 from shared.types import Money, Rate
