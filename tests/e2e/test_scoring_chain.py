@@ -54,12 +54,19 @@ async def test_a_loan_falling_behind_is_rescored_from_monitorings_events(
 
     async def caught_up() -> bool:  # the batch after the last end of day has run
         now = (await scoring.get("/api/v1/scores/L-CHAIN")).json()
-        return bool(now["as_of"] == day.isoformat())
+        return bool(now["checked_on"] == day.isoformat())
 
     await eventually(caught_up, timeout=20)
     late = (await scoring.get("/api/v1/scores/L-CHAIN")).json()
-    assert late["features"]["dpd_now"] == (day - date(2026, 2, 15)).days
+    first_due = date(2026, 2, 15)
+    # The row is as of the last day the score or tier moved, with that day's features; the
+    # features of the last day are rebuilt from the history.
+    scored_on = date.fromisoformat(late["as_of"])
+    assert first_due < scored_on <= day
+    assert late["features"]["dpd_now"] == (scored_on - first_due).days
     assert late["features"]["max_dpd_3m"] == late["features"]["dpd_now"]
+    today = (await scoring.get(f"/api/v1/scores/L-CHAIN/features?as_of={day}")).json()
+    assert today["features"]["dpd_now"] == (day - first_due).days
     assert late["score"] < first["score"]
     updates = await Monitoring(platform.nats_url).score_updates()
     assert [u["score"] for u in updates if u["loan_id"] == "L-CHAIN"][-1] == late["score"]

@@ -10,6 +10,7 @@ the bus, provisions the streams, and runs the outbox relay and the consumers; on
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -170,6 +171,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             result = hook(app)
             if asyncio.iscoroutine(result):
                 await result
+        # What start-up built (modules, app, pools) lives as long as the process: kept out of
+        # the collector's full passes, which would otherwise walk it all on every one of them.
+        gc.collect()
+        gc.freeze()
         log.info("%s started", definition.name)
         try:
             if definition.lifespan is None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, text
@@ -45,6 +46,20 @@ def new_registry() -> registry:
         pass
     """
     return registry(metadata=new_metadata())
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, in the session's transaction: for bulk
+    statements (COPY, ``executemany``) where SQLAlchemy's per-row work would cost more than
+    the statement."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if session.in_transaction() and not driver.is_in_transaction():
+        # SQLAlchemy sends BEGIN with the first statement it runs: without one, what runs on
+        # the driver directly would commit on its own.
+        await session.execute(text("SELECT 1"))
+    return driver
 
 
 def asyncpg_dsn(url: str) -> str:

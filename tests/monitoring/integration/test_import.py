@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from factories import make_registration
 from monitoring.entrypoints import cli
 from monitoring.settings import MonitoringSettings
+from shared.events import PaymentApplied
 from shared.testing.plugin import NatsUnderTest
 
 
@@ -182,6 +184,41 @@ async def test_imported_loans_are_announced_on_the_bus_once_each(
             await sub.next_msg(timeout=0.5)
     finally:
         await nc.close()
+
+
+async def test_imported_payments_are_announced_after_their_loan_as_applied(
+    monitoring: httpx.AsyncClient, nats_server: NatsUnderTest
+) -> None:
+    """Consumers (scoring) learn an imported loan's history as they learn a live one's."""
+    nc = await nats.connect(nats_server.url)
+    try:
+        sub = await nc.subscribe("postloan.monitoring.>")
+        paid = make_registration(
+            loan_id="L-H",
+            payments=[
+                payment("P-H1", "1066.19", "2026-02-14T10:00:00+08:00"),
+                payment("P-H2", "500.00", "2026-03-20T10:00:00+08:00"),
+            ],
+        )
+        assert (await upload(monitoring, ndjson(paid))).status_code == 201
+        seen = [orjson.loads((await sub.next_msg(timeout=10)).data) for _ in range(3)]
+    finally:
+        await nc.close()
+    assert [e["type"].split(".")[-3:-1] for e in seen] == [
+        ["loan", "registered"],
+        ["payment", "applied"],
+        ["payment", "applied"],
+    ]
+    first, second = (PaymentApplied.model_validate(e["data"]) for e in seen[1:])
+    assert (first.payment_id, first.booked_on.isoformat()) == ("P-H1", "2026-02-14")
+    line = first.allocation[0]
+    assert (line.seq, line.interest, line.principal) == (1, Decimal("120.00"), Decimal("946.19"))
+    assert first.outstanding_total == Decimal("11053.81")  # interest of later months not due
+    # The second pays the interest of March (due on the 15th) first, then principal.
+    assert second.allocation[0].seq == 2
+    assert second.outstanding_total == Decimal("11053.81") - second.allocation[0].principal
+    loan = (await monitoring.get("/api/v1/loans/L-H")).json()
+    assert Decimal(loan["outstanding"]["principal"]) == second.outstanding_total
 
 
 async def test_the_cli_imports_a_file_and_refuses_a_bad_one_with_exit_status_1(

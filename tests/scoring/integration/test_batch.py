@@ -99,7 +99,7 @@ async def test_past_scores_are_back_tested_once_their_outcomes_are_known(
 
     async def all_applied() -> bool:  # the batch after the last end of day has run
         r = await scoring.get("/api/v1/scores/K-19")
-        return bool(r.json()["as_of"] == (D0 + timedelta(days=71)).isoformat())
+        return bool(r.json()["checked_on"] == (D0 + timedelta(days=71)).isoformat())
 
     await eventually(all_applied, timeout=20)
     result = (

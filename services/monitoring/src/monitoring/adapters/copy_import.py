@@ -27,16 +27,17 @@ from typing import Any
 
 import asyncpg
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.domain.imports import (
     BORROWER_FIELDS,
     ZERO,
+    AppliedPayment,
     History,
     LoanIn,
     Product,
     ScheduleLine,
+    applied_payments,
     contract_amounts,
     contract_dates,
     fingerprint,
@@ -44,7 +45,8 @@ from monitoring.domain.imports import (
 )
 from monitoring.domain.payoff import Parts
 from monitoring.domain.products import order_of
-from shared.events import CloudEvent, LoanAccepted, spec_for
+from shared.db import driver_connection
+from shared.events import CloudEvent, LoanAccepted, Payload, PaymentApplied, spec_for
 from shared.messaging.outbox import CHANNEL
 from shared.types import RepaymentMethod
 
@@ -104,19 +106,16 @@ def _text(value: str | None) -> str:
 
 
 class EventBodies:
-    """The bodies of ``monitoring.loan.registered`` events, as ``make_event`` would write them.
+    """The bodies of ``monitoring.loan.registered`` and ``monitoring.payment.applied`` events,
+    as ``make_event`` would write them.
 
-    The envelope is made once by the model; each loan adds its id, subject and data. Event ids
-    are UUIDv7 (time-ordered), which keeps the outbox's unique index append-only.
+    The envelopes are made once by the model; each event adds its id, subject and data. Event
+    ids are UUIDv7 (time-ordered), which keeps the outbox's unique index append-only.
     """
 
     def __init__(self, traceparent: str | None) -> None:
-        spec = spec_for(LoanAccepted, domain="monitoring")
-        envelope = CloudEvent(
-            id=uuid.uuid4(), type=spec.type, source=SOURCE, traceparent=traceparent, data={}
-        )
-        self.envelope = envelope.model_dump(mode="json")
-        self.subject = spec.subject
+        self.envelope, self.subject = _envelope(LoanAccepted, traceparent)
+        self.payment_envelope, self.payment_subject = _envelope(PaymentApplied, traceparent)
         self.headers = orjson.dumps({"traceparent": traceparent} if traceparent else {}).decode()
         self._next = _uuid7_base()
 
@@ -134,10 +133,45 @@ class EventBodies:
         event = self.envelope | {"id": event_id, "subject": loan.loan_id, "data": data}
         return event_id, orjson.dumps(event)
 
+    def payment(self, loan_id: str, applied: AppliedPayment) -> tuple[str, bytes]:
+        """The ``payment.applied`` of a payment of the imported history."""
+        p, allocation = applied.payment, applied.allocation
+        data = {
+            "payment_id": p.payment_id,
+            "loan_id": loan_id,
+            "amount": str(p.amount),
+            "currency": p.currency,
+            "paid_at": p.paid_at.isoformat(),
+            "booked_on": applied.booked_on.isoformat(),
+            "allocation": [
+                {
+                    "seq": line.seq,
+                    "penalty": str(line.paid.penalty),
+                    "fees": str(line.paid.fees),
+                    "interest": str(line.paid.interest),
+                    "principal": str(line.paid.principal),
+                }
+                for line in allocation.lines
+            ],
+            "unapplied": str(allocation.unapplied),
+            "outstanding_total": str(applied.outstanding_after),
+        }
+        event_id = self._event_id()
+        event = self.payment_envelope | {"id": event_id, "subject": loan_id, "data": data}
+        return event_id, orjson.dumps(event)
+
     def _event_id(self) -> str:
         self._next += 1
         h = f"{self._next:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _envelope(payload: type[Payload], traceparent: str | None) -> tuple[dict[str, Any], str]:
+    spec = spec_for(payload, domain="monitoring")
+    envelope = CloudEvent(
+        id=uuid.uuid4(), type=spec.type, source=SOURCE, traceparent=traceparent, data={}
+    )
+    return envelope.model_dump(mode="json"), spec.subject
 
 
 def _uuid7_base() -> int:
@@ -195,6 +229,10 @@ class Chunk:
             loan, registration, status=status, jurisdiction=product.jurisdiction
         )
         self.outbox.append((event_id, events.subject, body, events.headers))
+        if history is not None:  # after the loan's event: consumers learn of the loan first
+            for applied in applied_payments(loan, schedule or [], history, booked_on):
+                event_id, body = events.payment(loan_id, applied)
+                self.outbox.append((event_id, events.payment_subject, body, events.headers))
 
     def _contract(self, loan: LoanIn) -> None:
         amounts = _amount_cells(loan.principal, loan.annual_rate, loan.term_months, loan.method)
@@ -296,9 +334,7 @@ class CopyLoader:
 
     @classmethod
     async def of(cls, session: AsyncSession) -> CopyLoader:
-        await session.execute(sa.text("SELECT 1"))  # begins the session's transaction
-        raw = await (await session.connection()).get_raw_connection()
-        conn: asyncpg.Connection = raw.driver_connection
+        conn = await driver_connection(session)
         assert conn.is_in_transaction(), "the import must run inside the session's transaction"
         return cls(conn)
 

@@ -574,3 +574,36 @@ def allocate(
         for line in allocation.lines:
             paid[line.seq] = paid.get(line.seq, NOTHING) + line.paid
     return History(allocations, paid, any(a.settles for a in allocations))
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedPayment:
+    """A payment of an imported history as the ledger applied it, and the balance it left."""
+
+    payment: PaymentIn
+    allocation: Allocation
+    booked_on: date
+    outstanding_after: Decimal
+
+
+def applied_payments(
+    loan: LoanIn, schedule: Sequence[ScheduleLine], history: History, booked_on: Sequence[date]
+) -> list[AppliedPayment]:
+    """The history's payments in the order they were applied, each with the loan's balance
+    after it as the ledger counts one (``payoff.outstanding``: all principal, and the interest
+    and fees fallen due by the payment's day; nothing once settled)."""
+    by_id = {p.payment_id: (p, day) for p, day in zip(loan.payments, booked_on, strict=True)}
+    left = {seq: [principal, interest + fees] for seq, _, principal, interest, fees in schedule}
+    due_on = {seq: day for seq, day, *_ in schedule}
+    applied = []
+    for allocation in history.allocations:
+        payment, day = by_id[allocation.payment_id]
+        for line in allocation.lines:
+            left[line.seq][0] -= line.paid.principal
+            left[line.seq][1] -= line.paid.interest + line.paid.fees
+        balance = ZERO
+        if not allocation.settles:
+            for seq, (principal, rest) in left.items():
+                balance += principal + (rest if due_on[seq] <= day else ZERO)
+        applied.append(AppliedPayment(payment, allocation, day, balance))
+    return applied

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.domain.history import AlertPoint, Allocation, BureauPoint, Instalment, LoanHistory
+from shared.db import driver_connection
 
 _TERMS = (
     "SELECT loan_id, borrower_id, principal, disbursed_on FROM loan_terms "
@@ -40,7 +42,7 @@ _ALERTS = (
 async def load_histories(session: AsyncSession, loan_ids: Sequence[str]) -> list[LoanHistory]:
     """The histories of the loans among ``loan_ids`` that scoring knows, ordered by loan id."""
     ids = list(loan_ids)
-    raw = await _driver(session)
+    raw = await driver_connection(session)
     terms = await raw.fetch(_TERMS, ids)
     borrowers = list({t["borrower_id"] for t in terms})
     instalments = await _grouped(raw, _INSTALMENTS, ids, _instalment)
@@ -61,23 +63,18 @@ async def load_histories(session: AsyncSession, loan_ids: Sequence[str]) -> list
     ]
 
 
-async def _driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session (in the session's transaction)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
-async def lock_loans(session: AsyncSession, loan_ids: Sequence[str]) -> None:
+async def lock_loans(session: AsyncSession, loan_ids: Sequence[str]) -> dict[str, date | None]:
     """Rescore a loan in one transaction at a time: the batch after an end of day and an
     event's rescoring would otherwise each write what they read, the older last. Locks are
-    taken in loan id order, so two rescorings never wait on each other in a cycle."""
-    raw = await _driver(session)
-    await raw.execute(
-        "SELECT loan_id FROM loan_terms WHERE loan_id = ANY($1::text[]) ORDER BY loan_id "
-        "FOR UPDATE",
+    taken in loan id order, so two rescorings never wait on each other in a cycle. Returns
+    the day each loan's features were last evaluated."""
+    raw = await driver_connection(session)
+    rows = await raw.fetch(
+        "SELECT loan_id, features_on FROM loan_terms WHERE loan_id = ANY($1::text[]) "
+        "ORDER BY loan_id FOR UPDATE",
         list(loan_ids),
     )
+    return {r[0]: r[1] for r in rows}
 
 
 async def open_loan_ids(session: AsyncSession, *, after: str, limit: int) -> list[str]:

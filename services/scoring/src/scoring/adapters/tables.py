@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -33,6 +34,10 @@ class LoanTermsRow(Base, table=True):
     disbursed_on: date
     first_due_on: date
     closed_on: date | None = None  # settled, written off or closed: no longer rescored
+    # The day the loan's features were last evaluated, and the day the nightly batch takes
+    # it next (None: never evaluated): see FeatureSegmentRow and service_layer.nightly.
+    features_on: date | None = None
+    features_change_on: date | None = Field(default=None, index=True)
     received_at: datetime = Field(
         sa_column=sa.Column(
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
@@ -101,6 +106,21 @@ class ClockRow(Base, table=True):
 
     id: int = Field(default=1, primary_key=True)
     business_date: date
+
+
+class FeatureSegmentRow(Base, table=True):
+    """The features of a loan's days ahead, as long as no new fact arrives (domain.timeline):
+    from ``starts_on``, ``features`` in BEHAVIOUR_FEATURES order (none: read the history
+    again) and whether days past due grow by one a day."""
+
+    __tablename__ = "feature_segment"
+
+    loan_id: str = Field(primary_key=True, max_length=64)
+    starts_on: date = Field(primary_key=True)
+    features: list[float | None] | None = Field(
+        default=None, sa_type=postgresql.ARRAY(sa.Float(precision=53))
+    )
+    ticks: bool
 
 
 # --- models and scores ----------------------------------------------------------------------
@@ -192,6 +212,10 @@ class RescoreRunRow(Base, table=True):
     cursor: str = Field(default="", max_length=64)  # the last loan id done
     # After a champion change every loan's live score is another model's: announce them all.
     announce_all: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # Every open loan (a new live model), not only those whose features can move by ``as_of``.
+    every_loan: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     )
     loans_done: int = 0

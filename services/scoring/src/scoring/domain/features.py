@@ -103,6 +103,14 @@ def max_dpd_between(history: LoanHistory, start: date, end: date) -> int:
     return _max_dpd(lines, (start.toordinal(),))[0]
 
 
+def ended_arrears(history: LoanHistory, as_of: date) -> list[date]:
+    """The last overdue day of each spell of arrears that ended before ``as_of``, as known at
+    its close (a spell still running on ``as_of`` is not among them)."""
+    lines, _ = _lines(history, as_of)
+    end = as_of.toordinal()
+    return [date.fromordinal(last) for line in lines for _, last in line[3] if last < end]
+
+
 def _lines(history: LoanHistory, limit: date) -> tuple[list[_Line], Decimal]:
     """Every instalment in due-date order as known at the close of ``limit``, and the principal
     repaid by then."""

@@ -2,9 +2,11 @@
 
 ``eod.completed`` schedules a run in the consumer's transaction; a background worker takes it
 chunk by chunk, each chunk one transaction that locks the run row (``SKIP LOCKED``: another
-replica waits its turn rather than doing the same chunk), rescores the chunk's open loans and
-moves the cursor. A killed worker resumes from the cursor; a newer end of day supersedes an
-older run still pending, since scores as of the newer date replace its work. When a run
+replica waits its turn rather than doing the same chunk), moves the chunk's loans on to the
+day (``nightly.move_on``: only loans whose features can move that day are taken; a new live
+model's run takes every open loan) and moves the cursor. A killed worker resumes from the
+cursor; a newer end of day supersedes an older run still pending, since scores as of the newer
+date replace its work. When a run
 completes, the drift of every live model is checked.
 """
 
@@ -22,9 +24,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.adapters.histories import open_loan_ids
+from scoring.adapters.segments import loans_moving_on
 from scoring.adapters.tables import Base, RescoreRunRow
 from scoring.service_layer.facts import TERMS, business_date
-from scoring.service_layer.rescoring import rescore
+from scoring.service_layer.nightly import move_on
 from shared.db import Database
 
 RUN = Base.metadata.tables[RescoreRunRow.__tablename__]
@@ -34,11 +37,24 @@ AfterRun = Callable[[AsyncSession, date], Awaitable[None]]
 
 
 async def schedule_run(
-    session: AsyncSession, run_id: str, as_of: date, *, announce_all: bool = False
+    session: AsyncSession,
+    run_id: str,
+    as_of: date,
+    *,
+    every_loan: bool = False,
+    announce_all: bool = False,
 ) -> None:
+    """Schedule a rescoring as of ``as_of``: of the loans whose features can move by then
+    (after an end of day), or of ``every_loan`` (a new live model scores them all)."""
     await session.execute(
         insert(RUN)
-        .values(run_id=run_id, as_of=as_of, status="running", announce_all=announce_all)
+        .values(
+            run_id=run_id,
+            as_of=as_of,
+            status="running",
+            every_loan=every_loan,
+            announce_all=announce_all,
+        )
         .on_conflict_do_nothing(index_elements=["run_id"])
     )
 
@@ -51,7 +67,7 @@ async def rescore_portfolio(session: AsyncSession, why: str, *, new_champion: bo
     )
     if as_of is not None:
         run_id = f"{why} #{uuid.uuid4().hex[:12]}"
-        await schedule_run(session, run_id, as_of, announce_all=new_champion)
+        await schedule_run(session, run_id, as_of, every_loan=True, announce_all=new_champion)
 
 
 async def recent_runs(session: AsyncSession, limit: int) -> list[dict[str, object]]:
@@ -95,11 +111,11 @@ class BatchRescorer:
                 return False
             if await self._superseded(session, run["run_id"], run["as_of"]):
                 return True
-            ids = await open_loan_ids(session, after=run["cursor"], limit=self.chunk_size)
+            ids = await self._chunk(session, run)
             if not ids:
                 await self._complete(session, run["run_id"], run["as_of"])
                 return True
-            done = await rescore(session, ids, run["as_of"], announce_all=run["announce_all"])
+            done = await move_on(session, ids, run["as_of"], announce_all=run["announce_all"])
             await session.execute(
                 sa.update(RUN)
                 .where(RUN.c.run_id == run["run_id"])
@@ -110,6 +126,13 @@ class BatchRescorer:
                 )
             )
             return True
+
+    async def _chunk(self, session: AsyncSession, run: sa.RowMapping) -> list[str]:
+        if run["every_loan"]:
+            return await open_loan_ids(session, after=run["cursor"], limit=self.chunk_size)
+        return await loans_moving_on(
+            session, run["as_of"], after=run["cursor"], limit=self.chunk_size
+        )
 
     async def _superseded(self, session: AsyncSession, run_id: str, as_of: date) -> bool:
         newer = await session.scalar(

@@ -21,6 +21,7 @@ from scoring.adapters.tables import (
     Base,
     BureauRow,
     ClockRow,
+    FeatureSegmentRow,
     InstalmentRow,
     LoanTermsRow,
 )
@@ -39,6 +40,7 @@ ALLOCATION = Base.metadata.tables[AllocationRow.__tablename__]
 BUREAU = Base.metadata.tables[BureauRow.__tablename__]
 ALERT = Base.metadata.tables[AlertRow.__tablename__]
 CLOCK = Base.metadata.tables[ClockRow.__tablename__]
+SEGMENT = Base.metadata.tables[FeatureSegmentRow.__tablename__]
 
 
 async def business_date(session: AsyncSession) -> date | None:
@@ -142,6 +144,8 @@ async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> No
         .where(TERMS.c.loan_id == loan_id, TERMS.c.closed_on.is_(None))
         .values(closed_on=closed_on)
     )
+    # A closed loan is rescored no more: its features ahead are of no use.
+    await session.execute(sa.delete(SEGMENT).where(SEGMENT.c.loan_id == loan_id))
 
 
 async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.adapters.histories import load_histories
 from scoring.domain.features import features_as_of as compute_features
 from scoring.domain.model import TIERS
+from scoring.service_layer.batch import RUN
 from scoring.service_layer.facts import TERMS, business_date
 from scoring.service_layer.registry import champion_version
 from scoring.service_layer.rescoring import HISTORY, PD_PLACES, SCORE
@@ -46,8 +47,13 @@ async def current_score(session: AsyncSession, loan_id: str) -> dict[str, Any]:
     mine = next((r for r in rows if r["model_version"] == champion), None)
     if mine is None:
         raise NotFound("score of loan", f"{loan_id} under model {champion}")
+    checked = await session.scalar(
+        sa.select(sa.func.max(RUN.c.as_of)).where(RUN.c.status == "completed")
+    )
     return dict(mine) | {
         "pd": _pd(mine["pd"]),
+        # A completed run took every loan whose features could move: the others' scores held.
+        "checked_on": max(mine["as_of"], checked or mine["as_of"]),
         "challengers": [
             dict(r) | {"pd": _pd(r["pd"])} for r in rows if r["model_version"] != champion
         ],

@@ -10,23 +10,23 @@ are computed only for the rows written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.adapters.histories import load_histories, lock_loans
+from scoring.adapters.segments import save_timelines
 from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
-from scoring.domain.features import features_as_of
-from scoring.domain.model import TIERS, FeatureValues, Scored, ServedModel, feature_matrix
+from scoring.domain.model import TIERS, FeatureValues, FloatArray, Scored, ServedModel
+from scoring.domain.timeline import as_mapping, first_moves, model_columns, timeline
 from scoring.service_layer import SOURCE
-from scoring.service_layer.registry import live_models
+from scoring.service_layer.registry import LiveModels, live_models
+from shared.db import driver_connection
 from shared.events import ReasonCode, ScoreUpdated, make_event
 from shared.messaging.outbox import enqueue
 
@@ -47,8 +47,9 @@ class Rescored:
 async def rescore(
     session: AsyncSession, loan_ids: Sequence[str], as_of: date, *, announce_all: bool = False
 ) -> Rescored:
-    """Rescore ``loan_ids`` as of ``as_of`` under the champion and every challenger
-    (``announce_all``: announce the champion's score of every loan, moved or not).
+    """Rescore ``loan_ids`` from their histories as of ``as_of`` under the champion and every
+    challenger (``announce_all``: announce the champion's score of every loan, moved or not),
+    and keep the segments of their features ahead for the nightly batch.
 
     A loan already scored as of a later date keeps that date: a score never goes back in
     time (a batch scheduled before the loan's latest events must not undo them).
@@ -56,46 +57,101 @@ async def rescore(
     live = await live_models(session)
     if not live.all or not loan_ids:
         return Rescored(0, 0)
-    await lock_loans(session, loan_ids)  # before reading: what is read is then the latest
+    # Locked before reading: what is read is then the latest.
+    evaluated = await lock_loans(session, loan_ids)
     histories = await load_histories(session, loan_ids)
     ids = [h.loan_id for h in histories]
-    current, latest = await _stored_scores(session, ids)
-    days = [max(as_of, latest.get(loan_id, as_of)) for loan_id in ids]
-    values = [features_as_of(h, day) for h, day in zip(histories, days, strict=True)]
+    current, latest = await stored_scores(session, ids)
+    days = [
+        max(as_of, latest.get(loan_id, as_of), evaluated.get(loan_id) or as_of) for loan_id in ids
+    ]
+    timelines = [timeline(h, day) for h, day in zip(histories, days, strict=True)]
+    firsts = [segments[0] for segments in timelines]  # the features of each loan's day
+    values = [as_mapping(s.values or ()) for s in firsts]
+    matrix = np.array([s.values for s in firsts], dtype=np.float64)
     keys = [features_key(v) for v in values]
+    # A row is also written when only the features moved, so that each business day's
+    # stored features are what a rebuild as of that day gives.
+    announced = await score_live(
+        session,
+        live,
+        Batch(ids, days, values.__getitem__, lambda m: model_columns(matrix, m.features)),
+        current,
+        announce_all=announce_all,
+        also_write=lambda i, stored: stored[2] != keys[i],
+    )
+    moves = first_moves(live.all, matrix, np.array([s.ticks for s in firsts]), days)
+    await save_timelines(
+        session, dict(zip(ids, timelines, strict=True)), list(zip(ids, days, moves, strict=True))
+    )
+    return Rescored(len(ids), announced)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Loans to score: their ids, days, features one by one, and the matrix a model reads."""
+
+    ids: Sequence[str]
+    days: Sequence[date]
+    values: Callable[[int], FeatureValues]
+    matrix: Callable[[ServedModel], FloatArray]
+
+
+async def score_live(
+    session: AsyncSession,
+    live: LiveModels,
+    batch: Batch,
+    current: dict[tuple[str, str], Stored],
+    *,
+    announce_all: bool,
+    also_write: Callable[[int, Stored], bool] | None = None,
+) -> int:
+    """Score ``batch`` under every live model; write the rows whose score or tier moved (or
+    that ``also_write`` picks), announce the champion's moves. Returns how many it announced."""
     now = datetime.now(UTC)
     announced = 0
+    ids = batch.ids
     for model in live.all:
         stored = [current.get((loan_id, model.version)) for loan_id in ids]
         champion = model is live.champion
-        moved = set(range(len(ids))) if champion and announce_all else _moved(model, values, stored)
-        # A row is written when the score or only the features moved (so each business
-        # day's stored features are what a rebuild as of that day gives); only a moved
-        # score or tier is announced.
-        written = [i for i, s in enumerate(stored) if i in moved or s is None or s[2] != keys[i]]
-        scored = [(ids[i], values[i], model.score(values[i]), days[i]) for i in written]
+        moved = (
+            set(range(len(ids)))
+            if champion and announce_all
+            else _moved(model, batch.matrix(model), stored)
+        )
+        written = [
+            i
+            for i, s in enumerate(stored)
+            if i in moved or s is None or (also_write is not None and also_write(i, s))
+        ]
+        scored = [
+            (ids[i], v, model.score(v), batch.days[i]) for i in written for v in (batch.values(i),)
+        ]
         await _write(session, model.version, scored, now)
         if champion:
             announce = [scored[n] for n, i in enumerate(written) if i in moved]
             await _announce(session, model.version, announce, now)
             announced = len(announce)
-    return Rescored(len(ids), announced)
+    return announced
 
 
 Stored = tuple[int, str, int]  # score, tier, features key
 
 
-def features_key(values: FeatureValues) -> int:
-    """A 63-bit digest of feature values (stable across processes, unlike ``hash``)."""
-    text = repr(sorted(values.items())).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") >> 1
+def features_json(values: FeatureValues) -> str:
+    return json.dumps(values, sort_keys=True)
 
 
-def _moved(
-    model: ServedModel, values: Sequence[FeatureValues], stored: Sequence[Stored | None]
-) -> set[int]:
+def features_key(values: FeatureValues, text: str | None = None) -> int:
+    """A 63-bit digest of feature values (stable across processes, unlike ``hash``), from
+    their JSON when it is at hand."""
+    digest = hashlib.blake2b((text or features_json(values)).encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") >> 1
+
+
+def _moved(model: ServedModel, matrix: FloatArray, stored: Sequence[Stored | None]) -> set[int]:
     """Indexes of the loans whose score or tier under ``model`` differ from the stored ones."""
-    pd, points = model.score_matrix(feature_matrix(values, model.features))
+    pd, points = model.score_matrix(matrix)
     scores = np.rint(points).astype(np.int64)
     tiers = model.tiers.tier_array(pd)
     return {
@@ -105,28 +161,46 @@ def _moved(
     }
 
 
-async def _stored_scores(
-    session: AsyncSession, ids: list[str]
+async def stored_scores(
+    session: AsyncSession, ids: Sequence[str]
 ) -> tuple[dict[tuple[str, str], Stored], dict[str, date]]:
     """The loans' stored scores by (loan, model), and each loan's latest scoring date under
     any model, retired ones included (a model promoted back must not score a loan as of an
     older date than its successor did)."""
-    rows = await session.execute(
-        sa.select(
-            SCORE.c.loan_id,
-            SCORE.c.model_version,
-            SCORE.c.score,
-            SCORE.c.tier,
-            SCORE.c.features_key,
-            SCORE.c.as_of,
-        ).where(SCORE.c.loan_id.in_(ids))
+    raw = await driver_connection(session)
+    rows = await raw.fetch(
+        "SELECT loan_id, model_version, score, tier, features_key, as_of FROM score "
+        "WHERE loan_id = ANY($1::text[])",
+        list(ids),
     )
     current: dict[tuple[str, str], Stored] = {}
     latest: dict[str, date] = {}
-    for r in rows:
-        current[(r.loan_id, r.model_version)] = (r.score, r.tier, r.features_key)
-        latest[r.loan_id] = max(r.as_of, latest.get(r.loan_id, r.as_of))
+    for loan_id, version, score, tier, key, as_of in rows:
+        current[(loan_id, version)] = (score, tier, key)
+        latest[loan_id] = max(as_of, latest.get(loan_id, as_of))
     return current, latest
+
+
+# One array per column, parsed once for both tables: one round trip for any number of rows.
+_WRITE = """
+WITH new AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::int[],
+                         $6::text[], $7::jsonb[], $8::jsonb[], $9::int8[], $10::timestamptz[])
+        AS n(loan_id, model_version, as_of, pd, score, tier, reasons, features, features_key,
+             scored_at)
+), current AS (
+    INSERT INTO score (loan_id, model_version, as_of, pd, score, tier, reasons, features,
+                       features_key, scored_at)
+    SELECT * FROM new
+    ON CONFLICT (loan_id, model_version) DO UPDATE SET
+        as_of = excluded.as_of, pd = excluded.pd, score = excluded.score, tier = excluded.tier,
+        reasons = excluded.reasons, features = excluded.features,
+        features_key = excluded.features_key, scored_at = excluded.scored_at
+)
+INSERT INTO score_history (loan_id, model_version, as_of, pd, score, tier, reasons, features,
+                           scored_at)
+SELECT loan_id, model_version, as_of, pd, score, tier, reasons, features, scored_at FROM new
+"""
 
 
 async def _write(
@@ -135,52 +209,36 @@ async def _write(
     scored: Sequence[Rescore],
     now: datetime,
 ) -> None:
+    """Upsert the loans' current scores under ``version`` and add them to the history."""
     if not scored:
         return
-    rows = [_row(loan_id, version, values, s, day, now) for loan_id, values, s, day in scored]
-    stmt = insert(SCORE)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["loan_id", "model_version"],
-            set_={
-                c: stmt.excluded[c]
-                for c in (
-                    "as_of",
-                    "pd",
-                    "score",
-                    "tier",
-                    "reasons",
-                    "features",
-                    "features_key",
-                    "scored_at",
-                )
-            },
-        ),
-        rows,
-    )
-    await session.execute(
-        insert(HISTORY), [{k: v for k, v in r.items() if k != "features_key"} for r in rows]
-    )
+    rows = [_row(loan_id, values, s) for loan_id, values, s, _ in scored]
+    loan_ids, pds, scores, tiers, reasons, features, keys = map(list, zip(*rows, strict=True))
+    days = [day for _, _, _, day in scored]
+    versions, times = [version] * len(rows), [now] * len(rows)
+    conn = await driver_connection(session)
+    columns = (loan_ids, versions, days, pds, scores, tiers, reasons, features, keys, times)
+    await conn.execute(_WRITE, *columns)
 
 
 def _row(
-    loan_id: str, version: str, values: FeatureValues, s: Scored, as_of: date, now: datetime
-) -> dict[str, Any]:
-    return {
-        "loan_id": loan_id,
-        "model_version": version,
-        "as_of": as_of,
-        "pd": s.pd,
-        "score": s.score,
-        "tier": s.tier,
-        "reasons": [
-            {"code": r.code, "description": r.description, "points_lost": r.points_lost}
-            for r in s.reasons
-        ],
-        "features": dict(values),
-        "features_key": features_key(values),
-        "scored_at": now,
-    }
+    loan_id: str, values: FeatureValues, s: Scored
+) -> tuple[str, float, int, str, str, str, int]:
+    """A score's columns that vary by loan; JSON as text, as the driver's codec takes it."""
+    reasons = [
+        {"code": r.code, "description": r.description, "points_lost": r.points_lost}
+        for r in s.reasons
+    ]
+    features = features_json(values)
+    return (
+        loan_id,
+        s.pd,
+        s.score,
+        s.tier,
+        json.dumps(reasons),
+        features,
+        features_key(values, features),
+    )
 
 
 async def _announce(

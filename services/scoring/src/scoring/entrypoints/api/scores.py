@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from scoring.service_layer import queries
 from scoring.service_layer.batch import recent_runs
@@ -42,8 +42,13 @@ class ScorePublic(BaseModel):
     model_version: str
     reasons: list[ReasonPublic]
     scored_at: datetime
-    as_of: date
-    features: dict[str, float | None]
+    as_of: date = Field(description="The business date of the features the score came from")
+    checked_on: date = Field(
+        description="The latest business date on which the score was still this one: after "
+        "each end of day only loans whose features can move are rescored, and a row changes "
+        "only when its score or tier moves"
+    )
+    features: dict[str, float | None] = Field(description="The features as of ``as_of``")
     challengers: list[ShadowScore]
 
 
