@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.domain.imports import (
     BORROWER_FIELDS,
+    CONTRACTS_CACHED,
     ZERO,
     AppliedPayment,
     History,
@@ -274,7 +275,7 @@ class Chunk:
                 )
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=CONTRACTS_CACHED)
 def _amount_cells(
     principal: Decimal, rate: Decimal, term: int, method: RepaymentMethod
 ) -> tuple[str, ...]:

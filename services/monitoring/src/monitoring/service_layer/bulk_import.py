@@ -55,7 +55,7 @@ from monitoring.domain.imports import (
 from shared.problems import Problem
 from shared.telemetry import current_traceparent
 
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 2_500  # two chunks are held at once: ~8 KB of event per loan, and its COPY text
 MAX_REPORTED_ERRORS = 1_000
 
 
@@ -281,11 +281,10 @@ class _Job:
 
     def prepare(self, rows: _Rows, size: int) -> _Prepared | None:
         """Check the next chunk of loans and, while all is well, encode it (worker thread)."""
-        batch = list(islice(rows, size))
-        if not batch:
-            return None
         chunk: Chunk | None = Chunk()
-        for item in batch:
+        count = 0
+        for item in islice(rows, size):  # one parsed row at a time: only the COPY text stays
+            count += 1
             if isinstance(item, RowError):
                 self.refuse([item])
                 continue
@@ -299,6 +298,8 @@ class _Job:
                 self.refuse(errors)
             elif self.ok and chunk is not None:
                 self._encode(chunk, loan)
+        if not count:
+            return None
         return _Prepared(chunk if self.ok else None, rows.tell())
 
     def _attach_payments(self, loan: LoanIn, body: Any) -> list[RowError]:
