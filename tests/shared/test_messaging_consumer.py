@@ -310,3 +310,32 @@ def test_a_subscription_refuses_event_types_of_another_stream() -> None:
     other = spec_for(ContactUpdated).type.replace("ingest", "monitoring")
     with pytest.raises(ValueError, match="POSTLOAN_INGEST"):
         Subscription("x", "POSTLOAN_INGEST", {other: Recorder()})
+
+
+async def test_inbox_rows_older_than_the_stream_keeps_events_are_pruned(
+    db: Database, consumer: Consumer
+) -> None:
+    """Pruned at start and hourly after: rows a redelivery could still need stay."""
+    old, recent, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with db.unit_of_work() as session:
+        await session.execute(
+            sa.text(
+                "INSERT INTO inbox (consumer, event_id, applied_at) VALUES "
+                "(:c, :old, now() - interval '16 days'), "
+                "(:c, :recent, now() - interval '13 days'), "
+                "('someone-else', :other, now() - interval '30 days')"
+            ),
+            {"c": DURABLE, "old": old, "recent": recent, "other": other},
+        )
+
+    async def inbox_ids() -> set[uuid.UUID]:
+        async with db.unit_of_work() as session:
+            return set((await session.execute(sa.text("SELECT event_id FROM inbox"))).scalars())
+
+    async def pruned() -> bool:
+        return old not in await inbox_ids()
+
+    async with running(consumer):
+        await eventually(pruned)
+    assert await inbox_ids() == {recent, other}  # another consumer prunes its own
+    assert await consumer.prune_inbox() == 0

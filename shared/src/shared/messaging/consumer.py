@@ -14,9 +14,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import nats.errors
+import sqlalchemy as sa
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database
 from shared.events import BY_TYPE, CloudEvent, Payload
-from shared.messaging.bus import Bus
+from shared.messaging.bus import RETENTION_S, Bus
 from shared.messaging.deadletter import PoisonEvent, dead_letter, parse
 from shared.messaging.errors import is_transient
 from shared.messaging.schema import inbox
@@ -40,6 +41,10 @@ Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
 FETCH_TIMEOUT_S = 1.0
 #: After this long without a message, ask the server whether some are waiting for us.
 STALL_CHECK_S = 5.0
+#: An inbox row guards its event against a redelivery, and the stream keeps an event at most
+#: ``RETENTION_S``: older rows are deleted (with a day to spare), once an hour per consumer.
+INBOX_KEEP_S = RETENTION_S + 24 * 3600.0
+PRUNE_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -95,14 +100,40 @@ class Consumer:
         self._sub: JetStreamContext.PullSubscription | None = None
         self._generation = -1  # the bus's reconnect count when ``_sub`` was made
         self._last_message_at = 0.0
+        self._pruned_at: float | None = None  # loop time of the last inbox pruning
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def prune_inbox(self) -> int:
+        """Delete this consumer's inbox rows that no redelivery can need any more (older than
+        the stream keeps events, with a day to spare); returns how many went."""
+        keep = timedelta(seconds=INBOX_KEEP_S)
+        async with self._db.unit_of_work() as session:
+            result = await session.execute(
+                sa.delete(inbox).where(
+                    inbox.c.consumer == self.subscription.durable,
+                    inbox.c.applied_at < sa.func.now() - keep,
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _prune_now_and_then(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_S:
+            return
+        self._pruned_at = now
+        try:
+            if pruned := await self.prune_inbox():
+                log.info("consumer %s: %d old inbox rows pruned", self.subscription.durable, pruned)
+        except Exception as exc:  # the next round tries again; nothing depends on it
+            log.warning("consumer %s: inbox not pruned: %s", self.subscription.durable, exc)
 
     async def run(self) -> None:
         """Fetch and apply batches until stopped; survive NATS and database outages."""
         self._last_message_at = asyncio.get_running_loop().time()
         while not self._stopping.is_set():
+            await self._prune_now_and_then()
             try:
                 msgs = await self._fetch()
             except (nats.errors.TimeoutError, TimeoutError):
