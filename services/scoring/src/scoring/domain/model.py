@@ -147,6 +147,15 @@ class InvalidModel(ValueError):
     """A model document that cannot be served; the message says what is wrong with it."""
 
 
+def scores_and_tiers(
+    model: ServedModel, matrix: FloatArray
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The whole-point scores and tier indexes (into :data:`TIERS`) of a matrix of loans in
+    ``model.features`` order: what a stored score is compared on."""
+    pd, points = model.score_matrix(matrix)
+    return np.rint(points).astype(np.int64), model.tiers.tier_array(pd)
+
+
 def feature_matrix(rows: Sequence[FeatureValues], features: tuple[FeatureSpec, ...]) -> FloatArray:
     """Rows of feature values as a matrix in ``features`` order (missing values are NaN)."""
     names = [f.name for f in features]

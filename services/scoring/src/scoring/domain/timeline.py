@@ -29,7 +29,13 @@ from scoring.domain.features import (
     features_as_of,
 )
 from scoring.domain.history import LoanHistory
-from scoring.domain.model import FeatureSpec, FeatureValues, FloatArray, ServedModel
+from scoring.domain.model import (
+    FeatureSpec,
+    FeatureValues,
+    FloatArray,
+    ServedModel,
+    scores_and_tiers,
+)
 
 HORIZON_DAYS = 62  # two months: the next instalment falls due and is paid (or not) before it
 LOOKAHEAD_DAYS = 31  # how far ahead DPD growing is scored; a loan is looked at again after it
@@ -145,8 +151,8 @@ def first_moves(
     moved = np.zeros((len(ticking), LOOKAHEAD_DAYS + 1), dtype=bool)
     moved[:, LOOKAHEAD_DAYS] = True  # look again the day after the last day scored
     for model in models:
-        now_score, now_tier = _scores(model, base)
-        later_score, later_tier = _scores(model, ahead)
+        now_score, now_tier = scores_and_tiers(model, model_columns(base, model.features))
+        later_score, later_tier = scores_and_tiers(model, model_columns(ahead, model.features))
         scored = moved[:, :LOOKAHEAD_DAYS]
         scored |= later_score.reshape(scored.shape) != now_score[:, None]
         scored |= later_tier.reshape(scored.shape) != now_tier[:, None]
@@ -154,11 +160,6 @@ def first_moves(
     for k, row in enumerate(ticking.tolist()):
         found[row] = days[row] + timedelta(days=int(first[k]))
     return found
-
-
-def _scores(model: ServedModel, matrix: FloatArray) -> tuple[np.ndarray, np.ndarray]:
-    pd, points = model.score_matrix(model_columns(matrix, model.features))
-    return np.rint(points).astype(np.int64), model.tiers.tier_array(pd)
 
 
 def model_columns(matrix: FloatArray, features: tuple[FeatureSpec, ...]) -> FloatArray:

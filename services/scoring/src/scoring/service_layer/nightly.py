@@ -35,10 +35,12 @@ async def move_on(
     found = await segments_on(session, loan_ids, as_of)
     readable = [f for f in found if f.segment is not None and f.segment.values is not None]
     known = {f.loan_id for f in readable}
-    rebuilt = await rescore(
-        session, [f.loan_id for f in found if f.loan_id not in known], as_of,
-        announce_all=announce_all,
-    )  # fmt: skip
+    missing = [f.loan_id for f in found if f.loan_id not in known]
+    rebuilt = (
+        await rescore(session, missing, as_of, announce_all=announce_all)
+        if missing
+        else Rescored(0, 0)
+    )
     if not readable:
         return rebuilt
     grown = _grown(readable)

@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.adapters.histories import load_histories, lock_loans
 from scoring.adapters.segments import save_timelines
 from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
-from scoring.domain.model import TIERS, FeatureValues, FloatArray, Scored, ServedModel
+from scoring.domain.model import (
+    TIERS,
+    FeatureValues,
+    FloatArray,
+    Scored,
+    ServedModel,
+    scores_and_tiers,
+)
 from scoring.domain.timeline import as_mapping, first_moves, model_columns, timeline
 from scoring.service_layer import SOURCE
 from scoring.service_layer.registry import LiveModels, live_models
@@ -151,9 +158,7 @@ def features_key(values: FeatureValues, text: str | None = None) -> int:
 
 def _moved(model: ServedModel, matrix: FloatArray, stored: Sequence[Stored | None]) -> set[int]:
     """Indexes of the loans whose score or tier under ``model`` differ from the stored ones."""
-    pd, points = model.score_matrix(matrix)
-    scores = np.rint(points).astype(np.int64)
-    tiers = model.tiers.tier_array(pd)
+    scores, tiers = scores_and_tiers(model, matrix)
     return {
         i
         for i, s in enumerate(stored)
