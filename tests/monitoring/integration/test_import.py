@@ -16,7 +16,9 @@ import pytest
 
 from factories import make_registration
 from monitoring.entrypoints import cli
+from monitoring.service_layer.bulk_import import Format, ImportRejected, import_portfolio
 from monitoring.settings import MonitoringSettings
+from shared.db import Database
 from shared.events import PaymentApplied
 from shared.testing.plugin import NatsUnderTest
 
@@ -147,6 +149,78 @@ async def test_a_loan_id_already_in_the_ledger_is_a_row_error(
         {"file": "loans", "row": 2, "field": "loan_id", "reason": "already registered"}
     ]
     assert await loan_ids(monitoring) == ["L-0"]
+
+
+async def rejected(url: str, data: bytes, *, chunk_rows: int) -> list[tuple[str, int, str, str]]:
+    """The errors of an import of ``data`` in chunks of ``chunk_rows`` loans (it must fail)."""
+    db = Database(url)
+    try:
+        with pytest.raises(ImportRejected) as refused:
+            async with db.unit_of_work() as session:
+                await import_portfolio(
+                    session, io.BytesIO(data), fmt=Format.NDJSON, chunk_rows=chunk_rows
+                )
+    finally:
+        await db.dispose()
+    return [(e.file, e.row, e.field, e.reason) for e in refused.value.report.errors]
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 100])
+async def test_repeated_ids_name_their_first_row_within_a_chunk_and_across_chunks(
+    monitoring: httpx.AsyncClient, monitoring_settings: MonitoringSettings, chunk_rows: int
+) -> None:
+    p1, p2 = payment("P-1", "10.00", "2026-02-01T10:00:00+08:00"), payment("P-2", "1", "x")
+    data = ndjson(
+        make_registration(loan_id="L-1", payments=[p1]),
+        make_registration(loan_id="L-2"),
+        make_registration(loan_id="L-3", payments=[p1, p1]),
+        make_registration(loan_id="L-1"),
+        make_registration(loan_id="L-2", principal="-1"),  # refused by its own checks first
+        make_registration(loan_id="L-1", payments=[p2]),
+    )
+    errors = await rejected(monitoring_settings.database_url, data, chunk_rows=chunk_rows)
+    assert [e for e in errors if e[2] in ("loan_id", "payment_id")] == [
+        ("loans", 3, "payment_id", "duplicate of row 1"),
+        ("loans", 3, "payment_id", "duplicate of row 1"),
+        ("loans", 4, "loan_id", "duplicate of row 1"),
+        ("loans", 6, "loan_id", "duplicate of row 1"),
+    ]
+    assert await loan_ids(monitoring) == []
+
+
+async def test_ids_already_in_the_ledger_are_found_after_an_earlier_row_was_refused(
+    monitoring: httpx.AsyncClient, monitoring_settings: MonitoringSettings
+) -> None:
+    await monitoring.post("/api/v1/loans", json=make_registration(loan_id="L-0"))
+    paid = {"loan_id": "L-0", "currency": "CNY"} | payment("P-0", "10.00", "2026-02-01T10:00:00Z")
+    assert (await monitoring.post("/api/v1/payments", json=paid)).status_code in (200, 201)
+    data = ndjson(
+        make_registration(loan_id="L-bad", currency="USD"),
+        make_registration(loan_id="L-0"),
+        make_registration(loan_id="L-new", payments=[payment("P-0", "5.00", paid["paid_at"])]),
+    )
+    errors = await rejected(monitoring_settings.database_url, data, chunk_rows=1)
+    assert [e for e in errors if e[2] in ("loan_id", "payment_id")] == [
+        ("loans", 2, "loan_id", "already registered"),
+        ("loans", 3, "payment_id", "already received"),
+    ]
+
+
+async def test_a_repeated_payment_of_the_payments_file_is_reported_in_that_file(
+    monitoring: httpx.AsyncClient,
+) -> None:
+    header = "loan_id,borrower_id,borrower_name,borrower_phone,borrower_time_zone,principal,"
+    header += "annual_rate,term_months,repayment_method,disbursed_on\n"
+    loans = header + "C-1,B-1,李四,+8613900000000,Asia/Shanghai,600.00,0.12,6,annuity,2026-01-15\n"
+    row = "CP-1,C-1,10.00,2026-02-15T09:00:00+08:00,app\n"
+    payments = "payment_id,loan_id,amount,paid_at,channel\n" + row + row
+    response = await upload(
+        monitoring, loans.encode(), "loans.csv", payments=("p.csv", payments.encode())
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"file": "payments", "row": 3, "field": "payment_id", "reason": "duplicate of row 2"}
+    ]
 
 
 async def test_a_csv_file_with_unknown_columns_is_refused_at_its_header(

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import orjson
@@ -189,10 +189,8 @@ class Chunk:
 
     borrowers: dict[str, str] = field(default_factory=dict)  # id → line (last one wins)
     loans: list[str] = field(default_factory=list)
-    loan_ids: list[str] = field(default_factory=list)
     instalments: list[str] = field(default_factory=list)
     payments: list[str] = field(default_factory=list)
-    payment_ids: list[str] = field(default_factory=list)
     allocations: list[str] = field(default_factory=list)
     outbox: list[tuple[str, str, bytes, str]] = field(default_factory=list)
 
@@ -212,7 +210,6 @@ class Chunk:
         status = "settled" if history is not None and history.settled else "active"
         b = loan.borrower
         self.borrowers[b[0]] = "\t".join(map(_text, b)) + "\n"
-        self.loan_ids.append(loan_id)
         registration = registration_json(loan)
         self.loans.append(
             f"{loan_id}\t{b[0]}\t{loan.product}\t{status}\t{loan.principal!s}\t"
@@ -260,7 +257,6 @@ class Chunk:
     ) -> None:
         unapplied = {a.payment_id: a.unapplied for a in history.allocations}
         for p, fp, day in zip(loan.payments, fingerprints, booked_on, strict=True):
-            self.payment_ids.append(p.payment_id)
             self.payments.append(
                 f"{p.payment_id}\t{loan.loan_id}\t{p.amount}\t{p.currency}\t"
                 f"{p.paid_at.isoformat()}\t{_text(p.channel)}\t{day}\t"
@@ -316,6 +312,17 @@ def _date_cells(first_due_on: date, term: int) -> tuple[str, ...]:
 # --- loading -----------------------------------------------------------------------------------
 
 
+Ids = Literal["loan", "payment"]
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """An id of a chunk seen before: at ``first`` (a row), or in the ledger (None)."""
+
+    index: int  # in the chunk's ids
+    first: int | None
+
+
 @dataclass
 class Loaded:
     loans: int = 0
@@ -340,14 +347,11 @@ class CopyLoader:
         return cls(conn)
 
     async def prepare(self) -> None:
-        """Skip per-row foreign-key triggers when allowed; make the borrowers' staging table."""
+        """Skip per-row foreign-key triggers when allowed; make the import's temporary tables."""
         if await self.conn.fetchval(_MAY_SKIP_TRIGGERS):
             await self.conn.execute("SET LOCAL session_replication_role = replica")
             self.skips_triggers = True
-        await self.conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS import_borrower "
-            "(LIKE borrower INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
+        await self.conn.execute(_TEMP_TABLES)
 
     async def products(self) -> dict[str, Product]:
         rows = await self.conn.fetch(
@@ -371,17 +375,16 @@ class CopyLoader:
             day,
         )
 
-    async def existing_loans(self, ids: list[str]) -> set[str]:
-        return await self._existing("SELECT loan_id FROM loan WHERE loan_id = ANY($1::text[])", ids)
+    async def repeats(self, kind: Ids, ids: list[str], rows: list[int]) -> list[Repeat]:
+        """The ids of a chunk (in the order read) seen earlier in the files, or in the ledger.
 
-    async def existing_payments(self, ids: list[str]) -> set[str]:
-        query = "SELECT payment_id FROM payment WHERE payment_id = ANY($1::text[])"
-        return await self._existing(query, ids)
-
-    async def _existing(self, query: str, ids: list[str]) -> set[str]:
+        Each id's first row is kept in a temporary table rather than in this process, so that
+        memory does not grow with the file; that table's primary key finds the repeats.
+        """
         if not ids:
-            return set()
-        return {r[0] for r in await self.conn.fetch(query, ids)}
+            return []
+        found = await self.conn.fetch(_REPEATS[kind], ids, rows)
+        return [Repeat(r["ord"] - 1, r["first"]) for r in found]
 
     async def load(self, chunk: Chunk) -> None:
         """Store a chunk: borrowers upserted, then loans, schedules, payments, outbox rows."""
@@ -402,9 +405,8 @@ class CopyLoader:
 
     async def _borrowers(self, lines: dict[str, str]) -> None:
         """New borrowers are copied in; known ones are updated from a staging table."""
-        known = await self._existing(
-            "SELECT borrower_id FROM borrower WHERE borrower_id = ANY($1::text[])", list(lines)
-        )
+        query = "SELECT borrower_id FROM borrower WHERE borrower_id = ANY($1::text[])"
+        known = {r[0] for r in await self.conn.fetch(query, list(lines))} if lines else set()
         await self._copy(
             "borrower", BORROWER_FIELDS, [v for k, v in lines.items() if k not in known]
         )
@@ -424,6 +426,35 @@ class CopyLoader:
         await self.conn.execute(f"NOTIFY {CHANNEL}")
 
 
+_TEMP_TABLES = """
+    CREATE TEMP TABLE IF NOT EXISTS import_borrower (LIKE borrower INCLUDING DEFAULTS)
+        ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS import_loan_row (id text PRIMARY KEY, row int NOT NULL)
+        ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS import_payment_row (id text PRIMARY KEY, row int NOT NULL)
+        ON COMMIT DROP;
+    TRUNCATE import_loan_row, import_payment_row  -- an earlier import in this transaction
+"""
+# A row repeats an id if an earlier chunk had it (its first row is in the table), if an
+# earlier row of the chunk had it, or, at its first occurrence, if the ledger has it. The
+# INSERT's rows are not visible to the SELECT (one snapshot): earlier chunks only.
+_REPEATS_SQL = """
+    WITH chunk AS (
+        SELECT id, row, ord FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS c(id, row, ord)
+    ), firsts AS (
+        SELECT DISTINCT ON (id) id, row, ord FROM chunk ORDER BY id, ord
+    ), kept AS (
+        INSERT INTO import_{kind}_row (id, row) SELECT id, row FROM firsts ON CONFLICT DO NOTHING
+    )
+    SELECT c.ord, coalesce(s.row, CASE WHEN f.ord <> c.ord THEN f.row END) AS first
+    FROM chunk c
+    JOIN firsts f ON f.id = c.id
+    LEFT JOIN import_{kind}_row s ON s.id = c.id
+    WHERE s.id IS NOT NULL OR f.ord <> c.ord
+        OR EXISTS (SELECT FROM {kind} t WHERE t.{kind}_id = c.id)
+    ORDER BY c.ord
+"""
+_REPEATS: dict[Ids, str] = {kind: _REPEATS_SQL.format(kind=kind) for kind in ("loan", "payment")}
 _MAY_SKIP_TRIGGERS = """
     SELECT has_parameter_privilege('session_replication_role', 'SET')  -- PostgreSQL 15+
 """

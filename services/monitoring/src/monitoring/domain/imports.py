@@ -364,20 +364,20 @@ class Product:
 
 
 class RowChecks:
-    """Checks across rows: ids seen twice, products, dates against the business date."""
+    """Checks across rows: products, dates against the business date, the latest date.
+
+    Ids repeated in the files are found by the database (``CopyLoader.repeats``): a map of a
+    million ids would be the import's largest memory.
+    """
 
     def __init__(self, products: Mapping[str, Product], business_date: date | None) -> None:
         self.products = products
         self.business_date = business_date
-        self.loan_rows: dict[str, int] = {}
-        self.payment_rows: dict[str, int] = {}
         self.latest: date | None = None
 
     def loan(self, loan: LoanIn) -> list[RowError]:
         errors = []
         row = loan.row
-        if (first := self.loan_rows.setdefault(loan.loan_id, row)) != row:
-            errors.append(RowError("loans", row, "loan_id", f"duplicate of row {first}"))
         product = self.products.get(loan.product)
         if product is None:
             errors.append(RowError("loans", row, "product", "unknown product"))
@@ -399,8 +399,6 @@ class RowChecks:
         errors = []
         file, row = payment.file, payment.row
         payment.currency = payment.currency or loan.currency
-        if (first := self.payment_rows.setdefault(payment.payment_id, row)) != row:
-            errors.append(RowError(file, row, "payment_id", f"duplicate of row {first}"))
         if payment.currency != loan.currency:
             errors.append(RowError(file, row, "currency", f"must be {loan.currency}"))
         day = value_date(payment, loan)

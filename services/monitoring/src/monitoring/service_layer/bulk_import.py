@@ -31,7 +31,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.adapters.copy_import import Chunk, CopyLoader, EventBodies, Loaded
+from monitoring.adapters.copy_import import Chunk, CopyLoader, EventBodies, Loaded, Repeat
 from monitoring.domain.imports import (
     LOAN_COLUMNS,
     PAYMENT_COLUMNS,
@@ -146,8 +146,7 @@ async def import_portfolio(
     try:
         while (prepared := await pending) is not None:
             pending = asyncio.ensure_future(asyncio.to_thread(job.prepare, rows, chunk_rows))
-            if prepared.chunk is not None:
-                await job.check_ledger(loader, prepared.chunk)
+            await job.check_ids(loader, prepared.ids)
             if prepared.chunk is not None and job.ok:
                 await loader.load(prepared.chunk)
             if progress is not None:
@@ -237,8 +236,17 @@ def _header_errors(header: list[str], file: str) -> list[RowError]:
 
 
 @dataclass
+class _Ids:
+    """The ids of a chunk's rows in the order read, for the database to find repeats in."""
+
+    loans: list[tuple[str, int]] = field(default_factory=list)  # id, row
+    payments: list[tuple[str, str, int]] = field(default_factory=list)  # id, file, row
+
+
+@dataclass
 class _Prepared:
     chunk: Chunk | None  # None once a row was refused: nothing more is loaded
+    ids: _Ids  # of every row that passed its own checks, loaded or not
     position: int  # bytes of the file read so far
 
 
@@ -282,7 +290,7 @@ class _Job:
     def prepare(self, rows: _Rows, size: int) -> _Prepared | None:
         """Check the next chunk of loans and, while all is well, encode it (worker thread)."""
         chunk: Chunk | None = Chunk()
-        count = 0
+        ids, count = _Ids(), 0
         for item in islice(rows, size):  # one parsed row at a time: only the COPY text stays
             count += 1
             if isinstance(item, RowError):
@@ -294,13 +302,15 @@ class _Job:
                 self.refuse(loan)
                 continue
             errors = self.checks.loan(loan) + self._attach_payments(loan, body)
+            ids.loans.append((loan.loan_id, n))
+            ids.payments += [(p.payment_id, p.file, p.row) for p in loan.payments]
             if errors:
                 self.refuse(errors)
             elif self.ok and chunk is not None:
                 self._encode(chunk, loan)
         if not count:
             return None
-        return _Prepared(chunk if self.ok else None, rows.tell())
+        return _Prepared(chunk if self.ok else None, ids, rows.tell())
 
     def _attach_payments(self, loan: LoanIn, body: Any) -> list[RowError]:
         errors: list[RowError] = []
@@ -336,21 +346,20 @@ class _Job:
             booked_on=[value_date(p, loan) for p in loan.payments],
         )
 
-    async def check_ledger(self, loader: CopyLoader, chunk: Chunk) -> None:
-        """Loan and payment ids already in the ledger are row errors."""
-        taken = await loader.existing_loans(chunk.loan_ids)
-        paid = await loader.existing_payments(chunk.payment_ids)
-        if not taken and not paid:
-            return
+    async def check_ids(self, loader: CopyLoader, ids: _Ids) -> None:
+        """Ids repeated in the files, or already in the ledger, are row errors."""
+        loans = await loader.repeats("loan", [i for i, _ in ids.loans], [r for _, r in ids.loans])
+        paid = [(i, r) for i, _, r in ids.payments]
+        payments = await loader.repeats("payment", [i for i, _ in paid], [r for _, r in paid])
         errors = [
-            RowError("loans", self.checks.loan_rows[i], "loan_id", "already registered")
-            for i in sorted(taken)
+            RowError("loans", ids.loans[r.index][1], "loan_id", _repeat(r, "already registered"))
+            for r in loans
         ]
-        errors += [
-            RowError("payments", self.checks.payment_rows[i], "payment_id", "already received")
-            for i in sorted(paid)
-        ]
-        self.refuse(errors)
+        for r in payments:
+            _, file, row = ids.payments[r.index]
+            errors.append(RowError(file, row, "payment_id", _repeat(r, "already received")))
+        if errors:
+            self.refuse(errors)
 
     def orphan_payments(self) -> None:
         """Payments of loans that are not in the loans file."""
@@ -363,6 +372,10 @@ class _Job:
         if self.ok:
             return ImportReport("imported", loader.loaded, 0, [], seconds, loader.skips_triggers)
         return ImportReport("rejected", Loaded(), self.error_count, errors, seconds)
+
+
+def _repeat(repeat: Repeat, in_ledger: str) -> str:
+    return in_ledger if repeat.first is None else f"duplicate of row {repeat.first}"
 
 
 def _nested(error: RowError, index: int) -> RowError:
