@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import nats
 import orjson
@@ -18,7 +19,7 @@ from factories import make_registration
 from monitoring.entrypoints import cli
 from monitoring.service_layer.bulk_import import Format, ImportRejected, import_portfolio
 from monitoring.settings import MonitoringSettings
-from shared.db import Database
+from shared.db import Database, asyncpg_dsn
 from shared.events import PaymentApplied
 from shared.testing.plugin import NatsUnderTest
 
@@ -221,6 +222,21 @@ async def test_a_repeated_payment_of_the_payments_file_is_reported_in_that_file(
     assert response.json()["errors"] == [
         {"file": "payments", "row": 3, "field": "payment_id", "reason": "duplicate of row 2"}
     ]
+
+
+async def test_text_that_copy_would_read_as_a_separator_or_an_escape_is_stored_as_given(
+    monitoring: httpx.AsyncClient, monitoring_settings: MonitoringSettings
+) -> None:
+    body = make_registration(loan_id="L-esc")
+    body["borrower"] |= {"name": "a\tb\\N\nc", "email": None, "national_id": "x\\y\r12345"}
+    assert (await upload(monitoring, ndjson(body))).status_code == 201
+    conn = await asyncpg.connect(asyncpg_dsn(monitoring_settings.database_url))
+    try:
+        stored = await conn.fetchrow("SELECT name, email, national_id FROM borrower")
+    finally:
+        await conn.close()
+    assert stored is not None
+    assert tuple(stored) == ("a\tb\\N\nc", None, "x\\y\r12345")
 
 
 async def test_a_csv_file_with_unknown_columns_is_refused_at_its_header(

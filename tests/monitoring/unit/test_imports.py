@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -47,6 +49,24 @@ def test_a_valid_row_holds_the_values_and_fingerprint_of_the_registration() -> N
     model = LoanRegistered.model_validate(body)
     assert registration_json(loan) == model.model_dump(mode="json")
     assert imports.fingerprint(registration_json(loan)) == fingerprint(model)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(min_size=1, max_size=20),
+    email=st.one_of(st.none(), st.text(max_size=10)),
+    national_id=st.one_of(st.none(), st.text(max_size=10)),
+    first_due_on=st.one_of(st.none(), st.just("2026-02-15")),
+    term=st.integers(1, 600),
+)
+def test_the_written_fingerprint_is_the_one_of_sorted_json(
+    name: str, email: str | None, national_id: str | None, first_due_on: str | None, term: int
+) -> None:
+    registration = registration_json(_loan(make_registration(schedule=None)))
+    registration |= {"first_due_on": first_due_on, "term_months": term}
+    registration["borrower"] |= {"name": name, "email": email, "national_id": national_id}
+    canonical = json.dumps(registration, sort_keys=True)
+    assert imports.fingerprint(registration) == hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_a_row_with_its_own_schedule_keeps_it_in_the_given_order_for_the_fingerprint() -> None:
