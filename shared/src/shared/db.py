@@ -11,11 +11,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -57,14 +58,28 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     driver: asyncpg.Connection = raw.driver_connection
     if session.in_transaction() and not driver.is_in_transaction():
         # SQLAlchemy sends BEGIN with the first statement it runs: without one, what runs on
-        # the driver directly would commit on its own.
-        await session.execute(text("SELECT 1"))
+        # the driver directly would commit on its own. Its asyncpg adapter's own BEGIN, so
+        # that its commit and rollback end this transaction (a ``SELECT 1`` through the
+        # session cost a millisecond of each payment).
+        adapter: Any = raw.dbapi_connection
+        await adapter._start_transaction()
     return driver
 
 
 def asyncpg_dsn(url: str) -> str:
     """The plain ``postgresql://`` DSN asyncpg wants, from a SQLAlchemy URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no pooled connection that the server closed (it restarted, or ended it).
+
+    Instead of ``pool_pre_ping``, which with asyncpg costs three round trips per checkout
+    (begin, ``;``, rollback; a fifth of a payment's database work): asyncpg marks a
+    connection closed as soon as the server closes its socket, and the pool replaces it.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("the database server closed this connection")
 
 
 class Database:
@@ -76,10 +91,10 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
             # Shorter than a consumer's ack_wait, so a partition fails fast and is retried.
             connect_args={"timeout": 5},
         )
+        event.listen(self.engine.sync_engine.pool, "checkout", _discard_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

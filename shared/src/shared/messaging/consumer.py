@@ -22,10 +22,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import SpanKind
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import Database
+from shared.db import Database, driver_connection
 from shared.events import BY_TYPE, CloudEvent, Payload
 from shared.messaging.bus import RETENTION_S, Bus
 from shared.messaging.deadletter import PoisonEvent, dead_letter, parse
@@ -45,6 +44,11 @@ STALL_CHECK_S = 5.0
 #: ``RETENTION_S``: older rows are deleted (with a day to spare), once an hour per consumer.
 INBOX_KEEP_S = RETENTION_S + 24 * 3600.0
 PRUNE_EVERY_S = 3600.0
+#: The ids of a batch not seen before, recorded as seen (in the batch's transaction).
+INBOX_SQL = """
+    INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
+    ON CONFLICT DO NOTHING RETURNING event_id
+"""
 
 
 @dataclass(frozen=True)
@@ -194,16 +198,8 @@ class Consumer:
         name = self.subscription.durable
         async with self._db.unit_of_work() as session:
             ids = list(dict.fromkeys(p.event.id for p in items))
-            fresh = set(
-                (
-                    await session.execute(
-                        insert(inbox)
-                        .values([{"consumer": name, "event_id": i} for i in ids])
-                        .on_conflict_do_nothing()
-                        .returning(inbox.c.event_id)
-                    )
-                ).scalars()
-            )
+            conn = await driver_connection(session)  # one prepared statement for any batch
+            fresh = {r[0] for r in await conn.fetch(INBOX_SQL, name, ids)}
             for item in items:
                 if item.event.id not in fresh:
                     EVENTS_CONSUMED.labels(name, "duplicate").inc()

@@ -21,6 +21,7 @@ from monitoring.domain.rules import (
     RuleVersion,
     Severity,
 )
+from shared.db import driver_connection
 
 RULE = Base.metadata.tables[RuleRow.__tablename__]
 ALERT = Base.metadata.tables[AlertRow.__tablename__]
@@ -80,12 +81,14 @@ async def enable_only(session: AsyncSession, rule: str, version: int | None) -> 
 
 
 async def enabled_versions(session: AsyncSession, rules: Iterable[str]) -> list[RuleVersion]:
-    query = (
-        sa.select(RULE)
-        .where(RULE.c.enabled, RULE.c.rule.in_(list(rules)))
-        .order_by(RULE.c.rule, RULE.c.version)
-    )
-    return [_version(r) for r in (await session.execute(query)).mappings()]
+    # Plain SQL: every payment and bureau event asks, and SQLAlchemy's statement building
+    # cost several times the statement.
+    conn = await driver_connection(session)
+    query = """
+        SELECT rule, version, params, severity, enabled FROM rule
+        WHERE enabled AND rule = ANY($1::text[]) ORDER BY rule, version
+    """
+    return [_version(r) for r in await conn.fetch(query, list(rules))]
 
 
 def _version(row: Any) -> RuleVersion:
@@ -232,21 +235,24 @@ async def _instalments(session: AsyncSession, sql: str, **params: Any) -> list[I
 #: of the instalment the payment went to (else the next one due, else the last one).
 #: ``{scope}`` filters both the loans (alias ``q`` on ``payment``) and the windows (``q``).
 _PAYMENT_WINDOWS = """
-WITH steps AS (
+WITH scope_loans AS MATERIALIZED (
+    -- Materialised, so that the planner reads the loans' payments by loan_id (its index)
+    -- rather than the scope's payments for each one, whatever its estimates.
+    SELECT DISTINCT q.loan_id FROM payment q WHERE q.status = 'applied' AND {scope}
+), steps AS (
     SELECT p.loan_id, p.payment_id, p.amount, p.paid_at, p.booked_on,
            CASE WHEN p.amount < lag(p.amount) OVER o THEN 1 ELSE 0 END AS shrank
-    FROM payment p
+    FROM scope_loans l JOIN payment p ON p.loan_id = l.loan_id
     WHERE p.status = 'applied'
-      AND p.loan_id IN (SELECT q.loan_id FROM payment q WHERE q.status = 'applied' AND {scope})
     WINDOW o AS (PARTITION BY p.loan_id ORDER BY p.paid_at, p.payment_id)
 ), windows AS (
     SELECT s.*, array_agg(s.payment_id) OVER w AS payment_ids,
            array_agg(s.amount) OVER w AS amounts, sum(s.shrank) OVER r AS shrinks
     FROM steps s
     WINDOW w AS (PARTITION BY s.loan_id ORDER BY s.paid_at, s.payment_id
-                 ROWS BETWEEN CAST(:n AS integer) - 1 PRECEDING AND CURRENT ROW),
+                 ROWS BETWEEN $1::integer - 1 PRECEDING AND CURRENT ROW),
            r AS (PARTITION BY s.loan_id ORDER BY s.paid_at, s.payment_id
-                 ROWS BETWEEN CAST(:n AS integer) - 2 PRECEDING AND CURRENT ROW)
+                 ROWS BETWEEN $1::integer - 2 PRECEDING AND CURRENT ROW)
 )
 SELECT q.loan_id, q.booked_on, q.payment_ids, q.amounts, COALESCE(
     (SELECT i.principal + i.interest + i.fees FROM allocation a
@@ -258,7 +264,7 @@ SELECT q.loan_id, q.booked_on, q.payment_ids, q.amounts, COALESCE(
      WHERE i.loan_id = q.loan_id ORDER BY i.seq DESC LIMIT 1)
 ) AS amount_due
 FROM windows q
-WHERE {scope} AND q.shrinks = CAST(:n AS integer) - 1
+WHERE {scope} AND q.shrinks = $1::integer - 1
 ORDER BY q.booked_on, q.paid_at, q.payment_id
 """
 
@@ -272,14 +278,13 @@ async def shrinking_payment_windows(
     last: date | None = None,
 ) -> list[PaymentWindow]:
     """Windows of ``n`` shrinking payments ending at one payment, or at those booked in range."""
-    params: dict[str, Any] = {"n": n}
+    conn = await driver_connection(session)
     if payment_id is not None:
-        scope = "q.payment_id = :payment_id"
-        params["payment_id"] = payment_id
+        query = _PAYMENT_WINDOWS.format(scope="q.payment_id = $2")
+        rows = await conn.fetch(query, n, payment_id)
     else:
-        scope = "q.booked_on BETWEEN :first AND :last"
-        params |= {"first": first, "last": last}
-    rows = await session.execute(sa.text(_PAYMENT_WINDOWS.format(scope=scope)), params)
+        query = _PAYMENT_WINDOWS.format(scope="q.booked_on BETWEEN $2 AND $3")
+        rows = await conn.fetch(query, n, first, last)
     return [
         PaymentWindow(
             loan_id=r["loan_id"],
@@ -288,7 +293,7 @@ async def shrinking_payment_windows(
             amounts=tuple(r["amounts"]),
             amount_due=r["amount_due"],
         )
-        for r in rows.mappings()
+        for r in rows
     ]
 
 

@@ -8,16 +8,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters.tables import Base, BusinessDateRow
+from shared.db import driver_connection
 
 BUSINESS_DATE = Base.metadata.tables[BusinessDateRow.__tablename__]
 
 
 async def current(session: AsyncSession, *, for_update: bool = False) -> date | None:
     """The business date, or None before the first loan arrives."""
-    query = sa.select(BUSINESS_DATE.c.business_date).where(BUSINESS_DATE.c.id == 1)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    # Plain SQL: every request and event reads it, and SQLAlchemy's statement building cost
+    # several times the statement.
+    conn = await driver_connection(session)
+    query = "SELECT business_date FROM business_date WHERE id = 1"
+    found: date | None = await conn.fetchval(query + (" FOR UPDATE" if for_update else ""))
+    return found
 
 
 async def start_at(session: AsyncSession, candidate: date) -> date:

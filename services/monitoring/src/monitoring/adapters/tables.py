@@ -123,7 +123,9 @@ class PaymentRow(Base, table=True):
     booked_on: date = Field(index=True)  # back-tests replay payments by booking date
     #: Part of the amount that found nothing to pay (the loan was already settled).
     unapplied: Decimal = Field(default=Decimal("0.00"), sa_type=MONEY)
-    status: str = Field(default="applied", index=True)  # applied | reversed
+    # No index: nearly every row is "applied", and a stale planner estimate once made it the
+    # driver of a nested loop over the whole table (the shrinking-repayments rule).
+    status: str = Field(default="applied")  # applied | reversed
     reversed_at: datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,33 +49,44 @@ def fingerprint(payment: PaymentReceived) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> bool:
-    """Book and allocate a payment; True if new, False if the same body was seen before.
+@dataclass(frozen=True)
+class Receipt:
+    """A received payment as stored, with its allocation; ``new`` unless seen before."""
+
+    new: bool
+    payment: dict[str, Any]
+
+
+async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Receipt:
+    """Book and allocate a payment, or return it as booked when the same body came before.
 
     Raises :class:`NotFound` for an unknown loan, :class:`Conflict` when the payment id is
     taken by a different body, and a 422 :class:`Problem` for a wrong currency, a payment
     before the disbursement, or a loan that is no longer open.
     """
     if (seen := await ledger.find_payment(session, payment.payment_id)) is not None:
-        return _seen(seen, payment)
+        return await _seen(session, seen, payment)
     loan = await ledger.load_loan(session, payment.loan_id)
     if loan is None:
         raise NotFound("loan", payment.loan_id)
-    # A twin of this request may have booked it while we waited for the loan's lock.
-    if (seen := await ledger.find_payment(session, payment.payment_id)) is not None:
-        return _seen(seen, payment)
     if loan.status not in OPEN:
+        # A twin of this request may have settled the loan while we waited for its lock.
+        if (seen := await ledger.find_payment(session, payment.payment_id)) is not None:
+            return await _seen(session, seen, payment)
         raise _closed(loan)
     value_date = _value_date(payment.paid_at, loan)
     _check(payment, loan, value_date)
     today = await _today(session)
     row = payment.model_dump() | {"booked_on": today, "fingerprint": fingerprint(payment)}
-    if not await ledger.insert_payment(session, row):  # taken meanwhile, for another loan
+    # Taken meanwhile (a twin of this request, or the same id for another loan): the insert
+    # waits for the twin's commit, then finds its row.
+    if not await ledger.insert_payment(session, row):
         seen = await ledger.find_payment(session, payment.payment_id)
         assert seen is not None
-        return _seen(seen, payment)
+        return await _seen(session, seen, payment)
     change = await _rebook(session, loan, today, since=(payment.paid_at, payment.payment_id))
-    applied = change.after[payment.payment_id]
+    lines = allocation_lines(change.after[payment.payment_id])
+    unapplied = change.unapplied[payment.payment_id]
     event = PaymentApplied(
         payment_id=payment.payment_id,
         loan_id=payment.loan_id,
@@ -83,12 +94,14 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> bo
         currency=payment.currency,
         paid_at=payment.paid_at,
         booked_on=today,
-        allocation=allocation_lines(applied),
-        unapplied=change.unapplied[payment.payment_id],
+        allocation=lines,
+        unapplied=unapplied,
         outstanding_total=change.outstanding_after,
     )
     await enqueue(session, [_event(event, loan), *change.events(loan, today)])
-    return True
+    stored = row | {"status": "applied", "unapplied": unapplied, "allocation": lines}
+    as_read = {"paid_at": payment.paid_at.astimezone(UTC), "reversed_at": None}  # as stored
+    return Receipt(True, stored | as_read | {"reversal_reason": None})
 
 
 async def reverse_payment(
@@ -285,13 +298,14 @@ def _value_date(paid_at: datetime, loan: Loan) -> date:
 # --- checks ----------------------------------------------------------------------------------
 
 
-def _seen(stored: dict[str, Any], payment: PaymentReceived) -> bool:
+async def _seen(session: AsyncSession, stored: dict[str, Any], payment: PaymentReceived) -> Receipt:
     if stored["fingerprint"] != fingerprint(payment):
         raise Conflict(
             f"payment {payment.payment_id!r} was received before with a different body",
             payment_id=payment.payment_id,
         )
-    return False
+    lines = (await ledger.allocations(session, [payment.payment_id]))[payment.payment_id]
+    return Receipt(False, stored | {"allocation": allocation_lines(lines)})
 
 
 def _check(payment: PaymentReceived, loan: Loan, value_date: date) -> None:

@@ -77,9 +77,10 @@ async def post_payment(
     body: PaymentReceived, session: SessionDep, response: Response
 ) -> PaymentPublic:
     """Book a repayment and allocate it (idempotent on ``payment_id``)."""
-    if not await receive_payment(session, body):
+    receipt = await receive_payment(session, body)
+    if not receipt.new:
         response.status_code = status.HTTP_200_OK
-    return _public(await read_payment(session, body.payment_id))
+    return _public(receipt.payment)
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentPublic)
