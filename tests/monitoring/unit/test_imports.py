@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from monitoring.domain.imports import (
 )
 from monitoring.domain.loans import fingerprint, resolve
 from monitoring.domain.schedule import build_schedule
+from monitoring.service_layer import bulk_import
 from monitoring.service_layer.payments import fingerprint as payment_fingerprint
 from shared.events import CloudEvent, LoanRegistered, PaymentReceived
 
@@ -305,3 +307,13 @@ def test_checks_across_rows_find_unknown_products_and_late_dates() -> None:
     assert "loan_id" not in fields  # repeated ids are the database's to find
     assert fields["product"] == "unknown product"
     assert "business date" in fields["disbursed_on"]
+
+
+def test_threads_switch_faster_while_imports_run_and_as_before_once_the_last_ends() -> None:
+    before = sys.getswitchinterval()
+    switching = bulk_import._SwitchInterval(before / 10)
+    with switching.faster():
+        with switching.faster():
+            assert sys.getswitchinterval() == pytest.approx(before / 10)
+        assert sys.getswitchinterval() == pytest.approx(before / 10)
+    assert sys.getswitchinterval() == before

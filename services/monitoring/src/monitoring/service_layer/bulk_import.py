@@ -21,8 +21,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
@@ -141,7 +144,22 @@ async def import_portfolio(
     job = _Job(products, RowChecks(products, await loader.business_date()), fmt is Format.CSV)
     if payments is not None:
         await asyncio.to_thread(job.read_payments, _Rows(payments, fmt, "payments"))
-    rows = _Rows(loans, fmt, "loans")
+    with _SWITCHING.faster():
+        await _load(job, loader, _Rows(loans, fmt, "loans"), chunk_rows, progress)
+    job.orphan_payments()
+    report = job.report(loader, time.perf_counter() - started)
+    if report.status == "rejected":
+        raise ImportRejected(report)
+    if job.checks.business_date is None and job.checks.latest is not None:
+        await loader.start_business_date(job.checks.latest)
+    await loader.finish()
+    return report
+
+
+async def _load(
+    job: _Job, loader: CopyLoader, rows: _Rows, chunk_rows: int, progress: Progress | None
+) -> None:
+    """Check chunks on a worker thread, each while the previous one is being loaded."""
     pending = asyncio.ensure_future(asyncio.to_thread(job.prepare, rows, chunk_rows))
     try:
         while (prepared := await pending) is not None:
@@ -154,14 +172,40 @@ async def import_portfolio(
     finally:
         if not pending.done():
             await asyncio.wait([pending])
-    job.orphan_payments()
-    report = job.report(loader, time.perf_counter() - started)
-    if report.status == "rejected":
-        raise ImportRejected(report)
-    if job.checks.business_date is None and job.checks.latest is not None:
-        await loader.start_business_date(job.checks.latest)
-    await loader.finish()
-    return report
+
+
+class _SwitchInterval:
+    """While imports run, threads hand the GIL over every 0.5 ms rather than every 5 ms.
+
+    The event loop drives each COPY in several steps, and at every step it waited for the
+    worker thread checking rows to give up the GIL: up to 5 ms, a fifth of an import's time
+    while PostgreSQL sat idle. The interval is the process's, so it is set back when the
+    last import running ends; other requests meanwhile get the loop sooner too.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved = sys.getswitchinterval()
+
+    @contextmanager
+    def faster(self) -> Iterator[None]:
+        with self._lock:
+            if self._running == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._seconds, self._saved))
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    sys.setswitchinterval(self._saved)
+
+
+_SWITCHING = _SwitchInterval(0.0005)
 
 
 # --- reading files -----------------------------------------------------------------------------
