@@ -98,8 +98,10 @@ async def test_committed_events_are_published_in_order_with_their_id_and_then_re
     events = [contact_event(n) if n % 3 else reversal_event(n) for n in range(1200)]
     relay = Relay(db.url, bus, service="outbox-test", batch_size=100, poll_interval=0.05)
     before = OUTBOX_PUBLISHED.labels("outbox-test")._value.get()
-    for chunk in range(0, len(events), 300):
-        await commit(db, events[chunk : chunk + 300])
+    sizes = [1, 2, 97, 300, 800]  # a request's few events by INSERT, batches by COPY
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    for start, size in zip(starts, sizes, strict=True):
+        await commit(db, events[start : start + size])
 
     async with running(relay):
         await eventually(lambda: drained(db))
