@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from factories import make_registration
-from monitoring.adapters.copy_import import EventBodies
+from monitoring.adapters.copy_import import EventBodies, contract_schedule
 from monitoring.domain import imports
 from monitoring.domain.imports import (
     LoanIn,
@@ -28,7 +28,7 @@ from monitoring.domain.imports import (
     schedule_of,
 )
 from monitoring.domain.loans import fingerprint, resolve
-from monitoring.domain.schedule import build_schedule
+from monitoring.domain.schedule import Instalment, build_schedule
 from monitoring.service_layer import bulk_import
 from monitoring.service_layer.payments import fingerprint as payment_fingerprint
 from shared.events import CloudEvent, LoanRegistered, PaymentReceived
@@ -201,6 +201,54 @@ def test_the_cached_schedule_is_the_contract_schedule(
     assert schedule_of(loan) == [
         (i.seq, i.due_on, i.principal, i.interest, i.fees) for i in expected
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    principal=st.decimals(min_value=Decimal("100"), max_value=Decimal("500000"), places=2),
+    rate=st.decimals(min_value=0, max_value=Decimal("0.36"), places=4),
+    term=st.integers(1, 120),  # past 60 months the templates are not cached
+    method=st.sampled_from(["annuity", "equal_principal", "interest_only"]),
+    first_due_on=st.dates(date(2024, 1, 1), date(2027, 12, 31)),
+)
+def test_the_contract_schedule_is_written_as_copy_lines_and_event_json(
+    principal: Decimal, rate: Decimal, term: int, method: str, first_due_on: date
+) -> None:
+    body = make_registration(
+        loan_id="L-9",
+        principal=str(principal),
+        annual_rate=str(rate),
+        term_months=term,
+        repayment_method=method,
+        disbursed_on="2023-12-31",
+        first_due_on=first_due_on.isoformat(),
+    )
+    loan = _loan(body)
+    lines: list[str] = []
+    objects = orjson.loads(orjson.dumps(contract_schedule(loan, lines)))
+    expected = [(i.seq, i.due_on, i.principal, i.interest, i.fees) for i in resolve_schedule(body)]
+    copied = [line.split("\t") for line in "".join(lines).splitlines()]
+    assert [
+        (int(seq), date.fromisoformat(day), Decimal(p), Decimal(i), Decimal(f))
+        for _, seq, day, p, i, f, *paid in copied
+    ] == expected
+    assert {(c[0], *c[6:]) for c in copied} == {("L-9", "0.00", "0.00", "0.00")}
+    assert [
+        (o["seq"], date.fromisoformat(o["due_on"]), *map(Decimal, (o["principal"], o["interest"])))
+        for o in objects
+    ] == [line[:4] for line in expected]
+    assert {o["fees"] for o in objects} == {"0.00"}
+
+
+def resolve_schedule(body: dict[str, Any]) -> list[Instalment]:
+    model = LoanRegistered.model_validate(body)
+    return build_schedule(
+        principal=model.principal,
+        annual_rate=model.annual_rate,
+        term_months=model.term_months,
+        method=model.repayment_method,
+        first_due_on=model.first_due_on or model.disbursed_on,
+    )
 
 
 def test_the_outbox_body_is_the_event_registration_would_enqueue() -> None:
