@@ -32,6 +32,7 @@ from scoring.training.scorecard import train_scorecard
 from shared.events import (
     AllocationLine,
     BureauRecorded,
+    CloudEvent,
     EodCompleted,
     LoanAccepted,
     LoanRegistered,
@@ -52,16 +53,21 @@ class Monitoring:
         self.nats_url = nats_url
 
     async def publish(self, *payloads: Payload) -> None:
+        for payload in payloads:
+            await self.publish_event(
+                make_event(payload, source="postloan/monitoring", domain="monitoring")
+            )
+
+    async def publish_event(self, event: CloudEvent, *, msg_id: str | None = None) -> None:
+        """Publish one envelope; another ``msg_id`` gets it past JetStream's duplicate window,
+        as a re-publication after the window would."""
         nc = await nats.connect(self.nats_url)
         try:
-            js = nc.jetstream()
-            for payload in payloads:
-                event = make_event(payload, source="postloan/monitoring", domain="monitoring")
-                await js.publish(
-                    event.spec.subject,
-                    event.model_dump_json().encode(),
-                    headers={"Nats-Msg-Id": str(event.id)},
-                )
+            await nc.jetstream().publish(
+                event.spec.subject,
+                event.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": msg_id or str(event.id)},
+            )
         finally:
             await nc.close()
 

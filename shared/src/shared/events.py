@@ -195,6 +195,20 @@ class PaymentUndone(Payload):
     outstanding_total: Money
 
 
+class PaymentReallocated(Payload):
+    """A payment booked earlier now pays other instalments: one before it in the order of
+    payments was reversed, or arrived late. ``allocation`` is what it pays from now on,
+    ``previous`` what it paid before; ``caused_by`` the payment whose arrival or reversal
+    moved it."""
+
+    payment_id: ExternalId
+    loan_id: ExternalId
+    booked_on: date
+    allocation: list[AllocationLine]
+    previous: list[AllocationLine]
+    caused_by: ExternalId
+
+
 class BureauRecorded(BureauReported):
     """A bureau report monitoring has stored (scoring takes its features from here)."""
 
@@ -372,6 +386,13 @@ CATALOGUE: tuple[EventSpec, ...] = (
     ),
     _spec("monitoring", "payment.applied", PaymentApplied, "monitoring", "A payment was booked."),
     _spec("monitoring", "payment.reversed", PaymentUndone, "monitoring", "A payment was undone."),
+    _spec(
+        "monitoring",
+        "payment.reallocated",
+        PaymentReallocated,
+        "monitoring",
+        "An earlier payment's allocation moved.",
+    ),
     _spec("monitoring", "bureau.recorded", BureauRecorded, "monitoring", "A bureau report stored."),
     _spec("monitoring", "eod.completed", EodCompleted, "monitoring", "A business day closed."),
     _spec("monitoring", "alert.raised", AlertRaised, "monitoring", "An early warning fired."),

@@ -1,4 +1,7 @@
+import json
+from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -245,6 +248,49 @@ async def test_reversing_an_earlier_payment_leaves_the_ledger_as_if_it_never_cam
     assert a["payments"][1]["allocation"] == [
         {"seq": 1, **ZERO_LINE, "interest": "120.00", "principal": "780.00"}
     ]
+
+
+def line_totals(lines: list[dict[str, str]], sign: int = 1) -> Counter[int]:
+    """What allocation lines put on each instalment (``sign`` -1: took back)."""
+    parts = ("penalty", "fees", "interest", "principal")
+    totals: Counter[int] = Counter()
+    for line in lines:
+        totals[line["seq"]] += sign * sum(Decimal(line[p]) for p in parts)
+    return totals
+
+
+async def test_the_payment_events_add_up_to_the_ledger_through_late_payments_and_reversals(
+    monitoring: httpx.AsyncClient, loan: dict[str, Any], nats_server: NatsUnderTest
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    events = await nc.subscribe("postloan.monitoring.payment.>")
+    try:
+        await pay(monitoring, payment_id="P-2", amount="1000.00", paid_at="2026-02-14T10:00Z")
+        await pay(monitoring, payment_id="P-1", amount="900.00", paid_at="2026-02-10T10:00Z")
+        await pay(monitoring, payment_id="P-3", amount="700.00", paid_at="2026-03-14T10:00Z")
+        reversal = {"reason": "bounced", "reversed_at": "2026-03-20T10:00:00Z"}
+        response = await monitoring.post("/api/v1/payments/P-1/reversal", json=reversal)
+        assert response.status_code == 200, response.text
+        received = [await events.next_msg(timeout=5) for _ in range(7)]
+    finally:
+        await nc.close()
+    by_type = Counter(m.subject.rsplit(".", 1)[-1] for m in received)
+    # P-1 came late (P-2 moved) and was reversed (P-2 and P-3 moved back).
+    assert by_type == {"applied": 3, "reallocated": 3, "reversed": 1}
+    totals: Counter[int] = Counter()
+    for message in received:
+        data = json.loads(message.data)["data"]
+        kind = message.subject.rsplit(".", 1)[-1]
+        if kind == "reallocated":
+            assert data["caused_by"] == "P-1"
+            assert data["payment_id"] in ("P-2", "P-3")
+            totals.update(line_totals(data["allocation"]))  # update/subtract keep negatives
+            totals.subtract(line_totals(data["previous"]))
+        else:
+            totals.update(line_totals(data["allocation"], -1 if kind == "reversed" else 1))
+    schedule = (await monitoring.get("/api/v1/loans/L-0001")).json()["schedule"]
+    ledger_paid = {i["seq"]: Decimal(i["paid"]) for i in schedule if Decimal(i["paid"])}
+    assert {seq: t for seq, t in totals.items() if t} == ledger_paid
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
-from scoring_events import Monitoring, Trained, accepted, applied, bureau, eod
+from scoring_events import ZERO, Monitoring, Trained, accepted, applied, bureau, eod
 from shared.db import Database
+from shared.events import PaymentReallocated, PaymentUndone, make_event
 from shared.testing.plugin import eventually
 
 D0 = date(2026, 1, 15)
@@ -165,3 +166,60 @@ async def test_features_rebuilt_as_of_a_past_date_match_what_was_stored_then(
             "/api/v1/scores/L-5/features", params={"as_of": stored["as_of"]}
         )
         assert rebuilt.json()["features"] == stored["features"], stored["as_of"]
+
+
+async def test_a_reallocation_moves_what_a_payment_paid_once_and_features_follow(
+    scoring: httpx.AsyncClient,
+    monitoring: Monitoring,
+    trained: Trained,
+    scoring_db: Database,
+) -> None:
+    await live_champion(scoring, trained)
+    loan = accepted("L-5", disbursed_on=D0)
+    assert loan.schedule is not None
+    first, second = loan.schedule[0], loan.schedule[1]
+    p1 = applied(
+        "L-5", "P-1", first.due_on, seq=1, principal=first.principal, interest=first.interest
+    )
+    p2 = applied(
+        "L-5", "P-2", second.due_on, seq=2, principal=second.principal, interest=second.interest
+    )
+    moved_on = second.due_on + timedelta(days=10)
+    # P-1 bounced: monitoring re-derives P-2 onto the first instalment, so the second is open.
+    undone = PaymentUndone(
+        payment_id="P-1",
+        loan_id="L-5",
+        reversed_at=datetime.combine(moved_on, time(9), UTC),
+        booked_on=moved_on,
+        allocation=p1.allocation,
+        outstanding_total=ZERO,
+    )
+    line = p2.allocation[0]
+    moved = PaymentReallocated(
+        payment_id="P-2",
+        loan_id="L-5",
+        booked_on=moved_on,
+        allocation=[line.model_copy(update={"seq": 1})],
+        previous=[line],
+        caused_by="P-1",
+    )
+    await monitoring.publish(loan, p1, p2, undone)
+    event = make_event(moved, source="postloan/monitoring", domain="monitoring")
+    await monitoring.publish_event(event)
+    await monitoring.publish_event(event, msg_id="again")  # the same envelope: applies once
+
+    async def net_paid() -> dict[int, Decimal]:
+        async with scoring_db.unit_of_work() as s:
+            rows = await s.execute(
+                sa.text("SELECT seq, sum(total) FROM allocation WHERE loan_id = 'L-5' GROUP BY seq")
+            )
+            return {seq: total for seq, total in rows if total}
+
+    async def moved_in() -> bool:
+        return await net_paid() == {1: line.principal + line.interest}
+
+    await eventually(moved_in)
+    url = f"/api/v1/scores/L-5/features?as_of={moved_on.isoformat()}"
+    features = (await scoring.get(url)).json()["features"]
+    # The second instalment is the one overdue now, not the first.
+    assert features["dpd_now"] == (moved_on - second.due_on).days

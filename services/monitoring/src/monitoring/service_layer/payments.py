@@ -32,6 +32,7 @@ from shared.events import (
     LoanUpdated,
     Payload,
     PaymentApplied,
+    PaymentReallocated,
     PaymentReceived,
     PaymentUndone,
     make_event,
@@ -98,7 +99,8 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Re
         unapplied=unapplied,
         outstanding_total=change.outstanding_after,
     )
-    await enqueue(session, [_event(event, loan), *change.events(loan, today)])
+    events = change.events(loan, today, cause=payment.payment_id)
+    await enqueue(session, [_event(event, loan), *events])
     stored = row | {"status": "applied", "unapplied": unapplied, "allocation": lines}
     as_read = {"paid_at": payment.paid_at.astimezone(UTC), "reversed_at": None}  # as stored
     return Receipt(True, stored | as_read | {"reversal_reason": None})
@@ -149,7 +151,7 @@ async def reverse_payment(
         allocation=allocation_lines(change.before[payment_id]),
         outstanding_total=change.outstanding_after,
     )
-    await enqueue(session, [_event(event, loan), *change.events(loan, today)])
+    await enqueue(session, [_event(event, loan), *change.events(loan, today, cause=payment_id)])
     return True
 
 
@@ -200,9 +202,24 @@ class Change:
     outstanding_before: Decimal
     outstanding_after: Decimal
 
-    def events(self, loan: Loan, today: date) -> list[CloudEvent]:
-        """``loan.updated`` when status or balance moved, ``loan.closed`` when it settled."""
-        events: list[CloudEvent] = []
+    def events(self, loan: Loan, today: date, *, cause: str) -> list[CloudEvent]:
+        """``payment.reallocated`` for each other payment whose allocation moved,
+        ``loan.updated`` when status or balance moved, ``loan.closed`` when it settled."""
+        events = [
+            _event(
+                PaymentReallocated(
+                    payment_id=payment_id,
+                    loan_id=loan.loan_id,
+                    booked_on=today,
+                    allocation=allocation_lines(lines),
+                    previous=allocation_lines(self.before[payment_id]),
+                    caused_by=cause,
+                ),
+                loan,
+            )
+            for payment_id, lines in self.after.items()
+            if payment_id != cause and lines != self.before[payment_id]
+        ]
         moved = self.outstanding_after != self.outstanding_before
         if self.status != loan.status or moved:
             update = LoanUpdated(

@@ -27,7 +27,7 @@ _INSTALMENTS = (
 )
 _ALLOCATIONS = (
     "SELECT loan_id, payment_id, seq, booked_on, principal, total FROM allocation "
-    "WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, booked_on, payment_id, reversal, seq"
+    "WHERE loan_id = ANY($1::text[]) ORDER BY loan_id, booked_on, payment_id, reversal, entry, seq"
 )
 _BUREAU = (
     "SELECT borrower_id, reported_on, score, inquiries_30d, open_loans, delinquent_accounts "

@@ -68,6 +68,11 @@ class AllocationRow(Base, table=True):
     payment_id: str = Field(primary_key=True, max_length=64)
     reversal: bool = Field(primary_key=True)
     seq: int = Field(primary_key=True)
+    #: Empty for what a payment paid or its reversal took back; the ``payment.reallocated``
+    #: event's id for what a reallocation moved (new lines minus previous ones).
+    entry: str = Field(
+        default="", primary_key=True, max_length=36, sa_column_kwargs={"server_default": ""}
+    )
     loan_id: str = Field(index=True, max_length=64)
     booked_on: date
     principal: Decimal = Field(sa_type=sa.Numeric(18, 2))

@@ -29,6 +29,7 @@ from shared.events import (
     LoanUpdated,
     Payload,
     PaymentApplied,
+    PaymentReallocated,
     PaymentUndone,
     spec_for,
 )
@@ -80,6 +81,13 @@ async def on_payment(session: AsyncSession, _: CloudEvent, payload: Payload) -> 
     _mark(session, [payload.loan_id], today)
 
 
+async def on_reallocation(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
+    assert isinstance(payload, PaymentReallocated)
+    await facts.record_reallocation(session, payload, event.id)
+    today = await facts.advance_clock(session, payload.booked_on)
+    _mark(session, [payload.loan_id], today)
+
+
 async def on_bureau(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
     assert isinstance(payload, BureauRecorded)
     today = await _today(session, payload.reported_at.date())
@@ -121,6 +129,7 @@ HANDLERS: dict[type[Payload], Handler] = {
     LoanAccepted: on_loan_registered,
     PaymentApplied: on_payment,
     PaymentUndone: on_payment,
+    PaymentReallocated: on_reallocation,
     BureauRecorded: on_bureau,
     AlertRaised: on_alert,
     LoanUpdated: on_loan_updated,

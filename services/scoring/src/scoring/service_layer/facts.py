@@ -7,6 +7,7 @@ day the fact became known, which is what point-in-time features need.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from shared.events import (
     BureauRecorded,
     LoanAccepted,
     PaymentApplied,
+    PaymentReallocated,
     PaymentUndone,
 )
 
@@ -50,6 +52,7 @@ async def business_date(session: AsyncSession) -> date | None:
 
 # Plain SQL for the two facts every payment brings: SQLAlchemy's statement building cost
 # several times the statements (profiled under the payment bench).
+ZERO = Decimal("0.00")
 ADVANCE_CLOCK_SQL = """
     INSERT INTO business_clock (id, business_date) VALUES (1, $1)
     ON CONFLICT (id) DO UPDATE
@@ -57,8 +60,9 @@ ADVANCE_CLOCK_SQL = """
     RETURNING business_date
 """
 RECORD_ALLOCATION_SQL = """
-    INSERT INTO allocation (payment_id, reversal, seq, loan_id, booked_on, principal, total)
-    SELECT $1, $2, l.seq, $3, $4, l.principal, l.total
+    INSERT INTO allocation (payment_id, reversal, seq, loan_id, booked_on, principal, total,
+                            entry)
+    SELECT $1, $2, l.seq, $3, $4, l.principal, l.total, $8
     FROM unnest($5::int[], $6::numeric[], $7::numeric[]) AS l(seq, principal, total)
     ON CONFLICT DO NOTHING
 """
@@ -107,7 +111,33 @@ async def record_allocation(session: AsyncSession, payment: PaymentApplied | Pay
     """What a payment put on each instalment, or took back when it was reversed."""
     reversal = isinstance(payment, PaymentUndone)
     sign = -1 if reversal else 1
-    lines = payment.allocation
+    moved = {line.seq: (sign * line.principal, sign * _total(line)) for line in payment.allocation}
+    await _record_lines(session, payment, moved, reversal=reversal, entry="")
+
+
+async def record_reallocation(
+    session: AsyncSession, moved: PaymentReallocated, event_id: uuid.UUID
+) -> None:
+    """What a reallocation moved between instalments, as of the day it was known: the new
+    lines less the previous ones, so that summing a payment's rows gives what it pays now."""
+    net: dict[int, tuple[Decimal, Decimal]] = {}
+    for sign, lines in ((1, moved.allocation), (-1, moved.previous)):
+        for line in lines:
+            principal, total = net.get(line.seq, (ZERO, ZERO))
+            net[line.seq] = (principal + sign * line.principal, total + sign * _total(line))
+    changed = {seq: amounts for seq, amounts in net.items() if amounts != (ZERO, ZERO)}
+    await _record_lines(session, moved, changed, reversal=False, entry=str(event_id))
+
+
+async def _record_lines(
+    session: AsyncSession,
+    payment: PaymentApplied | PaymentUndone | PaymentReallocated,
+    lines: dict[int, tuple[Decimal, Decimal]],
+    *,
+    reversal: bool,
+    entry: str,
+) -> None:
+    """One allocation row per instalment: the principal and the total it moved."""
     if not lines:
         return
     conn = await driver_connection(session)
@@ -117,9 +147,10 @@ async def record_allocation(session: AsyncSession, payment: PaymentApplied | Pay
         reversal,
         payment.loan_id,
         payment.booked_on,
-        [line.seq for line in lines],
-        [sign * line.principal for line in lines],
-        [sign * _total(line) for line in lines],
+        list(lines),
+        [principal for principal, _ in lines.values()],
+        [total for _, total in lines.values()],
+        entry,
     )
 
 
