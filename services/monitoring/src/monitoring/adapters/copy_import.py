@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitoring.domain.imports import (
     BORROWER_FIELDS,
     AppliedPayment,
+    Borrower,
     History,
     LoanIn,
     Product,
@@ -219,11 +220,7 @@ class Chunk:
         loan_id = loan.loan_id
         status = "settled" if history is not None and history.settled else "active"
         b = loan.borrower
-        # Only the name, e-mail and national id may hold what COPY escapes: the other fields
-        # are held to patterns (ids, E.164 phones, zone names, locales).
-        self.borrowers[b[0]] = (
-            f"{b[0]}\t{_text(b[1])}\t{b[2]}\t{_text(b[3])}\t{_text(b[4])}\t{b[5]}\t{b[6]}\n"
-        )
+        self.borrowers[b[0]] = _borrower_line(b)
         registration = registration_json(loan)
         self.loans.append(
             f"{loan_id}\t{b[0]}\t{loan.product}\t{status}\t{loan.principal!s}\t"
@@ -277,6 +274,12 @@ class Chunk:
                     f"{a.payment_id}\t{line.seq}\t{loan.loan_id}\t"
                     f"{q.penalty}\t{q.fees}\t{q.interest}\t{q.principal}\n"
                 )
+
+
+def _borrower_line(b: Borrower) -> str:
+    """A borrower's COPY line. Only the name, e-mail and national id may hold what COPY
+    escapes: the other fields are held to patterns (ids, E.164 phones, zone names, locales)."""
+    return f"{b[0]}\t{_text(b[1])}\t{b[2]}\t{_text(b[3])}\t{_text(b[4])}\t{b[5]}\t{b[6]}\n"
 
 
 def contract_schedule(loan: LoanIn, instalments: list[str]) -> orjson.Fragment:

@@ -89,6 +89,8 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 
 #: An instalment: seq, due date, principal, interest, fees.
 ScheduleLine = tuple[int, date, Decimal, Decimal, Decimal]
+#: A borrower's values in the order of :data:`BORROWER_FIELDS`.
+Borrower = tuple[str, str, str, str | None, str | None, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,7 @@ class LoanIn:
     row: int
     loan_id: str
     product: str
-    borrower: tuple[str, str, str, str | None, str | None, str, str]  # BORROWER_FIELDS
+    borrower: Borrower
     principal: Decimal
     currency: str
     annual_rate: Decimal
