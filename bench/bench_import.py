@@ -32,7 +32,8 @@ import asyncpg
 import orjson
 import psutil
 
-from monitoring.service_layer.bulk_import import Format, import_portfolio
+from monitoring.service_layer.bulk_import import import_portfolio
+from monitoring.service_layer.import_files import Format
 from shared.db import Database, asyncpg_dsn, create_database, migrate
 from shared.embedded import EmbeddedPostgres
 from shared.testing.measure import PeakRss

@@ -17,7 +17,9 @@ import pytest
 
 from factories import make_registration
 from monitoring.entrypoints import cli
-from monitoring.service_layer.bulk_import import Format, ImportRejected, import_portfolio
+from monitoring.service_layer.bulk_import import import_portfolio
+from monitoring.service_layer.import_files import Format
+from monitoring.service_layer.import_report import ImportRejected
 from monitoring.settings import MonitoringSettings
 from shared.db import Database, asyncpg_dsn
 from shared.events import PaymentApplied

@@ -15,18 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from factories import make_registration
-from monitoring.adapters.copy_import import EventBodies, contract_schedule
-from monitoring.domain import imports
-from monitoring.domain.imports import (
-    LoanIn,
-    RowError,
-    check_loan,
-    check_payment,
-    csv_column,
-    loan_body_from_csv,
-    registration_json,
-    schedule_of,
-)
+from monitoring.adapters.copy_schedules import contract_schedule
+from monitoring.adapters.import_events import EventBodies
+from monitoring.domain import import_fingerprints, import_history
+from monitoring.domain.import_checks import RowChecks, check_loan, check_payment
+from monitoring.domain.import_fingerprints import registration_json
+from monitoring.domain.import_schedules import schedule_of
+from monitoring.domain.imports import LoanIn, Product, RowError, csv_column, loan_body_from_csv
 from monitoring.domain.loans import fingerprint, resolve
 from monitoring.domain.schedule import Instalment, build_schedule
 from monitoring.service_layer import bulk_import
@@ -50,7 +45,7 @@ def test_a_valid_row_holds_the_values_and_fingerprint_of_the_registration() -> N
     loan = _loan(body)
     model = LoanRegistered.model_validate(body)
     assert registration_json(loan) == model.model_dump(mode="json")
-    assert imports.fingerprint(registration_json(loan)) == fingerprint(model)
+    assert import_fingerprints.fingerprint(registration_json(loan)) == fingerprint(model)
 
 
 @settings(max_examples=200, deadline=None)
@@ -68,7 +63,10 @@ def test_the_written_fingerprint_is_the_one_of_sorted_json(
     registration |= {"first_due_on": first_due_on, "term_months": term}
     registration["borrower"] |= {"name": name, "email": email, "national_id": national_id}
     canonical = json.dumps(registration, sort_keys=True)
-    assert imports.fingerprint(registration) == hashlib.sha256(canonical.encode()).hexdigest()
+    assert (
+        import_fingerprints.fingerprint(registration)
+        == hashlib.sha256(canonical.encode()).hexdigest()
+    )
 
 
 def test_a_row_with_its_own_schedule_keeps_it_in_the_given_order_for_the_fingerprint() -> None:
@@ -78,7 +76,7 @@ def test_a_row_with_its_own_schedule_keeps_it_in_the_given_order_for_the_fingerp
     ]
     body = make_registration(principal="1000.00", term_months=2, schedule=lines)
     loan = _loan(body)
-    assert imports.fingerprint(registration_json(loan)) == fingerprint(
+    assert import_fingerprints.fingerprint(registration_json(loan)) == fingerprint(
         LoanRegistered.model_validate(body)
     )
     assert [line[0] for line in schedule_of(loan)] == [1, 2]
@@ -285,7 +283,7 @@ def test_a_payment_row_has_the_fingerprint_of_the_api_body() -> None:
     }
     payment = check_payment(body, file="payments", row=2)
     assert not isinstance(payment, list)
-    assert imports.payment_fingerprint(payment) == payment_fingerprint(
+    assert import_fingerprints.payment_fingerprint(payment) == payment_fingerprint(
         PaymentReceived.model_validate(body)
     )
 
@@ -320,7 +318,7 @@ def test_payments_are_allocated_by_the_ledger_waterfall() -> None:
     )
     assert not isinstance(paid, list)
     loan.payments.append(paid)
-    history = imports.allocate(loan, schedule_of(loan))
+    history = import_history.allocate(loan, schedule_of(loan))
     assert history.paid[1].interest == Decimal("120.00")
     assert history.paid[1].principal == Decimal("946.19")
     assert history.allocations[0].unapplied == Decimal("0.00")
@@ -347,7 +345,7 @@ def test_a_csv_row_is_the_nested_body_and_errors_name_csv_columns() -> None:
 
 
 def test_checks_across_rows_find_unknown_products_and_late_dates() -> None:
-    checks = imports.RowChecks({"default": imports.Product("CNY", "cn")}, date(2026, 1, 31))
+    checks = RowChecks({"default": Product("CNY", "cn")}, date(2026, 1, 31))
     assert checks.loan(_loan(make_registration())) == []
     again = _loan(make_registration() | {"product": "gold", "disbursed_on": "2026-02-01"})
     again.row = 2

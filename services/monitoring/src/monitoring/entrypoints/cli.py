@@ -20,13 +20,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from monitoring.service_layer.bulk_import import (
-    Format,
-    ImportRejected,
-    ImportReport,
-    format_of,
-    import_portfolio,
-)
+from monitoring.service_layer.bulk_import import import_portfolio
+from monitoring.service_layer.import_files import Format, format_of
+from monitoring.service_layer.import_report import ImportRejected, ImportReport
 from monitoring.settings import MonitoringSettings
 from shared.db import Database
 

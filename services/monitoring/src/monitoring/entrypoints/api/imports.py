@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 from pydantic import BaseModel
 
-from monitoring.service_layer.bulk_import import Format, format_of, import_portfolio
+from monitoring.service_layer.bulk_import import import_portfolio
+from monitoring.service_layer.import_files import Format, format_of
 from shared.app import SessionDep
 from shared.problems import Problem
 
