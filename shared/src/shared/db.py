@@ -52,7 +52,9 @@ def new_registry() -> registry:
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``session``, in the session's transaction: for bulk
     statements (COPY, ``executemany``) where SQLAlchemy's per-row work would cost more than
-    the statement."""
+    the statement, and for the fixed statements of hot paths (a payment, an event), where
+    its statement building cost several times the statement (profiled). Fixed texts with
+    array parameters are prepared once per connection by asyncpg."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection

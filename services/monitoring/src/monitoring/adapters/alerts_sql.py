@@ -81,8 +81,7 @@ async def enable_only(session: AsyncSession, rule: str, version: int | None) -> 
 
 
 async def enabled_versions(session: AsyncSession, rules: Iterable[str]) -> list[RuleVersion]:
-    # Plain SQL: every payment and bureau event asks, and SQLAlchemy's statement building
-    # cost several times the statement.
+    # Plain SQL: every payment and bureau event asks (shared.db.driver_connection says why).
     conn = await driver_connection(session)
     query = """
         SELECT rule, version, params, severity, enabled FROM rule

@@ -15,8 +15,7 @@ BUSINESS_DATE = Base.metadata.tables[BusinessDateRow.__tablename__]
 
 async def current(session: AsyncSession, *, for_update: bool = False) -> date | None:
     """The business date, or None before the first loan arrives."""
-    # Plain SQL: every request and event reads it, and SQLAlchemy's statement building cost
-    # several times the statement.
+    # Plain SQL: every request and event reads it (shared.db.driver_connection says why).
     conn = await driver_connection(session)
     query = "SELECT business_date FROM business_date WHERE id = 1"
     found: date | None = await conn.fetchval(query + (" FOR UPDATE" if for_update else ""))

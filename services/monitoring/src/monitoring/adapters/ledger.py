@@ -109,8 +109,8 @@ async def add_paid(session: AsyncSession, loan_id: str, delta: Mapping[int, Part
 
 
 # --- payments ------------------------------------------------------------------------------
-# Plain SQL on the session's asyncpg connection: a payment runs a dozen of these, and
-# SQLAlchemy's statement building cost ten times the statements themselves (profiled).
+# Plain SQL on the session's asyncpg connection: a payment runs a dozen of these
+# (shared.db.driver_connection says why).
 
 
 async def find_payment(session: AsyncSession, payment_id: str) -> dict[str, Any] | None:

@@ -101,9 +101,15 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Re
     )
     events = change.events(loan, today, cause=payment.payment_id)
     await enqueue(session, [_event(event, loan), *events])
-    stored = row | {"status": "applied", "unapplied": unapplied, "allocation": lines}
-    as_read = {"paid_at": payment.paid_at.astimezone(UTC), "reversed_at": None}  # as stored
-    return Receipt(True, stored | as_read | {"reversal_reason": None})
+    stored = row | {
+        "paid_at": payment.paid_at.astimezone(UTC),  # as the database gives it back
+        "status": "applied",
+        "unapplied": unapplied,
+        "allocation": lines,
+        "reversed_at": None,
+        "reversal_reason": None,
+    }
+    return Receipt(True, stored)
 
 
 async def reverse_payment(

@@ -50,9 +50,8 @@ async def business_date(session: AsyncSession) -> date | None:
     return found
 
 
-# Plain SQL for the two facts every payment brings: SQLAlchemy's statement building cost
-# several times the statements (profiled under the payment bench).
 ZERO = Decimal("0.00")
+# Plain SQL for the two facts every payment brings (shared.db.driver_connection says why).
 ADVANCE_CLOCK_SQL = """
     INSERT INTO business_clock (id, business_date) VALUES (1, $1)
     ON CONFLICT (id) DO UPDATE
