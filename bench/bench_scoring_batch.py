@@ -58,6 +58,7 @@ from scoring.service_layer import batch, nightly, registry, rescoring
 from scoring.service_layer.batch import BatchRescorer, schedule_run
 from shared.db import Database, asyncpg_dsn, create_database, migrate
 from shared.embedded import EmbeddedPostgres
+from shared.messaging import outbox
 from shared.testing.measure import PeakRss
 
 P = ParamSpec("P")
@@ -248,8 +249,8 @@ GROWN = "features from segments (numpy)"
 MATRIX = "model's feature matrix"
 COMPARE = "score_matrix + compare with stored"
 REASONS = "reasons (score() per written row)"
-WRITES = "writes (score upsert + history)"
-EVENTS = "events (build + outbox insert)"
+WRITES = "writes, events built meanwhile"
+EVENTS = "events into the outbox"
 SAVED = "segments and change days saved"
 MOVES = "next score move by DPD (vectorised)"
 LOCKS = "row locks (FOR UPDATE)"
@@ -318,7 +319,7 @@ def instrumented(split: Split, model: type[ScorecardModel]) -> Iterator[None]:
         (r, "_moved", split.sync(COMPARE, r._moved)),
         (model, "score", split.sync(REASONS, model.score)),
         (r, "_write", split.coro(WRITES, r._write)),
-        (r, "_announce", split.coro(EVENTS, r._announce)),
+        (r, "enqueue", split.coro(EVENTS, outbox.enqueue)),
         (r, "save_timelines", split.coro(SAVED, segments.save_timelines)),
         (n, "mark_evaluated", split.coro(SAVED, segments.mark_evaluated)),
         (n, "lock_loans", split.coro(LOCKS, histories.lock_loans)),

@@ -118,8 +118,14 @@ def values_on(segment: Segment, day: date) -> Values:
     if not segment.ticks:
         return segment.values
     matrix = np.array([segment.values], dtype=np.float64)
-    grown = advance(matrix, np.array([(day - segment.starts_on).days]), np.array([True]))[0]
-    return tuple(None if np.isnan(v) else float(v) for v in grown)
+    return rows_of(advance(matrix, np.array([(day - segment.starts_on).days]), np.array([True])))[0]
+
+
+def rows_of(matrix: FloatArray) -> list[Values]:
+    """A feature matrix's rows as values (NaN back to None), converted all at once."""
+    rows = matrix.astype(object)
+    rows[np.isnan(matrix)] = None
+    return [tuple(row) for row in rows.tolist()]
 
 
 def advance(matrix: FloatArray, days: Iterable[int] | np.ndarray, ticks: np.ndarray) -> FloatArray:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.adapters.histories import lock_loans
 from scoring.adapters.segments import SegmentOn, mark_evaluated, segments_on
 from scoring.domain.model import FeatureValues, FloatArray, ServedModel
-from scoring.domain.timeline import advance, as_mapping, first_moves, model_columns
+from scoring.domain.timeline import advance, as_mapping, first_moves, model_columns, rows_of
 from scoring.service_layer.registry import live_models
 from scoring.service_layer.rescoring import Batch, Rescored, rescore, score_live, stored_scores
 
@@ -46,8 +46,10 @@ async def move_on(
     grown = _grown(readable)
     current, _ = await stored_scores(session, [f.loan_id for f in readable])
 
+    rows = rows_of(grown)
+
     def values(i: int) -> FeatureValues:
-        return as_mapping(tuple(None if np.isnan(v) else float(v) for v in grown[i]))
+        return as_mapping(rows[i])
 
     def matrix(model: ServedModel) -> FloatArray:
         return model_columns(grown, model.features)

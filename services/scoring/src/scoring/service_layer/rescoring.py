@@ -9,6 +9,7 @@ are computed only for the rows written.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -34,7 +35,7 @@ from scoring.domain.timeline import as_mapping, first_moves, model_columns, time
 from scoring.service_layer import SOURCE
 from scoring.service_layer.registry import LiveModels, live_models
 from shared.db import driver_connection
-from shared.events import ReasonCode, ScoreUpdated, make_event
+from shared.events import CloudEvent, ReasonCode, ScoreUpdated, make_event
 from shared.messaging.outbox import enqueue
 
 SCORE = Base.metadata.tables[ScoreRow.__tablename__]
@@ -134,11 +135,18 @@ async def score_live(
         scored = [
             (ids[i], v, model.score(v), batch.days[i]) for i in written for v in (batch.values(i),)
         ]
-        await _write(session, model.version, scored, now)
+        # PostgreSQL writes the rows while this process builds the events (two cores busy,
+        # not one after the other); nothing else may use the connection until it is done.
+        writing = asyncio.ensure_future(_write(session, model.version, scored, now))
+        try:
+            await asyncio.sleep(0)  # the write's statement goes out
+            announce = [scored[n] for n, i in enumerate(written) if i in moved] if champion else []
+            events = _events(model.version, announce, now)
+        finally:
+            await writing
         if champion:
-            announce = [scored[n] for n, i in enumerate(written) if i in moved]
-            await _announce(session, model.version, announce, now)
-            announced = len(announce)
+            await enqueue(session, events)
+            announced = len(events)
     return announced
 
 
@@ -246,13 +254,8 @@ def _row(
     )
 
 
-async def _announce(
-    session: AsyncSession,
-    version: str,
-    scored: Sequence[Rescore],
-    now: datetime,
-) -> None:
-    events = [
+def _events(version: str, scored: Sequence[Rescore], now: datetime) -> list[CloudEvent]:
+    return [
         make_event(
             ScoreUpdated(
                 loan_id=loan_id,
@@ -271,5 +274,3 @@ async def _announce(
         )
         for loan_id, _, s, _ in scored
     ]
-    if events:
-        await enqueue(session, events)
