@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from opentelemetry.sdk.trace import TracerProvider
 
 from shared.db import Database, migrate
 from shared.events import CloudEvent, ContactUpdated, PaymentReversed, make_event
@@ -19,6 +20,7 @@ from shared.messaging.outbox import RELAY_LOCK_SQL, Relay, backlog, enqueue
 from shared.messaging.schema import outbox
 from shared.messaging.testing import running, stream_messages
 from shared.metrics import OUTBOX_PUBLISHED
+from shared.telemetry import current_traceparent
 from shared.testing.plugin import NatsUnderTest, eventually
 
 STREAM = "POSTLOAN_INGEST"
@@ -206,3 +208,31 @@ async def in_thread(relay: Relay, bus: Bus) -> AsyncIterator[None]:
     finally:
         loop_box[0].call_soon_threadsafe(relay.stop)
         await thread
+
+
+@pytest.mark.parametrize("count", [3, 150], ids=["insert", "copy"])
+async def test_events_carry_the_trace_they_were_recorded_in_unless_they_have_their_own(
+    db: Database, count: int
+) -> None:
+    own = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    events = [contact_event(n) for n in range(count)]
+    events[1].traceparent = own
+    provider = TracerProvider()
+    with provider.get_tracer("test").start_as_current_span("use case") as span:
+        await commit(db, events)
+        current = current_traceparent()
+    async with db.unit_of_work() as session:
+        rows = (await session.execute(sa.select(outbox).order_by(outbox.c.id))).mappings().all()
+
+    assert current is not None and span.get_span_context().is_valid
+    expected = [own if n == 1 else current for n in range(count)]
+    assert [json.loads(r["body"])["traceparent"] for r in rows] == expected
+    assert [r["headers"] for r in rows] == [{"traceparent": t} for t in expected]
+
+
+async def test_events_recorded_outside_any_trace_have_no_trace_header(db: Database) -> None:
+    await commit(db, [contact_event(1)])
+    async with db.unit_of_work() as session:
+        row = (await session.execute(sa.select(outbox))).mappings().one()
+    assert row["headers"] == {}
+    assert json.loads(row["body"])["traceparent"] is None

@@ -60,13 +60,17 @@ class PublishFailed(Exception):
 
 async def enqueue(session: AsyncSession, events: Iterable[CloudEvent]) -> None:
     """Record events to publish, in the caller's transaction (nothing is sent before commit)."""
+    current = current_traceparent()
+    headers: dict[str | None, str] = {}  # by traceparent: most events of a call share one
     rows = []
     for event in events:
         if event.traceparent is None:
-            event.traceparent = current_traceparent()
-        headers = {"traceparent": event.traceparent} if event.traceparent else {}
+            event.traceparent = current
+        trace = event.traceparent
+        if trace not in headers:
+            headers[trace] = json.dumps({"traceparent": trace} if trace else {})
         rows.append(
-            (event.id, event.spec.subject, event.model_dump_json().encode(), json.dumps(headers))
+            (event.id, event.spec.subject, event.model_dump_json().encode(), headers[trace])
         )
     if not rows:
         return
