@@ -224,7 +224,8 @@ async def test_events_carry_the_trace_they_were_recorded_in_unless_they_have_the
     async with db.unit_of_work() as session:
         rows = (await session.execute(sa.select(outbox).order_by(outbox.c.id))).mappings().all()
 
-    assert current is not None and span.get_span_context().is_valid
+    assert span.get_span_context().is_valid
+    assert current is not None
     expected = [own if n == 1 else current for n in range(count)]
     assert [json.loads(r["body"])["traceparent"] for r in rows] == expected
     assert [r["headers"] for r in rows] == [{"traceparent": t} for t in expected]
