@@ -45,7 +45,6 @@ async def move_on(
         return rebuilt
     grown = _grown(readable)
     current, _ = await stored_scores(session, [f.loan_id for f in readable])
-
     rows = rows_of(grown)
 
     def values(i: int) -> FeatureValues:

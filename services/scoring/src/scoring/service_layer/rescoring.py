@@ -139,7 +139,7 @@ async def score_live(
         # not one after the other); nothing else may use the connection until it is done.
         writing = asyncio.ensure_future(_write(session, model.version, scored, now))
         try:
-            await asyncio.sleep(0)  # the write's statement goes out
+            await asyncio.sleep(0)  # the write's statement goes out (once prepared here)
             announce = [scored[n] for n, i in enumerate(written) if i in moved] if champion else []
             events = _events(model.version, announce, now)
         finally:
