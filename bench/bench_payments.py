@@ -307,7 +307,7 @@ async def consume(pool: asyncpg.Pool, js: JetStreamContext) -> None:
     while True:
         try:
             msgs = await sub.fetch(200, timeout=1)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py's own TimeoutError or, past the deadline, the bare one
             continue
         rows = [(json.loads(m.data)["payment_id"],) for m in msgs]
         async with pool.acquire() as conn, conn.transaction():

@@ -85,8 +85,8 @@ class Monitoring:
             while True:
                 try:
                     msgs = await sub.fetch(500, timeout=0.5)
-                except nats.errors.TimeoutError:
-                    return found
+                except TimeoutError:  # nats-py raises the bare one, not only its own subclass,
+                    return found  # when the fetch's deadline passes between its two requests
                 for msg in msgs:
                     found.append(json.loads(msg.data)["data"])
                     await msg.ack()
