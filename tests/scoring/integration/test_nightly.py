@@ -14,14 +14,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import scoring
 from scoring.adapters.histories import load_histories, open_loan_ids
 from scoring.adapters.segments import loans_moving_on
 from scoring.domain.features import features_as_of
 from scoring.service_layer import registry
+from scoring.service_layer.batch import BatchRescorer, schedule_run
 from scoring.service_layer.facts import (
     close_loan,
     record_allocation,
@@ -31,8 +34,9 @@ from scoring.service_layer.facts import (
 from scoring.service_layer.nightly import move_on
 from scoring.service_layer.rescoring import SCORE, rescore
 from scoring_events import Trained, accepted, applied, bureau
-from shared.db import Database, migrate
+from shared.db import Database, asyncpg_dsn, migrate
 from shared.events import LoanAccepted, Payload
+from shared.testing.plugin import PostgresUnderTest
 
 D0 = date(2025, 11, 20)
 DAYS = 150
@@ -83,6 +87,13 @@ def portfolio(rng: random.Random) -> tuple[list[LoanAccepted], dict[date, list[P
     return loans, facts
 
 
+async def registered(session: AsyncSession, loans: list[LoanAccepted]) -> None:
+    """The loans recorded and scored from their histories as of ``D0``, as the consumer does."""
+    for loan in loans:
+        await record_loan(session, loan)
+    await rescore(session, [loan.loan_id for loan in loans], D0)
+
+
 async def record_day(db: Database, day: date, payloads: list[Payload]) -> None:
     """The day's facts and an immediate rescoring of their loans, as the consumer does."""
     touched: set[str] = set()
@@ -126,9 +137,7 @@ async def assert_scores_equal_rebuilds(db: Database, day: date, trained: Trained
 async def test_each_days_scores_equal_full_rebuilds(db: Database, trained: Trained) -> None:
     loans, facts = portfolio(random.Random(4))
     async with db.unit_of_work() as session:
-        for loan in loans:
-            await record_loan(session, loan)
-        await rescore(session, [loan.loan_id for loan in loans], D0)
+        await registered(session, loans)
     taken_per_day = []
     for offset in range(DAYS):
         day = D0 + timedelta(days=offset)
@@ -144,11 +153,8 @@ async def test_each_days_scores_equal_full_rebuilds(db: Database, trained: Train
 async def test_a_closed_loan_is_taken_no_more_and_its_segments_go(
     db: Database, trained: Trained
 ) -> None:
-    loans = [accepted(f"C-{n}", disbursed_on=D0) for n in range(2)]
     async with db.unit_of_work() as session:
-        for loan in loans:
-            await record_loan(session, loan)
-        await rescore(session, [loan.loan_id for loan in loans], D0)
+        await registered(session, [accepted(f"C-{n}", disbursed_on=D0) for n in range(2)])
         await close_loan(session, "C-0", D0 + timedelta(days=5))
     # Nothing paid: both fall behind after the first due date; only the open one is taken.
     assert await end_of_day(db, D0 + timedelta(days=40)) == 1
@@ -157,3 +163,49 @@ async def test_a_closed_loan_is_taken_no_more_and_its_segments_go(
             sa.text("SELECT count(*) FROM feature_segment WHERE loan_id = 'C-0'")
         )
     assert left == 0
+
+
+async def test_a_batch_step_redone_after_its_commit_was_lost_announces_under_the_same_ids(
+    db: Database, database_url: str, postgres: PostgresUnderTest
+) -> None:
+    loans = [accepted(f"R-{n}", disbursed_on=D0) for n in range(3)]
+    async with db.unit_of_work() as session:
+        await registered(session, loans)
+        # Nothing paid by then: every loan is past due and its score moves.
+        await schedule_run(session, "eod-R", D0 + timedelta(days=40))
+    await db.dispose()
+    before_the_step = await copy_of(postgres, database_url)
+    first = await announced_by_a_step(database_url)
+    # The copy is the database as a crash that lost the step's commit leaves it.
+    again = await announced_by_a_step(before_the_step)
+    assert len(first) == len(loans)
+    assert again == first
+
+
+async def copy_of(postgres: PostgresUnderTest, database_url: str) -> str:
+    name = f"copy_{database_url.rsplit('/', 1)[-1]}"
+    conn = await asyncpg.connect(asyncpg_dsn(postgres.server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_url.rsplit("/", 1)[-1]}"')
+    finally:
+        await conn.close()
+    return postgres.url_for(name)
+
+
+async def announced_by_a_step(url: str) -> dict[str, str]:
+    """The ids of the ``score.updated`` events one batch step adds to the outbox, by loan."""
+    query = sa.text(
+        "SELECT event_id::text, convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'loan_id'"
+        " FROM outbox"
+        " WHERE subject LIKE '%.score.updated'"
+    )
+    database = Database(url)
+    try:
+        async with database.unit_of_work() as session:
+            before = set((await session.execute(query)).all())
+        assert await BatchRescorer(database).step()
+        async with database.unit_of_work() as session:
+            after = set((await session.execute(query)).all())
+    finally:
+        await database.dispose()
+    return {loan_id: event_id for event_id, loan_id in after - before}

@@ -28,6 +28,7 @@ from scoring.adapters.segments import loans_moving_on
 from scoring.adapters.tables import Base, RescoreRunRow
 from scoring.service_layer.facts import TERMS, business_date
 from scoring.service_layer.nightly import move_on
+from scoring.service_layer.rescoring import Announcing
 from shared.db import Database
 
 RUN = Base.metadata.tables[RescoreRunRow.__tablename__]
@@ -96,9 +97,10 @@ class BatchRescorer:
         async with self.db.unit_of_work() as session:
             # A step whose commit a crash of PostgreSQL loses is done again: the run's cursor
             # and status commit with its scores and events, and the redone step computes the
-            # same scores (an event the relay had already sent goes out once more, under a
-            # new id). So no step waits for its WAL to reach the disk (PostgreSQL writes it
-            # within a second): flushing a night's WAL was a tenth of the nightly run here.
+            # same scores (an event the relay had already sent goes out once more, under the
+            # same id: ``Announcing``). So no step waits for its WAL to reach the disk
+            # (PostgreSQL writes it within a second): flushing a night's WAL was a tenth of
+            # the nightly run here.
             await session.execute(sa.text("SET LOCAL synchronous_commit = off"))
             run = (
                 (
@@ -121,7 +123,8 @@ class BatchRescorer:
             if not ids:
                 await self._complete(session, run["run_id"], run["as_of"])
                 return True
-            done = await move_on(session, ids, run["as_of"], announce_all=run["announce_all"])
+            announcing = Announcing(every_score=run["announce_all"], run_id=run["run_id"])
+            done = await move_on(session, ids, run["as_of"], announcing=announcing)
             await session.execute(
                 sa.update(RUN)
                 .where(RUN.c.run_id == run["run_id"])

@@ -21,11 +21,23 @@ from scoring.adapters.segments import SegmentOn, mark_evaluated, segments_on
 from scoring.domain.model import FeatureValues, FloatArray, ServedModel
 from scoring.domain.timeline import advance, as_mapping, first_moves, model_columns, rows_of
 from scoring.service_layer.registry import live_models
-from scoring.service_layer.rescoring import Batch, Rescored, rescore, score_live, stored_scores
+from scoring.service_layer.rescoring import (
+    ANNOUNCE_MOVES,
+    Announcing,
+    Batch,
+    Rescored,
+    rescore,
+    score_live,
+    stored_scores,
+)
 
 
 async def move_on(
-    session: AsyncSession, loan_ids: Sequence[str], as_of: date, *, announce_all: bool = False
+    session: AsyncSession,
+    loan_ids: Sequence[str],
+    as_of: date,
+    *,
+    announcing: Announcing = ANNOUNCE_MOVES,
 ) -> Rescored:
     """Score ``loan_ids`` as of ``as_of`` (each no earlier than its last evaluation)."""
     live = await live_models(session)
@@ -37,9 +49,7 @@ async def move_on(
     known = {f.loan_id for f in readable}
     missing = [f.loan_id for f in found if f.loan_id not in known]
     rebuilt = (
-        await rescore(session, missing, as_of, announce_all=announce_all)
-        if missing
-        else Rescored(0, 0)
+        await rescore(session, missing, as_of, announcing=announcing) if missing else Rescored(0, 0)
     )
     if not readable:
         return rebuilt
@@ -55,7 +65,7 @@ async def move_on(
 
     ids, days = [f.loan_id for f in readable], [f.day for f in readable]
     announced = await score_live(
-        session, live, Batch(ids, days, values, matrix), current, announce_all=announce_all
+        session, live, Batch(ids, days, values, matrix), current, announcing=announcing
     )
     moves = first_moves(live.all, grown, np.array([f.ticks for f in readable]), days)
     await mark_evaluated(session, list(zip(ids, days, moves, strict=True)))

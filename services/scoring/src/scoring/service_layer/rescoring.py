@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -41,9 +42,29 @@ from shared.messaging.outbox import enqueue
 SCORE = Base.metadata.tables[ScoreRow.__tablename__]
 HISTORY = Base.metadata.tables[ScoreHistoryRow.__tablename__]
 PD_PLACES = Decimal("0.0001")
+BATCH_EVENTS = uuid.uuid5(uuid.NAMESPACE_URL, "postloan/scoring/batch-announcements")
 
 
 Rescore = tuple[str, FeatureValues, Scored, date]  # loan, its features, its score, as of
+
+
+@dataclass(frozen=True)
+class Announcing:
+    """Which of the champion's scores a rescoring announces, and under which event ids."""
+
+    every_score: bool = False  # every loan's, moved or not (after a change of champion)
+    # A batch run's: its events' ids derive from the run, the loan and the model, so a step
+    # redone after PostgreSQL lost its commit announces again under the same ids, which
+    # JetStream and every consumer's inbox drop. Elsewhere each event gets a new id.
+    run_id: str | None = None
+
+    def event_id(self, loan_id: str, version: str) -> uuid.UUID | None:
+        if self.run_id is None:
+            return None
+        return uuid.uuid5(BATCH_EVENTS, f"{self.run_id}/{loan_id}/{version}")
+
+
+ANNOUNCE_MOVES = Announcing()  # the moved scores, each under a new event id
 
 
 @dataclass(frozen=True)
@@ -53,11 +74,15 @@ class Rescored:
 
 
 async def rescore(
-    session: AsyncSession, loan_ids: Sequence[str], as_of: date, *, announce_all: bool = False
+    session: AsyncSession,
+    loan_ids: Sequence[str],
+    as_of: date,
+    *,
+    announcing: Announcing = ANNOUNCE_MOVES,
 ) -> Rescored:
     """Rescore ``loan_ids`` from their histories as of ``as_of`` under the champion and every
-    challenger (``announce_all``: announce the champion's score of every loan, moved or not),
-    and keep the segments of their features ahead for the nightly batch.
+    challenger (announcing the champion's moved scores, or all of them), and keep the
+    segments of their features ahead for the nightly batch.
 
     A loan already scored as of a later date keeps that date: a score never goes back in
     time (a batch scheduled before the loan's latest events must not undo them).
@@ -85,7 +110,7 @@ async def rescore(
         live,
         Batch(ids, days, values.__getitem__, lambda m: model_columns(matrix, m.features)),
         current,
-        announce_all=announce_all,
+        announcing=announcing,
         also_write=lambda i, stored: stored[2] != keys[i],
     )
     moves = first_moves(live.all, matrix, np.array([s.ticks for s in firsts]), days)
@@ -111,7 +136,7 @@ async def score_live(
     batch: Batch,
     current: dict[tuple[str, str], Stored],
     *,
-    announce_all: bool,
+    announcing: Announcing,
     also_write: Callable[[int, Stored], bool] | None = None,
 ) -> int:
     """Score ``batch`` under every live model; write the rows whose score or tier moved (or
@@ -124,7 +149,7 @@ async def score_live(
         champion = model is live.champion
         moved = (
             set(range(len(ids)))
-            if champion and announce_all
+            if champion and announcing.every_score
             else _moved(model, batch.matrix(model), stored)
         )
         written = [
@@ -141,7 +166,7 @@ async def score_live(
         try:
             await asyncio.sleep(0)  # the write's statement goes out (once prepared here)
             announce = [scored[n] for n, i in enumerate(written) if i in moved] if champion else []
-            events = _events(model.version, announce, now)
+            events = _events(model.version, announce, now, announcing)
         finally:
             await writing
         if champion:
@@ -254,7 +279,9 @@ def _row(
     )
 
 
-def _events(version: str, scored: Sequence[Rescore], now: datetime) -> list[CloudEvent]:
+def _events(
+    version: str, scored: Sequence[Rescore], now: datetime, announcing: Announcing
+) -> list[CloudEvent]:
     return [
         make_event(
             ScoreUpdated(
@@ -271,6 +298,7 @@ def _events(version: str, scored: Sequence[Rescore], now: datetime) -> list[Clou
             ),
             source=SOURCE,
             subject=loan_id,
+            event_id=announcing.event_id(loan_id, version),
         )
         for loan_id, _, s, _ in scored
     ]
