@@ -209,3 +209,33 @@ async def announced_by_a_step(url: str) -> dict[str, str]:
     finally:
         await database.dispose()
     return {loan_id: event_id for event_id, loan_id in after - before}
+
+
+REFUSE_SCORE_HISTORY = (
+    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql"
+    " AS $$ BEGIN RAISE EXCEPTION 'score history refused'; END $$",
+    "CREATE TRIGGER refuse BEFORE INSERT ON score_history FOR EACH ROW EXECUTE FUNCTION refuse()",
+)
+
+
+async def test_a_batch_step_whose_score_write_fails_fails_whole_and_changes_nothing(
+    db: Database,
+) -> None:
+    async with db.unit_of_work() as session:
+        await registered(session, [accepted(f"F-{n}", disbursed_on=D0) for n in range(3)])
+        await schedule_run(session, "eod-F", D0 + timedelta(days=40))
+        for statement in REFUSE_SCORE_HISTORY:  # the write runs while events are built
+            await session.execute(sa.text(statement))
+    before = await state_of(db)
+    with pytest.raises(asyncpg.PostgresError, match="score history refused"):
+        await BatchRescorer(db).step()
+    assert await state_of(db) == before
+
+
+async def state_of(db: Database) -> tuple[object, ...]:
+    """The scores, the outbox and the batch run's progress."""
+    async with db.unit_of_work() as session:
+        scores = (await session.execute(sa.text("SELECT * FROM score ORDER BY 1, 2"))).all()
+        outbox = await session.scalar(sa.text("SELECT count(*) FROM outbox"))
+        run = (await session.execute(sa.text("SELECT cursor, status FROM rescore_run"))).all()
+    return scores, outbox, run
