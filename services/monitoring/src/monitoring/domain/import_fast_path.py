@@ -8,10 +8,11 @@ reason (:func:`monitoring.domain.import_checks.check_loan`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from monitoring.domain.imports import (
@@ -37,6 +38,7 @@ _INT = re.compile(r"[1-9][0-9]{0,2}")
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z0-9\-]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+T = TypeVar("T")
 
 
 class Slow(Exception):
@@ -138,29 +140,37 @@ def _locale(value: Any) -> str:
 _VALUES_CACHED = 4_096
 
 
-def _money(value: Any) -> Decimal:
-    if type(value) is str:
-        return _money_of(value)
-    raise Slow
+def _from_text(parse: Callable[[str], T]) -> Callable[[Any], T]:
+    """``parse`` for a JSON string, cached (a file repeats its amounts and dates); a value of
+    any other type is :class:`Slow`."""
+    cached = lru_cache(maxsize=_VALUES_CACHED)(parse)
+
+    def of(value: Any) -> T:
+        if type(value) is str:
+            return cached(value)
+        raise Slow
+
+    return of
 
 
-@lru_cache(maxsize=_VALUES_CACHED)
-def _money_of(text: str) -> Decimal:
+@_from_text
+def _money(text: str) -> Decimal:
     if _MONEY.fullmatch(text):
         return Decimal(text).quantize(CENT)
     raise Slow
 
 
-def _rate(value: Any) -> Decimal:
-    if type(value) is str:
-        return _rate_of(value)
+@_from_text
+def _rate(text: str) -> Decimal:
+    if _RATE.fullmatch(text) or text == "10":
+        return Decimal(text)
     raise Slow
 
 
-@lru_cache(maxsize=_VALUES_CACHED)
-def _rate_of(text: str) -> Decimal:
-    if _RATE.fullmatch(text) or text == "10":
-        return Decimal(text)
+@_from_text
+def _date(text: str) -> date:
+    if _DATE.fullmatch(text):
+        return date.fromisoformat(text)
     raise Slow
 
 
@@ -169,19 +179,6 @@ def _int(value: Any) -> int:
         return value
     if type(value) is str and _INT.fullmatch(value) and int(value) <= 600:
         return int(value)
-    raise Slow
-
-
-def _date(value: Any) -> date:
-    if type(value) is str:
-        return _date_of(value)
-    raise Slow
-
-
-@lru_cache(maxsize=_VALUES_CACHED)
-def _date_of(text: str) -> date:
-    if _DATE.fullmatch(text):
-        return date.fromisoformat(text)
     raise Slow
 
 
