@@ -74,6 +74,11 @@ def test_the_size_comes_from_demo_loans_and_demo_months() -> None:
     assert DemoSettings.from_env({"DEMO_LOANS": "3_000"}).loans == 3000
 
 
+def test_demo_start_fixes_the_first_day_and_unset_leaves_it_to_the_calendar() -> None:
+    assert DemoSettings.from_env({"DEMO_START": "2026-11-01"}).start == date(2026, 11, 1)
+    assert DemoSettings.from_env({}).start is None
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -82,6 +87,8 @@ def test_the_size_comes_from_demo_loans_and_demo_months() -> None:
         ({"DEMO_LOANS": "0"}, "DEMO_LOANS"),
         ({"DEMO_MONTHS": "-1"}, "DEMO_MONTHS"),
         ({"DEMO_MONTHS": "1000"}, "DEMO_MONTHS"),
+        ({"DEMO_START": "2026-13-01"}, "DEMO_START"),
+        ({"DEMO_START": "last month"}, "DEMO_START"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name(env: dict[str, str], variable: str) -> None:
@@ -98,13 +105,39 @@ def kept_plan(*, finished: bool = False, seed: int = 42) -> DemoPlan:
     return DemoPlan(loans=20, months=1, seed=seed, start=date(2026, 10, 1), finished=finished)
 
 
-def test_an_empty_platform_is_seeded_with_history_ending_about_today() -> None:
-    decision = decide(SETTINGS, first_loan_id=None, kept=None, today=TODAY)
+@pytest.mark.parametrize(
+    ("today", "months", "start", "days"),
+    [
+        (date(2026, 11, 28), 1, date(2026, 10, 1), 31),  # after a 31-day month
+        (date(2026, 12, 7), 1, date(2026, 11, 1), 30),  # after a 30-day month
+        (date(2026, 12, 1), 1, date(2026, 11, 1), 30),  # on the first of the month
+        (date(2027, 1, 5), 1, date(2026, 12, 1), 31),  # across the turn of the year
+        (date(2027, 3, 31), 1, date(2027, 2, 1), 28),  # after February
+        (date(2028, 3, 1), 1, date(2028, 2, 1), 29),  # after a leap February
+        (date(2027, 2, 10), 6, date(2026, 8, 1), 184),  # six months over the year's end
+    ],
+)
+def test_an_empty_platform_is_seeded_with_history_ending_about_today(
+    today: date, months: int, start: date, days: int
+) -> None:
+    settings = DemoSettings(loans=20, months=months)
+
+    decision = decide(settings, first_loan_id=None, kept=None, today=today)
 
     assert decision.action is Action.SEED
-    assert decision.plan == DemoPlan(20, 1, 42, demo_start(1, TODAY))
-    assert decision.plan.start == date(2026, 10, 1)
-    assert decision.plan.days == 31
+    assert decision.plan == DemoPlan(20, months, 42, demo_start(months, today))
+    assert decision.plan.start == start
+    assert decision.plan.days == days
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 28), date(2026, 12, 7), date(2027, 1, 5)])
+def test_demo_start_seeds_the_same_plan_whatever_the_day(today: date) -> None:
+    settings = DemoSettings(loans=20, months=1, start=date(2026, 11, 1))
+
+    decision = decide(settings, first_loan_id=None, kept=None, today=today)
+
+    assert decision.plan == DemoPlan(20, 1, 42, date(2026, 11, 1))
+    assert decision.plan.days == 30
 
 
 def test_a_platform_with_loans_of_its_own_is_left_alone() -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 
 from devstack.config import COMPONENTS
 from shared.embedded import free_port
+from simulator.contract import add_months
 
 READY_TIMEOUT_S = 120.0
 
@@ -31,7 +33,7 @@ def fresh_environment(state_dir: Path, gateway_port: int, **more: str) -> dict[s
     """The developer's environment without any server of their own: everything embedded."""
     given = {"POSTLOAN_POSTGRES_URL", "POSTLOAN_NATS_URL", "POSTLOAN_ADMIN_PASSWORD"}
     given |= {c.database_url_variable for c in COMPONENTS}
-    given |= {"DEMO", "DEMO_LOANS", "DEMO_MONTHS", "NO_COLOR", "FORCE_COLOR"}
+    given |= {"DEMO", "DEMO_LOANS", "DEMO_MONTHS", "DEMO_START", "NO_COLOR", "FORCE_COLOR"}
     env = {k: v for k, v in os.environ.items() if k not in given}
     env.update(POSTLOAN_STATE_DIR=str(state_dir), POSTLOAN_GATEWAY_PORT=str(gateway_port))
     env.update(more)
@@ -98,30 +100,39 @@ def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process_behind(tmp_path: Pa
     assert (state / "admin-password").stat().st_mode & 0o077 == 0
 
 
-def wait_for(runner: subprocess.Popen[bytes], output: Path, text: str, timeout_s: float) -> None:
+def wait_for(
+    runner: subprocess.Popen[bytes], output: Path, pattern: str, timeout_s: float
+) -> re.Match[str]:
+    """Until a line of the output matches the regular expression ``pattern``."""
     deadline = time.monotonic() + timeout_s
-    while text not in output.read_text():
+    while (found := re.search(pattern, output.read_text(), re.MULTILINE)) is None:
         if runner.poll() is not None:
             pytest.fail(f"the stack exited with {runner.returncode}:\n{output.read_text()}")
         if time.monotonic() > deadline:
-            pytest.fail(f"no {text!r} after {timeout_s:.0f} s:\n{output.read_text()}")
+            pytest.fail(f"no {pattern!r} after {timeout_s:.0f} s:\n{output.read_text()}")
         time.sleep(0.1)
+    return found
 
 
 def run_until(
-    tmp_path: Path, name: str, port: int, text: str, then: Callable[[str], None] = lambda _: None
+    tmp_path: Path,
+    name: str,
+    port: int,
+    pattern: str,
+    then: Callable[[str], None] = lambda _: None,
+    env_more: dict[str, str] | None = None,
 ) -> tuple[str, Path]:
-    """Start the stack with a tiny demo, wait for ``text``, call ``then`` with the gateway's URL,
-    Ctrl-C: it exits 0 and leaves nothing behind."""
+    """Start the stack with a tiny demo, wait for a line matching ``pattern``, call ``then``
+    with the gateway's URL, Ctrl-C: it exits 0 and leaves nothing behind."""
     state, output = tmp_path / "state", tmp_path / f"{name}.out"
-    env = fresh_environment(state, port, DEMO_LOANS="20", DEMO_MONTHS="1")
+    env = fresh_environment(state, port, DEMO_LOANS="20", DEMO_MONTHS="1", **(env_more or {}))
     with output.open("wb") as sink:
         runner = subprocess.Popen(
             stack_command(), cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
         wait_until_up(runner, f"http://127.0.0.1:{port}/readyz", output)
-        wait_for(runner, output, text, READY_TIMEOUT_S)
+        wait_for(runner, output, pattern, READY_TIMEOUT_S)
         then(f"http://127.0.0.1:{port}")
         started = psutil.Process(runner.pid).children(recursive=True)
         runner.send_signal(signal.SIGINT)
@@ -135,14 +146,43 @@ def run_until(
     return output.read_text(), state
 
 
+#: The demo announces its plan, then prints a line per tenth of its days.
+ANNOUNCED = r"20 loans, 1 month from (\d{4}-\d{2}-\d{2}); DEMO=0 skips"
+FIRST_TENTH = r"demo        \| … day \d+/\d+ \(10%\)"
+SEEDED = r"✔ demo portfolio: 20 loans, (\d+) days"
+
+
 @pytest.mark.slow
-def test_the_demo_is_seeded_once_and_a_ctrl_c_during_it_is_resumed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "demo_start",
+    [
+        pytest.param("", id="from-the-calendar"),
+        pytest.param("2026-11-01", id="a-30-day-month"),
+        pytest.param("2026-12-01", id="a-31-day-month-into-the-next-year"),
+    ],
+)
+def test_the_demo_is_seeded_once_and_a_ctrl_c_during_it_is_resumed(
+    tmp_path: Path, demo_start: str
+) -> None:
+    """Whatever today is: the expected days and business date follow from the announced plan."""
     port, ledger = free_port(), Ledger(tmp_path / "state")
+    more = {"DEMO_START": demo_start} if demo_start else {}
 
-    first, state = run_until(tmp_path, "first", port, "demo        | … day 4/31")
-    second, _ = run_until(tmp_path, "second", port, "✔ demo portfolio: 20 loans, 31 days")
-    third, _ = run_until(tmp_path, "third", port, "demo        | … monitoring already", ledger)
+    first, state = run_until(tmp_path, "first", port, FIRST_TENTH, env_more=more)
+    second, _ = run_until(tmp_path, "second", port, SEEDED, env_more=more)
+    already = r"demo        \| … monitoring already"
+    third, _ = run_until(tmp_path, "third", port, already, ledger, more)
 
+    announced = re.search(ANNOUNCED, first)
+    assert announced is not None, first
+    start = date.fromisoformat(announced[1])
+    if demo_start:
+        assert start == date.fromisoformat(demo_start)
+    days = (add_months(start, 1) - start).days
+    assert re.search(rf"day \d+/{days} \(10%\)", first), first
+    seeded = re.search(SEEDED, second)
+    assert seeded is not None
+    assert int(seeded[1]) == days
     assert "seeding a demo portfolio (monitoring has no loan yet): 20 loans, 1 month" in first
     assert "seeding stopped at day " in first
     assert "stack       | ✔ stopped; no process is left behind" in first
@@ -151,7 +191,7 @@ def test_the_demo_is_seeded_once_and_a_ctrl_c_during_it_is_resumed(tmp_path: Pat
     assert json.loads((state / "demo.json").read_text())["finished"] is True
     assert len(ledger.loans) == 20
     assert all(loan["loan_id"].startswith("SIM42-L") for loan in ledger.loans)
-    assert ledger.business_date == date.today().replace(day=1).isoformat()
+    assert ledger.business_date == add_months(start, 1).isoformat()
 
 
 class Ledger:

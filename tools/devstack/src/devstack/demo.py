@@ -52,13 +52,19 @@ class DemoFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoSettings:
-    """Whether and what to seed, from ``DEMO``, ``DEMO_LOANS``, ``DEMO_MONTHS``, ``--no-demo``."""
+    """Whether and what to seed, from ``DEMO``, ``DEMO_LOANS``, ``DEMO_MONTHS``, ``DEMO_START``
+    and ``--no-demo``.
+
+    ``start`` is the demo's first day; None (the default) starts it on the first of the month
+    ``months`` months before today, so its history ends about today.
+    """
 
     enabled: bool = True
     loans: int = DEFAULT_LOANS
     months: int = DEFAULT_MONTHS
     seed: int = DEMO_SEED
     skipped_by: str = ""
+    start: date | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, no_demo: bool = False) -> DemoSettings:
@@ -69,7 +75,23 @@ class DemoSettings:
         loans = _count(env, "DEMO_LOANS", DEFAULT_LOANS, MAX_LOANS)
         months = _count(env, "DEMO_MONTHS", DEFAULT_MONTHS, MAX_MONTHS)
         skipped_by = "--no-demo" if no_demo else f"DEMO={raw}" if switch in _OFF else ""
-        return cls(enabled=not skipped_by, loans=loans, months=months, skipped_by=skipped_by)
+        return cls(
+            enabled=not skipped_by,
+            loans=loans,
+            months=months,
+            skipped_by=skipped_by,
+            start=_day(env, "DEMO_START"),
+        )
+
+
+def _day(env: Mapping[str, str], variable: str) -> date | None:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{variable} must be a date (YYYY-MM-DD), not {raw!r}") from None
 
 
 def _count(env: Mapping[str, str], variable: str, default: int, maximum: int) -> int:
@@ -152,7 +174,7 @@ def decide(
     if not settings.enabled:
         return Decision(Action.SKIP, f"no demo portfolio ({settings.skipped_by})")
     if first_loan_id is None:
-        start = demo_start(settings.months, today)
+        start = settings.start or demo_start(settings.months, today)
         plan = DemoPlan(settings.loans, settings.months, settings.seed, start)
         return Decision(Action.SEED, "monitoring has no loan yet", plan)
     if kept is not None and not kept.finished and first_loan_id == kept.first_loan_id:
