@@ -177,8 +177,9 @@ async def list_alerts(
 # --- facts for the rules -------------------------------------------------------------------
 
 #: Each instalment with a date to check in ``first .. last``, as it stood at the end of that
-#: date (with the DPD that end of day gave it, counted against the morning after): what is paid on it now, less what payments booked after that date paid, so that end
-#: of day (nothing booked later yet) and a later back-test see the same amount. Loans come from
+#: date (with the DPD that end of day gave it, counted against the morning after): what is
+#: paid on it now, less what payments booked after that date paid, so that end of day
+#: (nothing booked later yet) and a later back-test see the same amount. Loans come from
 #: that date's delinquency snapshot (the loans open that day).
 _INSTALMENT_FACTS = """
 SELECT i.loan_id, i.seq, i.due_on, i.principal + i.interest + i.fees AS amount_due,
