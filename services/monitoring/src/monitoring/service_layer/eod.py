@@ -13,8 +13,9 @@ restarted) resumes where it stood and applies nothing twice:
    bucket transition (its ``business_date`` is D + 1); the snapshot of the close of D (dated
    D) with that DPD, bucket and balances. A chunk is one transaction of two set-based
    statements: the penalty update, then one statement that reads each unpaid instalment
-   once for DPD, events and snapshot together (a pass per purpose measured twice as slow). The chunk is also the unit
-   of progress (``loans_done``) and of resumption (the last loan id done is recorded with it);
+   once for DPD, events and snapshot together (a pass per purpose measured twice as slow).
+   The chunk is also the unit of progress (``loans_done``) and of resumption (the last loan
+   id done is recorded with it);
 2. ``rules``   — the date-based early-warning rules;
 3. ``advance`` — the business date moves to D + 1 and ``monitoring.eod.completed`` is sent.
 """
