@@ -70,3 +70,13 @@ def test_the_matrix_path_agrees_with_the_one_loan_path() -> None:
     ]
     assert scores.tolist() == [s.score for s in one_by_one]
     assert [int(t) for t in tiers] == ["ABCDE".index(s.tier) for s in one_by_one]
+
+
+def test_training_records_the_targets_threshold_in_the_document_and_it_survives_loading() -> None:
+    from scoring.cli import _document
+    from scoring.domain.artifacts import load_model
+
+    document = _document(make_model(meta={"trainer": "test"}), 30)
+    assert document["meta"] == {"trainer": "test", "default_definition": {"dpd_threshold": 30}}
+    assert default_dpd(load_model(document).meta) == 30
+    assert "default_definition" not in _document(make_model(), None)["meta"]
