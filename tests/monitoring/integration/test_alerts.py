@@ -77,13 +77,14 @@ async def pay(db: Database, loan_id: str, amount: str, *, on: date, seq: int = 1
 
 
 async def snapshot(db: Database, on: date) -> None:
-    """The day's delinquency snapshot of every open loan, as end of day writes it."""
+    """The day's delinquency snapshot of every open loan, as end of day writes it: the close
+    of ``on``, with the DPD counted against the morning after."""
     async with db.unit_of_work() as s:
         await s.execute(
             sa.text(
                 """INSERT INTO delinquency_snapshot
                    SELECT CAST(:d AS date), loan_id, product, disbursed_on,
-                          GREATEST(0, CAST(:d AS date) - first_due_on),
+                          GREATEST(0, CAST(:d AS date) + 1 - first_due_on),
                           'C', status, principal, principal
                    FROM loan WHERE status IN ('active', 'delinquent')"""
             ),
@@ -143,14 +144,15 @@ async def test_an_unpaid_first_instalment_raises_first_payment_default_n_days_af
     await register(monitoring, "L-1")
     await register(monitoring, "L-2")
     await pay(db, "L-2", "1066.19", on=DUE)
-    for day in range(15, 22):
+    for day in range(15, 21):
         assert await end_of_day(db, date(2026, 2, day)) == 0
-    assert await end_of_day(db, D("2026-02-22")) == 1
+    # The close of 2026-02-21 makes it 7 days past due on 2026-02-22: that end of day raises.
+    assert await end_of_day(db, D("2026-02-21")) == 1
     [alert] = await alerts(monitoring, rule="first_payment_default")
     assert (alert["loan_id"], alert["severity"], alert["raised_on"]) == (
         "L-1",
         "high",
-        "2026-02-22",
+        "2026-02-21",
     )
     assert alert["evidence"]["paid"] == "0.00"
     assert alert["evidence"]["dpd"] == 7
@@ -183,7 +185,7 @@ async def test_a_disabled_rule_raises_nothing(monitoring: httpx.AsyncClient, db:
     disabled = await monitoring.post("/api/v1/rules/first_payment_default/versions/1/disable")
     assert disabled.status_code == 200
     assert disabled.json()["enabled"] is False
-    assert await end_of_day(db, D("2026-02-22")) == 0
+    assert await end_of_day(db, D("2026-02-21")) == 0
 
 
 # --- the workflow --------------------------------------------------------------------------
@@ -193,7 +195,7 @@ async def test_an_alert_is_acknowledged_then_resolved_with_who_and_when(
     monitoring: httpx.AsyncClient, db: Database
 ) -> None:
     await register(monitoring, "L-1")
-    await end_of_day(db, D("2026-02-22"))
+    await end_of_day(db, D("2026-02-21"))
     [alert] = await alerts(monitoring)
     path = f"/api/v1/alerts/{alert['alert_id']}"
 

@@ -139,10 +139,10 @@ async def test_end_of_day_rules_back_test_to_the_alerts_raised_day_by_day(
         ("L-1", "2026-02-15"),
         ("L-2", "2026-03-15"),
     ]
-    assert [(a["loan_id"], a["raised_on"]) for a in default] == [
-        ("L-1", "2026-02-22"),
-        ("L-3", "2026-02-22"),
-        ("L-4", "2026-02-22"),
+    assert [(a["loan_id"], a["raised_on"]) for a in default] == [  # 7 DPD on the 22nd
+        ("L-1", "2026-02-21"),
+        ("L-3", "2026-02-21"),
+        ("L-4", "2026-02-21"),
     ]
     assert await backtest(monitoring, "partial_payment_at_due", "2026-02-10", "2026-03-20") == (
         partial
@@ -150,7 +150,7 @@ async def test_end_of_day_rules_back_test_to_the_alerts_raised_day_by_day(
     assert await backtest(monitoring, "first_payment_default", "2026-02-10", "2026-03-20") == (
         default
     )
-    assert await backtest(monitoring, "first_payment_default", "2026-02-23", "2026-03-20") == []
+    assert await backtest(monitoring, "first_payment_default", "2026-02-22", "2026-03-20") == []
 
 
 async def test_a_new_version_is_back_tested_before_it_is_enabled_and_raises_nothing(
@@ -167,7 +167,7 @@ async def test_a_new_version_is_back_tested_before_it_is_enabled_and_raises_noth
     assert created.json()["enabled"] is False
 
     hits = await backtest(monitoring, "first_payment_default", "2026-02-15", "2026-02-28", 2)
-    assert [(h["loan_id"], h["raised_on"]) for h in hits] == [("L-1", "2026-02-18")]
+    assert [(h["loan_id"], h["raised_on"]) for h in hits] == [("L-1", "2026-02-17")]
     assert hits[0]["evidence"]["days_after_due"] == 3
     assert await alert_count(monitoring) == before
 

@@ -43,9 +43,11 @@ async def db(
     await database.dispose()
 
 
-async def register(client: httpx.AsyncClient, loan_id: str, **overrides: Any) -> None:
+async def register(
+    client: httpx.AsyncClient, loan_id: str, *, first_due_on: str = "2026-01-20", **overrides: Any
+) -> None:
     body = make_registration(
-        loan_id=loan_id, borrower_id=f"B-{loan_id}", first_due_on="2026-01-20", **overrides
+        loan_id=loan_id, borrower_id=f"B-{loan_id}", first_due_on=first_due_on, **overrides
     )
     response = await client.post("/api/v1/loans", json=body)
     assert response.status_code == 201, response.text
@@ -134,32 +136,34 @@ async def test_dpd_and_buckets_follow_misses_partial_payments_cures_and_relapses
     await pay(db, "PAID", 1)
     await pay(db, "PART", 1, principal="500.00")
     due_day = await close_day(monitoring, D("2026-01-20"))
-    assert due_day["transitions"] == 0
-    assert await state(monitoring, "MISS") == (0, "C", "active")  # due today: not late yet
-
-    day_after = await close_day(monitoring, D("2026-01-21"))
-    assert day_after["transitions"] == 3
+    assert due_day["transitions"] == 3
+    # Unpaid at the close of its due date: 1 day past due the morning after.
     assert await state(monitoring, "MISS") == (1, "M1", "delinquent")
     assert await state(monitoring, "PART") == (1, "M1", "delinquent")
     assert await state(monitoring, "PAID") == (0, "C", "active")
 
-    await close_days(monitoring, D("2026-01-24"))
+    day_after = await close_day(monitoring, D("2026-01-21"))
+    assert day_after["transitions"] == 0
+    assert await state(monitoring, "MISS") == (2, "M1", "delinquent")
+
+    await close_days(monitoring, D("2026-01-23"))
     await pay(db, "CURE", 1)
-    await close_day(monitoring, D("2026-01-25"))
+    await close_day(monitoring, D("2026-01-24"))
     assert await state(monitoring, "CURE") == (0, "C", "active")
     assert await state(monitoring, "MISS") == (5, "M1", "delinquent")
 
-    await close_days(monitoring, D("2026-02-19"))
+    await close_days(monitoring, D("2026-02-18"))
     assert await state(monitoring, "MISS") == (30, "M1", "delinquent")
     await pay(db, "PAID", 2)
-    await close_day(monitoring, D("2026-02-20"))
+    await close_day(monitoring, D("2026-02-19"))
     assert await state(monitoring, "MISS") == (31, "M2", "delinquent")
     assert await state(monitoring, "PART") == (31, "M2", "delinquent")  # counted from seq 1
     assert await state(monitoring, "CURE") == (0, "C", "active")
-    await close_day(monitoring, D("2026-02-21"))
+    await close_day(monitoring, D("2026-02-20"))
     assert await state(monitoring, "CURE") == (1, "M1", "delinquent")  # relapse on seq 2
     assert await state(monitoring, "PAID") == (0, "C", "active")
 
+    # Each event is dated by the business date its DPD holds on: the day after the one closed.
     assert await transitions(db) == [
         ("2026-01-21", "CURE", "C", "M1", 1),
         ("2026-01-21", "MISS", "C", "M1", 1),
@@ -170,7 +174,32 @@ async def test_dpd_and_buckets_follow_misses_partial_payments_cures_and_relapses
         ("2026-02-21", "CURE", "C", "M1", 1),
     ]
     business_date = (await monitoring.get("/api/v1/business-date")).json()
-    assert business_date == {"business_date": "2026-02-22"}
+    assert business_date == {"business_date": "2026-02-21"}
+
+
+async def test_a_loan_unpaid_at_the_close_of_its_due_date_is_1_dpd_in_m1_the_morning_after(
+    monitoring: httpx.AsyncClient, db: Database
+) -> None:
+    await register(monitoring, "LATE")
+    await register(monitoring, "ON-TIME")
+    await close_days(monitoring, D("2026-01-19"))
+    await pay(db, "ON-TIME", 1)  # on the due date itself
+
+    await close_day(monitoring, D("2026-01-20"))
+
+    today = (await monitoring.get("/api/v1/business-date")).json()
+    assert today == {"business_date": "2026-01-21"}
+    late = (await monitoring.get("/api/v1/loans/LATE")).json()
+    assert (late["dpd"], late["bucket"], late["status"]) == (1, "M1", "delinquent")
+    assert late["schedule"][0]["status"] == "overdue"
+    # Its first day of penalty is 2026-01-21 itself, accrued when that day closes.
+    assert late["outstanding"]["penalty"] == "0.00"
+    assert await state(monitoring, "ON-TIME") == (0, "C", "active")
+    assert await transitions(db) == [("2026-01-21", "LATE", "C", "M1", 1)]
+
+    await close_day(monitoring, D("2026-01-21"))
+    late = (await monitoring.get("/api/v1/loans/LATE")).json()
+    assert (late["dpd"], late["outstanding"]["penalty"]) == (2, "0.31")  # one day on 946.19
 
 
 async def test_a_completed_run_reports_its_summary(
@@ -178,11 +207,11 @@ async def test_a_completed_run_reports_its_summary(
 ) -> None:
     for loan_id in ("A", "B", "C"):
         await register(monitoring, loan_id)
-    await close_days(monitoring, D("2026-01-20"))
+    await close_days(monitoring, D("2026-01-20"))  # B and C move to M1 here
     await pay(db, "A", 1)
     run = await close_day(monitoring, D("2026-01-21"))
     assert (run["loans_total"], run["loans_done"], run["progress"]) == (3, 3, 1.0)
-    assert (run["step"], run["transitions"]) == ("done", 2)
+    assert (run["step"], run["transitions"]) == ("done", 1)  # A back to C
     summary = run["summary"]
     assert [(b["bucket"], b["count"]) for b in summary["buckets"]] == [
         ("C", 1),
@@ -237,11 +266,22 @@ async def test_end_of_day_runs_only_for_the_business_date(monitoring: httpx.Asyn
     assert unknown.status_code == 404
 
 
+#: A and C fell due on 2026-01-20 (M1 since its close, a day of penalty in the run for
+#: 2026-01-21); B falls due on 2026-01-21 (M1 by that run, no penalty yet).
+RESUMED_PENALTIES = {"A": Decimal("0.31"), "B": Decimal("0.00"), "C": Decimal("0.31")}
+
+
+async def register_for_resumption(client: httpx.AsyncClient) -> None:
+    for loan_id in ("A", "B", "C"):
+        await register(
+            client, loan_id, first_due_on="2026-01-21" if loan_id == "B" else "2026-01-20"
+        )
+
+
 async def test_a_run_stopped_after_a_step_resumes_there_and_does_nothing_twice(
     monitoring: httpx.AsyncClient, db: Database
 ) -> None:
-    for loan_id in ("A", "B", "C"):
-        await register(monitoring, loan_id)
+    await register_for_resumption(monitoring)
     await close_days(monitoring, D("2026-01-20"))
     config = EodConfig(scale=parse_buckets(DEFAULT_BUCKETS), chunk_size=2)
     run_id = (await request_eod(db, D("2026-01-21"))).run.run_id
@@ -249,19 +289,15 @@ async def test_a_run_stopped_after_a_step_resumes_there_and_does_nothing_twice(
     stopped = await run_eod(db, run_id, config, stop=StopAt("loans"))  # as if killed here
 
     assert stopped is not None
-    assert (stopped.status, stopped.step, stopped.transitions) == ("running", "rules", 3)
+    assert (stopped.status, stopped.step, stopped.transitions) == ("running", "rules", 1)
     assert (await monitoring.get("/api/v1/business-date")).json()["business_date"] == "2026-01-21"
     resumed = await monitoring.post("/api/v1/eod", json={"as_of": "2026-01-21"})
     assert resumed.status_code == 202
     assert resumed.json()["run_id"] == run_id
     done = await _wait(monitoring, run_id)
-    assert (done["transitions"], done["summary"]["penalty_accrued"]) == (3, "0.93")
-    assert await _penalties(db) == {
-        "A": Decimal("0.31"),
-        "B": Decimal("0.31"),
-        "C": Decimal("0.31"),
-    }
-    assert len(await transitions(db)) == 3
+    assert (done["transitions"], done["summary"]["penalty_accrued"]) == (1, "0.62")
+    assert await _penalties(db) == RESUMED_PENALTIES
+    assert len(await transitions(db)) == 3  # A and C on 2026-01-20, B on 2026-01-21
     assert await _snapshots(db) == 3
     assert (await monitoring.get("/api/v1/business-date")).json()["business_date"] == "2026-01-22"
 
@@ -269,8 +305,7 @@ async def test_a_run_stopped_after_a_step_resumes_there_and_does_nothing_twice(
 async def test_a_run_stopped_inside_a_step_resumes_at_the_loan_it_reached(
     monitoring: httpx.AsyncClient, db: Database
 ) -> None:
-    for loan_id in ("A", "B", "C"):
-        await register(monitoring, loan_id)
+    await register_for_resumption(monitoring)
     await close_days(monitoring, D("2026-01-20"))
     config = EodConfig(scale=parse_buckets(DEFAULT_BUCKETS), chunk_size=1)
     run_id = (await request_eod(db, D("2026-01-21"))).run.run_id
@@ -278,8 +313,8 @@ async def test_a_run_stopped_inside_a_step_resumes_at_the_loan_it_reached(
     stopped = await run_eod(db, run_id, config, stop=StopAt("loans", chunks=2))
 
     assert stopped is not None
-    assert (stopped.step, stopped.cursor, stopped.transitions) == ("loans", "B", 2)
-    assert (stopped.loans_done, stopped.penalty) == (2, Decimal("0.62"))
+    assert (stopped.step, stopped.cursor, stopped.transitions) == ("loans", "B", 1)
+    assert (stopped.loans_done, stopped.penalty) == (2, Decimal("0.31"))
     progress = (await monitoring.get(f"/api/v1/eod/{run_id}")).json()
     assert (progress["status"], progress["loans_done"], progress["progress"]) == (
         "running",
@@ -289,13 +324,9 @@ async def test_a_run_stopped_inside_a_step_resumes_at_the_loan_it_reached(
     finished = await run_eod(db, run_id, config)
 
     assert finished is not None
-    assert (finished.status, finished.transitions) == ("completed", 3)
-    assert await _penalties(db) == {
-        "A": Decimal("0.31"),
-        "B": Decimal("0.31"),
-        "C": Decimal("0.31"),
-    }
-    assert [t[1] for t in await transitions(db)] == ["A", "B", "C"]
+    assert (finished.status, finished.transitions) == ("completed", 1)
+    assert await _penalties(db) == RESUMED_PENALTIES
+    assert [t[1] for t in await transitions(db)] == ["A", "C", "B"]
     assert await _snapshots(db) == 3
 
 
@@ -311,7 +342,7 @@ async def test_a_run_left_running_by_a_stopped_process_resumes_at_start_up(
     async with running(create_app(monitoring_settings)) as restarted:
         done = await _wait(restarted, run_id)
 
-    assert done["transitions"] == 1
+    assert done["transitions"] == 0  # A moved to M1 on 2026-01-20; this day adds penalty
     assert await _penalties(db) == {"A": Decimal("0.31")}
     assert (await monitoring.get("/api/v1/business-date")).json()["business_date"] == "2026-01-22"
 
@@ -327,9 +358,9 @@ async def test_buckets_follow_the_configured_scale(
     )
     async with running(create_app(settings)) as client:
         await register(client, "A")
-        await close_days(client, D("2026-01-23"))
+        await close_days(client, D("2026-01-22"))
         assert await state(client, "A") == (3, "EARLY", "delinquent")
-        await close_day(client, D("2026-01-24"))
+        await close_day(client, D("2026-01-23"))
         assert await state(client, "A") == (4, "LATE", "delinquent")
 
 

@@ -31,7 +31,7 @@ async def test_a_bucket_transition_is_published_once_as_a_delinquency_changed_ev
         sub = await nc.subscribe("postloan.monitoring.delinquency.changed")
         for day in ("2026-01-15", "2026-01-16", "2026-01-17", "2026-01-18"):
             await close_day(monitoring, day)
-        await monitoring.post("/api/v1/eod", json={"as_of": "2026-01-17"})  # done: a no-op
+        await monitoring.post("/api/v1/eod", json={"as_of": "2026-01-16"})  # done: a no-op
 
         msg = await sub.next_msg(timeout=5)
         event = CloudEvent.model_validate_json(msg.data)
@@ -47,14 +47,15 @@ async def test_a_bucket_transition_is_published_once_as_a_delinquency_changed_ev
         assert payload.model_dump(mode="json") == {
             "loan_id": "L-0001",
             "borrower_id": "B-0001",
+            # The close of the due date (the 16th) moves it: 1 DPD on the 17th.
             "business_date": "2026-01-17",
             "dpd_before": 0,
             "dpd": 1,
             "bucket_before": "C",
             "bucket": "M1",
-            "overdue_amount": "1066.50",  # 946.19 + 120.00 + one day of penalty, 0.31
+            "overdue_amount": "1066.19",  # 946.19 + 120.00; its first penalty day is the 17th
         }
-        with pytest.raises(nats.errors.TimeoutError):  # M1 on the 18th too: no transition
+        with pytest.raises(nats.errors.TimeoutError):  # M1 on the 18th and 19th: no transition
             await sub.next_msg(timeout=1)
     finally:
         await nc.close()

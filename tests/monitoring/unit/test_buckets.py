@@ -8,6 +8,7 @@ from monitoring.domain.buckets import (
     DEFAULT_BUCKETS,
     Bucket,
     BucketScale,
+    counted_on,
     days_past_due,
     parse_buckets,
 )
@@ -84,6 +85,13 @@ def test_dpd_counts_from_the_oldest_unpaid_due_date_to_the_business_date() -> No
     assert days_past_due(date(2026, 2, 15), date(2026, 2, 16)) == 1
     assert days_past_due(date(2026, 2, 15), date(2026, 3, 17)) == 30
     assert days_past_due(date(2026, 3, 15), date(2026, 2, 16)) == 0  # not due yet
+
+
+def test_the_end_of_day_for_a_due_date_counts_dpd_against_the_morning_after() -> None:
+    due = date(2026, 2, 28)
+    assert counted_on(due) == date(2026, 3, 1)  # across a month's end
+    assert days_past_due(due, counted_on(due)) == 1
+    assert SCALE.bucket_for(days_past_due(due, counted_on(due))) == "M1"
 
 
 @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=10_000))

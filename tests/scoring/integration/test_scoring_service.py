@@ -223,3 +223,32 @@ async def test_a_reallocation_moves_what_a_payment_paid_once_and_features_follow
     features = (await scoring.get(url)).json()["features"]
     # The second instalment is the one overdue now, not the first.
     assert features["dpd_now"] == (moved_on - second.due_on).days
+
+
+async def test_a_loan_at_60_dpd_is_in_default_pd_1_tier_e_online_in_the_batch_and_events(
+    scoring: httpx.AsyncClient, monitoring: Monitoring, trained: Trained
+) -> None:
+    await live_champion(scoring, trained)
+    # First due on 2026-02-15, never paid: 60 days past due on business date 2026-04-16.
+    await monitoring.publish(accepted("L-DEF", disbursed_on=D0), eod(date(2026, 4, 15)))
+
+    async def defaulted() -> bool:
+        now = await score_of(scoring, "L-DEF")
+        return now is not None and now["as_of"] == "2026-04-16" and now["tier"] == "E"
+
+    await eventually(defaulted)
+    score = await score_of(scoring, "L-DEF")
+    assert score is not None
+    assert score["features"]["dpd_now"] == 60
+    assert Decimal(score["pd"]) == 1
+    assert [r["code"] for r in score["reasons"]] == ["IN_DEFAULT"]
+    assert "60 days past due" in score["reasons"][0]["description"]
+    assert "60+ DPD" in score["reasons"][0]["description"]
+
+    async def announced() -> bool:
+        mine = [u for u in await monitoring.score_updates() if u["loan_id"] == "L-DEF"]
+        return bool(mine) and mine[-1]["tier"] == "E"
+
+    await eventually(announced)
+    last = [u for u in await monitoring.score_updates() if u["loan_id"] == "L-DEF"][-1]
+    assert (Decimal(last["pd"]), last["reasons"][0]["code"]) == (1, "IN_DEFAULT")

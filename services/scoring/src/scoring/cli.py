@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scoring.domain.default import default_definition
 from scoring.domain.labels import TargetDefinition
 from scoring.domain.model import ScoreScale, ServedModel, TierCutoffs
 from scoring.training.datasets import Dataset, load_german, load_gmsc
@@ -148,8 +149,8 @@ def run_train(args: argparse.Namespace) -> int:
     _write_version(
         target_dir,
         {
-            "champion.json": _json(result.champion.to_json()),
-            "challenger.json": _json(result.challenger.to_json()),
+            "champion.json": _json(_document(result.champion, data.default_dpd)),
+            "challenger.json": _json(_document(result.challenger, data.default_dpd)),
             "reference.json": _json(references(models, development)),
             "report.json": _json(report),
             "report.html": report_html(result, dataset=data.name),
@@ -184,6 +185,14 @@ def _credentials() -> dict[str, str]:
     raise SystemExit(
         "set POSTLOAN_TOKEN (POST /api/v1/auth/token) or POSTLOAN_API_KEY to publish models"
     )
+
+
+def _document(model: ServedModel, default_dpd: int | None) -> dict[str, Any]:
+    """The model's document, with the default its target defined recorded in ``meta``."""
+    document = model.to_json()
+    if default_dpd is not None:
+        document["meta"] = {**document.get("meta", {}), **default_definition(default_dpd)}
+    return document
 
 
 def _json(document: dict[str, Any]) -> str:

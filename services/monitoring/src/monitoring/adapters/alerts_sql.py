@@ -177,8 +177,9 @@ async def list_alerts(
 # --- facts for the rules -------------------------------------------------------------------
 
 #: Each instalment with a date to check in ``first .. last``, as it stood at the end of that
-#: date: what is paid on it now, less what payments booked after that date paid, so that end
-#: of day (nothing booked later yet) and a later back-test see the same amount. Loans come from
+#: date (with the DPD that end of day gave it, counted against the morning after): what is
+#: paid on it now, less what payments booked after that date paid, so that end of day
+#: (nothing booked later yet) and a later back-test see the same amount. Loans come from
 #: that date's delinquency snapshot (the loans open that day).
 _INSTALMENT_FACTS = """
 SELECT i.loan_id, i.seq, i.due_on, i.principal + i.interest + i.fees AS amount_due,
@@ -219,9 +220,12 @@ async def partly_paid_instalments(
 async def unpaid_first_instalments(
     session: AsyncSession, *, first: date, last: date, days_after_due: int
 ) -> list[InstalmentFacts]:
-    """First instalments not fully paid ``days_after_due`` after their due date, in range."""
+    """First instalments still not fully paid when they are ``days_after_due`` days past due,
+    in range: at the close of the day before (``due_on + days_after_due − 1``), whose end of
+    day counts that DPD against the morning after (``domain/buckets.py``)."""
     sql = _INSTALMENT_FACTS.format(condition=_FIRST_INSTALMENT)
-    return await _instalments(session, sql, first=first, last=last, offset=days_after_due)
+    offset = days_after_due - 1
+    return await _instalments(session, sql, first=first, last=last, offset=offset)
 
 
 async def _instalments(session: AsyncSession, sql: str, **params: Any) -> list[InstalmentFacts]:

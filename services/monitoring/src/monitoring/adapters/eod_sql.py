@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from monitoring.adapters.tables import Base, EodRunRow
-from monitoring.domain.buckets import BucketScale
+from monitoring.domain.buckets import BucketScale, counted_on
 from shared.events import DelinquencyChanged, LoanStatus, spec_for
 
 EOD_RUN = Base.metadata.tables[EodRunRow.__tablename__]
@@ -199,6 +199,9 @@ def _bucket_case(scale: BucketScale, column: str) -> tuple[str, dict[str, Any]]:
     return f"CASE {' '.join(whens)} ELSE CAST(:bucket_last AS text) END", params
 
 
+# The penalty of the day being closed (``as_of``), on principal overdue during it: each day
+# after the due date (and its grace) is accrued once, by its own end of day, while DPD already
+# counts the morning after (domain.penalty says why the two dates differ).
 PENALTY_SQL = sa.text(
     f"""
     WITH accrued AS (
@@ -221,9 +224,11 @@ def _delinquency_sql(bucket_case: str) -> str:
     """DPD, bucket, status, transition events and snapshot of a chunk in one statement.
 
     Each instalment with anything unpaid is read once (fully paid ones change nothing):
-    ``due`` aggregates them per loan; ``next`` is each open loan's DPD, bucket and status;
+    ``due`` aggregates them per loan; ``next`` is each open loan's DPD (against the business
+    date the run moves to, ``counted_on``: the day after ``as_of``), bucket and status;
     ``changed`` writes the loans that moved, ``events`` records one ``delinquency.changed``
-    per bucket transition in the outbox, and ``snap`` writes the day's snapshot.
+    per bucket transition in the outbox (its ``business_date`` is ``counted_on``, the date
+    the new DPD holds on), and ``snap`` writes the snapshot of the close of ``as_of``.
     """
     return f"""
     WITH due AS (
@@ -247,7 +252,8 @@ def _delinquency_sql(bucket_case: str) -> str:
     ), calc AS (
         SELECT l.loan_id, l.borrower_id, l.product, l.disbursed_on,
                l.dpd AS dpd_before, l.bucket AS bucket_before, l.status AS status_before,
-               GREATEST(CAST(:as_of AS date) - d.oldest_unpaid, 0) AS dpd,
+               -- counted against the morning after the day closed (domain.buckets)
+               GREATEST(CAST(:counted_on AS date) - d.oldest_unpaid, 0) AS dpd,
                COALESCE(d.principal_overdue + d.charges, 0.00) AS overdue,
                COALESCE(d.principal, 0.00) AS principal,
                COALESCE(d.principal + COALESCE(d.charges, 0.00), 0.00) AS total
@@ -278,7 +284,7 @@ def _delinquency_sql(bucket_case: str) -> str:
                    'traceparent', CAST(:traceparent AS text),
                    'data', json_build_object(
                        'loan_id', m.loan_id, 'borrower_id', m.borrower_id,
-                       'business_date', to_char(CAST(:as_of AS date), 'YYYY-MM-DD'),
+                       'business_date', to_char(CAST(:counted_on AS date), 'YYYY-MM-DD'),
                        'dpd_before', m.dpd_before, 'dpd', m.dpd,
                        'bucket_before', m.bucket_before, 'bucket', m.bucket,
                        'overdue_amount', CAST(m.overdue AS text)))::text, 'UTF8'),
@@ -320,13 +326,15 @@ async def close_loans(
     scale: BucketScale,
     context: EventContext,
 ) -> Closed:
-    """End of day for the chunk's open loans: one day of penalty, DPD, bucket, status, events
-    for the bucket transitions and the day's snapshot, without an object per loan in Python.
+    """End of day for the chunk's open loans: the penalty of the day ``as_of``, DPD, bucket
+    and status on the morning after it, events for the bucket transitions and the day's
+    snapshot, without an object per loan in Python.
     """
     case, params = _bucket_case(scale, "c.dpd")
     headers = {"traceparent": context.traceparent} if context.traceparent else {}
     params |= {
         "as_of": as_of,
+        "counted_on": counted_on(as_of),
         "after": chunk.after,
         "upto": chunk.upto,
         "subject": CHANGED.subject,

@@ -1,9 +1,11 @@
 """Days past due (DPD) and delinquency buckets (逾期分档).
 
 DPD is the number of days from the due date of the oldest instalment not fully paid to the
-business date being closed; a loan with nothing overdue has DPD 0. End of day for date D counts
-against D itself: an instalment due on D and unpaid at the close of D is 0 days past due that
-evening and 1 day past due at the close of D + 1 (the borrower has the whole due date to pay).
+business date; a loan with nothing overdue has DPD 0. The morning after the due date counts:
+the end of day for D closes D and counts every DPD against D + 1, the business date it moves
+to (:func:`counted_on`). An instalment due on D and unpaid at the close of D is therefore 1 day
+past due (bucket ``M1``) on business date D + 1, the day collectors start; one paid on D stays
+at 0 (the borrower has the whole due date to pay).
 
 Buckets are configured as ``NAME:MAX_DPD`` pairs in ascending order, the last one open-ended,
 e.g. the default ``C:0,M1:30,M2:60,M3:90,M4:120,M5:150,M6:180,M7+``. The first bucket is
@@ -13,7 +15,7 @@ e.g. the default ``C:0,M1:30,M2:60,M3:90,M4:120,M5:150,M6:180,M7+``. The first b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 DEFAULT_BUCKETS = "C:0,M1:30,M2:60,M3:90,M4:120,M5:150,M6:180,M7+"
 
@@ -106,8 +108,14 @@ def parse_buckets(spec: str) -> BucketScale:
     return BucketScale(tuple(buckets))
 
 
+def counted_on(closed: date) -> date:
+    """The business date the end of day for ``closed`` counts DPD against: the day after."""
+    return closed + timedelta(days=1)
+
+
 def days_past_due(oldest_unpaid_due_on: date | None, business_date: date) -> int:
-    """DPD at the close of ``business_date``; 0 when nothing unpaid has fallen due."""
+    """DPD on ``business_date`` of the oldest instalment left unpaid when the day before it
+    closed; 0 when nothing unpaid has fallen due."""
     if oldest_unpaid_due_on is None:
         return 0
     return max((business_date - oldest_unpaid_due_on).days, 0)

@@ -2,9 +2,16 @@
 
 The rule, applied by end of day for date D to every instalment of an open loan:
 
-- it accrues when principal is still unpaid and D is past the due date plus the product's
-  grace days (``D > due_on + grace_days``): with no grace, the first penalty day is the day
-  after the due date, the same day DPD becomes 1;
+- it accrues when principal is still unpaid at the close of D and D is past the due date plus
+  the product's grace days (``D > due_on + grace_days``): with no grace, the first penalty day
+  is the day after the due date, the business date on which DPD is 1, and its penalty is
+  accrued when that day closes. Penalty is interest on the overdue balance each day closes
+  with, as core banking accrues interest: every overdue day is accrued exactly once, by its
+  own end of day, and a day whose principal was paid before it closed bears none. DPD, by
+  contrast, is counted the morning after (``domain/buckets.py``): the end of day for D
+  accrues the penalty of D and sets the DPD of D + 1, so on business date D + k an instalment
+  due on D is k days past due and bears k − 1 days of penalty, the k-th accruing at the close
+  of D + k if it is still unpaid then;
 - the annual penalty rate is ``penalty_multiplier × annual_rate``, limited so that the contract
   rate plus the penalty rate never passes the product's cost cap:
   ``rate = max(0, min(multiplier × annual_rate, cost_cap_apr − annual_rate))``;

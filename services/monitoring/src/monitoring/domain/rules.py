@@ -89,8 +89,8 @@ RULES: dict[str, RuleDefinition] = {
             "first_payment_default",
             Trigger.END_OF_DAY,
             "high",
-            "The first instalment still not fully paid N days after its due date.",
-            (Param("days_after_due", 7, 1, 180, "days after the first due date (N)"),),
+            "The first instalment still not fully paid when it is N days past due.",
+            (Param("days_after_due", 7, 1, 180, "days past the first due date (N)"),),
         ),
         RuleDefinition(
             "bureau_score_drop",
@@ -203,7 +203,8 @@ class PaymentWindow:
 
 @dataclass(frozen=True)
 class InstalmentFacts:
-    """One instalment as it stood at the end of ``evaluated_on``."""
+    """One instalment as it stood at the end of ``evaluated_on``; ``dpd`` is its loan's DPD
+    as that end of day counted it, on the morning after."""
 
     loan_id: str
     seq: int

@@ -7,12 +7,15 @@ restarted) resumes where it stood and applies nothing twice:
 
 1. ``loans``   — chunk by chunk (``chunk_size`` loans by loan id, one transaction each), for
    every open loan, in this order: one day of penalty interest on overdue principal
-   (``domain/penalty.py``); DPD, bucket and status against D (``domain/buckets.py``), with one
-   ``monitoring.delinquency.changed`` per bucket transition; the day's snapshot of its DPD,
-   bucket and balances. A chunk is one transaction of two set-based statements: the penalty
-   update, then one statement that reads each unpaid instalment once for DPD, events and
-   snapshot together (a pass per purpose measured twice as slow). The chunk is also the unit
-   of progress (``loans_done``) and of resumption (the last loan id done is recorded with it);
+   (``domain/penalty.py``) for the day D; DPD, bucket and status against D + 1, the business
+   date the run moves to (``domain/buckets.py``: an instalment due on D and unpaid at its close
+   is 1 day past due, in ``M1``, on D + 1), with one ``monitoring.delinquency.changed`` per
+   bucket transition (its ``business_date`` is D + 1); the snapshot of the close of D (dated
+   D) with that DPD, bucket and balances. A chunk is one transaction of two set-based
+   statements: the penalty update, then one statement that reads each unpaid instalment
+   once for DPD, events and snapshot together (a pass per purpose measured twice as slow).
+   The chunk is also the unit of progress (``loans_done``) and of resumption (the last loan
+   id done is recorded with it);
 2. ``rules``   — the date-based early-warning rules;
 3. ``advance`` — the business date moves to D + 1 and ``monitoring.eod.completed`` is sent.
 """

@@ -1,8 +1,10 @@
 """The behavioural features of a loan on a day, from its history as known at the end of that day.
 
-Days past due follow monitoring's close of day: DPD on day ``t`` is ``t`` minus the due date of
+Days past due follow monitoring's business date: DPD on day ``t`` is ``t`` minus the due date of
 the oldest instalment not fully paid as known at the close of ``t`` (0 when there is none), so an
-instalment due on ``D`` is 0 days past due that evening and 1 at the close of ``D + 1``. An
+instalment due on ``D`` and unpaid is 1 day past due on business date ``D + 1``, the morning
+after, as monitoring's end of day for ``D`` counts it (a payment booked on ``t`` counts here at
+once, there at the close of ``t``). An
 instalment is fully paid when its allocations, reversals netted, cover its principal and its
 ``due``. ``total`` also counts penalty, but under the default waterfall (penalty, fees,
 interest, then principal) an instalment's principal is paid after the rest of it, and penalty

@@ -129,6 +129,14 @@ class ServedModel(Protocol):
     @property
     def tiers(self) -> TierCutoffs: ...
 
+    @property
+    def scale(self) -> ScoreScale: ...
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        """What the document records besides the model (e.g. its default definition)."""
+        ...
+
     def to_json(self) -> dict[str, Any]:
         """The model's document: what the registry stores and serves it from."""
         ...

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from scoring.domain.default import scores_and_tiers_of
 from scoring.domain.features import (
     ALERT_WINDOW_DAYS,
     BEHAVIOUR_FEATURES,
@@ -34,7 +35,6 @@ from scoring.domain.model import (
     FeatureValues,
     FloatArray,
     ServedModel,
-    scores_and_tiers,
 )
 
 HORIZON_DAYS = 62  # two months: the next instalment falls due and is paid (or not) before it
@@ -157,8 +157,12 @@ def first_moves(
     moved = np.zeros((len(ticking), LOOKAHEAD_DAYS + 1), dtype=bool)
     moved[:, LOOKAHEAD_DAYS] = True  # look again the day after the last day scored
     for model in models:
-        now_score, now_tier = scores_and_tiers(model, model_columns(base, model.features))
-        later_score, later_tier = scores_and_tiers(model, model_columns(ahead, model.features))
+        now_score, now_tier = scores_and_tiers_of(
+            model, model_columns(base, model.features), base[:, DPD_NOW]
+        )
+        later_score, later_tier = scores_and_tiers_of(
+            model, model_columns(ahead, model.features), ahead[:, DPD_NOW]
+        )
         scored = moved[:, :LOOKAHEAD_DAYS]
         scored |= later_score.reshape(scored.shape) != now_score[:, None]
         scored |= later_tier.reshape(scored.shape) != now_tier[:, None]

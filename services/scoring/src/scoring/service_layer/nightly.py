@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.adapters.histories import lock_loans
 from scoring.adapters.segments import SegmentOn, mark_evaluated, segments_on
 from scoring.domain.model import FeatureValues, FloatArray, ServedModel
-from scoring.domain.timeline import advance, as_mapping, first_moves, model_columns, rows_of
+from scoring.domain.timeline import (
+    DPD_NOW,
+    advance,
+    as_mapping,
+    first_moves,
+    model_columns,
+    rows_of,
+)
 from scoring.service_layer.registry import live_models
 from scoring.service_layer.rescoring import (
     ANNOUNCE_MOVES,
@@ -65,7 +72,11 @@ async def move_on(
 
     ids, days = [f.loan_id for f in readable], [f.day for f in readable]
     announced = await score_live(
-        session, live, Batch(ids, days, values, matrix), current, announcing=announcing
+        session,
+        live,
+        Batch(ids, days, values, matrix, grown[:, DPD_NOW]),
+        current,
+        announcing=announcing,
     )
     moves = first_moves(live.all, grown, np.array([f.ticks for f in readable]), days)
     await mark_evaluated(session, list(zip(ids, days, moves, strict=True)))

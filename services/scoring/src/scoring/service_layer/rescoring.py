@@ -24,15 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.adapters.histories import load_histories, lock_loans
 from scoring.adapters.segments import save_timelines
 from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
+from scoring.domain.default import score_or_default, scores_and_tiers_of
 from scoring.domain.model import (
     TIERS,
     FeatureValues,
     FloatArray,
     Scored,
     ServedModel,
-    scores_and_tiers,
 )
-from scoring.domain.timeline import as_mapping, first_moves, model_columns, timeline
+from scoring.domain.timeline import DPD_NOW, as_mapping, first_moves, model_columns, timeline
 from scoring.service_layer import SOURCE
 from scoring.service_layer.registry import LiveModels, live_models
 from shared.db import driver_connection
@@ -108,7 +108,13 @@ async def rescore(
     announced = await score_live(
         session,
         live,
-        Batch(ids, days, values.__getitem__, lambda m: model_columns(matrix, m.features)),
+        Batch(
+            ids,
+            days,
+            values.__getitem__,
+            lambda m: model_columns(matrix, m.features),
+            matrix[:, DPD_NOW],
+        ),
         current,
         announcing=announcing,
         also_write=lambda i, stored: stored[2] != keys[i],
@@ -122,12 +128,14 @@ async def rescore(
 
 @dataclass(frozen=True)
 class Batch:
-    """Loans to score: their ids, days, features one by one, and the matrix a model reads."""
+    """Loans to score: their ids, days, features one by one, the matrix a model reads and
+    their days past due (``dpd_now``: a loan in default is not the model's to score)."""
 
     ids: Sequence[str]
     days: Sequence[date]
     values: Callable[[int], FeatureValues]
     matrix: Callable[[ServedModel], FloatArray]
+    dpd: FloatArray
 
 
 async def score_live(
@@ -150,7 +158,7 @@ async def score_live(
         moved = (
             set(range(len(ids)))
             if champion and announcing.every_score
-            else _moved(model, batch.matrix(model), stored)
+            else _moved(model, batch.matrix(model), batch.dpd, stored)
         )
         written = [
             i
@@ -158,7 +166,9 @@ async def score_live(
             if i in moved or s is None or (also_write is not None and also_write(i, s))
         ]
         scored = [
-            (ids[i], v, model.score(v), batch.days[i]) for i in written for v in (batch.values(i),)
+            (ids[i], v, score_or_default(model, v), batch.days[i])
+            for i in written
+            for v in (batch.values(i),)
         ]
         # PostgreSQL writes the rows while this process builds the events (two cores busy,
         # not one after the other); nothing else may use the connection until it is done.
@@ -189,9 +199,11 @@ def features_key(values: FeatureValues, text: str | None = None) -> int:
     return int.from_bytes(digest.digest(), "big") >> 1
 
 
-def _moved(model: ServedModel, matrix: FloatArray, stored: Sequence[Stored | None]) -> set[int]:
+def _moved(
+    model: ServedModel, matrix: FloatArray, dpd: FloatArray, stored: Sequence[Stored | None]
+) -> set[int]:
     """Indexes of the loans whose score or tier under ``model`` differ from the stored ones."""
-    scores, tiers = scores_and_tiers(model, matrix)
+    scores, tiers = scores_and_tiers_of(model, matrix, dpd)
     return {
         i
         for i, s in enumerate(stored)

@@ -58,6 +58,9 @@ class Dataset:
     features: tuple[FeatureSpec, ...]
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     validation: npt.NDArray[np.bool_] | None = None
+    #: The DPD at which the target calls a loan bad, when the data says (recorded with the
+    #: models: a served loan at or past it is in default, see ``domain/default.py``).
+    default_dpd: int | None = None
 
     @property
     def target(self) -> npt.NDArray[np.int64]:

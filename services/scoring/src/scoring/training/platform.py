@@ -119,4 +119,5 @@ def load_platform(
         frame=frame,
         features=BEHAVIOUR_FEATURES,
         validation=frame[SPLIT_COLUMN].to_numpy(dtype=bool),
+        default_dpd=target.dpd_threshold,
     )
