@@ -251,4 +251,5 @@ async def test_a_loan_at_60_dpd_is_in_default_pd_1_tier_e_online_in_the_batch_an
 
     await eventually(announced)
     last = [u for u in await monitoring.score_updates() if u["loan_id"] == "L-DEF"][-1]
-    assert (Decimal(last["pd"]), last["reasons"][0]["code"]) == (1, "IN_DEFAULT")
+    assert Decimal(last["pd"]) == 1
+    assert last["reasons"][0]["code"] == "IN_DEFAULT"

@@ -32,7 +32,8 @@ def make_model(*, meta: dict[str, object] | None = None) -> ScorecardModel:
 
 
 def values(dpd: float) -> dict[str, float | None]:
-    return dict.fromkeys((f.name for f in BEHAVIOUR_FEATURES), 0.0) | {"dpd_now": dpd}
+    zeros: dict[str, float | None] = dict.fromkeys((f.name for f in BEHAVIOUR_FEATURES), 0.0)
+    return zeros | {"dpd_now": dpd}
 
 
 def test_a_loan_at_60_dpd_has_pd_1_tier_e_and_a_reason_saying_it_is_in_default() -> None:
