@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from devstack.config import COMPONENTS
-from shared.embedded import free_port
+from devstack.embedded import free_port
 
 READY_TIMEOUT_S = 120.0
 
