@@ -37,6 +37,7 @@ DEVELOPMENT_MODULES = frozenset(
         "shared.embedded",
         "shared.testing",
         "shared.revision",
+        "shared.messaging.testing",
     }
 )
 
@@ -108,6 +109,7 @@ def test_moved_modules_are_gone_from_shared() -> None:
     assert not (shared / "embedded.py").exists()
     assert not (shared / "revision.py").exists()
     assert not (shared / "testing").exists()
+    assert not (shared / "messaging" / "testing.py").exists()
 
 
 def test_the_import_scan_sees_every_form_of_import() -> None:
