@@ -31,12 +31,12 @@ from pathlib import Path
 
 import asyncpg
 
+from devstack.embedded import EmbeddedPostgres
 from monitoring.domain.buckets import DEFAULT_BUCKETS, parse_buckets
 from monitoring.domain.schedule import add_months, build_schedule
 from monitoring.service_layer.eod import EodConfig, StopAt, request_eod, run_eod
+from postloan_testing.measure import PeakRss
 from shared.db import Database, asyncpg_dsn, create_database, migrate
-from shared.embedded import EmbeddedPostgres
-from shared.testing.measure import PeakRss
 from shared.types import RepaymentMethod
 
 MIGRATIONS = Path(__file__).parents[1] / "services/monitoring/src/monitoring/migrations"

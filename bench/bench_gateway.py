@@ -35,8 +35,8 @@ import psutil
 import uvloop
 from fastapi import FastAPI, HTTPException, Request
 
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for_port
 from shared.db import create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port, wait_for_port
 
 SECRET = "bench-signing-key-" + "0123456789abcdef" * 4
 ISSUER, AUDIENCE = "postloan", "postloan-api"

@@ -32,11 +32,11 @@ import asyncpg
 import orjson
 import psutil
 
+from devstack.embedded import EmbeddedPostgres
 from monitoring.service_layer.bulk_import import import_portfolio
 from monitoring.service_layer.import_files import Format
+from postloan_testing.measure import PeakRss
 from shared.db import Database, asyncpg_dsn, create_database, migrate
-from shared.embedded import EmbeddedPostgres
-from shared.testing.measure import PeakRss
 
 MIGRATIONS = Path(__file__).parents[1] / "services/monitoring/src/monitoring/migrations"
 TIME_LIMIT_S = 540

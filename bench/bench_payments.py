@@ -54,10 +54,10 @@ from bench.bench_registrations import (
     platform,
     registration,
 )
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
+from postloan_testing.measure import CpuMeter
+from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
-from shared.testing.measure import CpuMeter
-from shared.testing.processes import ServiceProcess
 
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 100.0

@@ -27,9 +27,9 @@ import asyncpg
 import httpx
 import nats
 
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
+from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
-from shared.testing.processes import ServiceProcess
 
 APPS = {
     "monitoring": "monitoring.main:create_app",

@@ -49,6 +49,8 @@ import asyncpg
 import numpy as np
 
 import scoring
+from devstack.embedded import EmbeddedPostgres
+from postloan_testing.measure import PeakRss
 from scoring.adapters import histories, segments
 from scoring.domain import timeline
 from scoring.domain.features import add_months
@@ -57,9 +59,7 @@ from scoring.domain.scorecard import ScorecardModel
 from scoring.service_layer import batch, nightly, registry, rescoring
 from scoring.service_layer.batch import BatchRescorer, schedule_run
 from shared.db import Database, asyncpg_dsn, create_database, migrate
-from shared.embedded import EmbeddedPostgres
 from shared.messaging import outbox
-from shared.testing.measure import PeakRss
 
 P = ParamSpec("P")
 R = TypeVar("R")

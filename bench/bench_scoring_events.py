@@ -45,11 +45,11 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
+from postloan_testing.measure import CpuMeter
+from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.events import BureauRecorded, Payload, make_event
-from shared.testing.measure import CpuMeter
-from shared.testing.processes import ServiceProcess
 
 TESTS = Path(__file__).parents[1] / "tests"
 MODELS = "/api/v1/scoring/models"

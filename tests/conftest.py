@@ -1,3 +1,3 @@
-"""Every test session gets real PostgreSQL and NATS JetStream (see shared.testing.plugin)."""
+"""Every test session gets real PostgreSQL and NATS JetStream (see postloan_testing.plugin)."""
 
-pytest_plugins = ["shared.testing.plugin"]
+pytest_plugins = ["postloan_testing.plugin"]

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from devstack.config import COMPONENTS
-from shared.embedded import free_port
+from devstack.embedded import free_port
 from simulator.contract import add_months
 
 READY_TIMEOUT_S = 120.0

@@ -3,8 +3,8 @@ import socket
 from collections.abc import Iterable
 from pathlib import Path
 
+from devstack.embedded import port_is_free
 from devstack.ports import PortBook
-from shared.embedded import port_is_free
 
 
 def make_book(path: Path, *, busy: Iterable[int] = (), spare: Iterable[int] = ()) -> PortBook:

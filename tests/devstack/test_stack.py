@@ -13,9 +13,9 @@ import pytest
 
 from devstack.config import Component, StackConfig
 from devstack.console import Console
+from devstack.embedded import free_port
 from devstack.stack import Stack, StackInfo
-from shared.embedded import free_port
-from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
+from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
 
 TINY_APP = """
 import os, sys

@@ -20,10 +20,10 @@ import scoring.main
 from collections_service.settings import CollectionsSettings
 from monitoring.settings import MonitoringSettings
 from notify.settings import NotifySettings
+from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
+from postloan_testing.servers import running, serving
 from scoring.settings import ScoringSettings
 from shared.settings import ServiceSettings
-from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
-from shared.testing.servers import running, serving
 
 SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type[ServiceSettings]]] = {
     "monitoring": (monitoring.main.create_app, MonitoringSettings),

@@ -6,8 +6,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from factories import make_registration
+from postloan_testing.plugin import eventually
 from shared.telemetry import add_span_processor, setup_tracing
-from shared.testing.plugin import eventually
 
 from .conftest import SERVICES, Edge, Platform
 

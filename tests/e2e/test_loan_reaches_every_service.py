@@ -5,9 +5,9 @@ import asyncpg
 import nats
 
 from factories import make_registration
+from postloan_testing.plugin import eventually
 from shared.db import asyncpg_dsn
 from shared.events import LoanRegistered, make_event
-from shared.testing.plugin import eventually
 
 from .conftest import SERVICES, Platform
 

@@ -13,9 +13,9 @@ import collections_service.adapters.tables
 import monitoring.adapters.tables
 import notify.adapters.tables
 import scoring.adapters.tables
+from postloan_testing.plugin import PostgresUnderTest
 from shared.alembic_env import only_own_tables
 from shared.db import migrate
-from shared.testing.plugin import PostgresUnderTest
 
 MODELS = {
     "monitoring": monitoring.adapters.tables,

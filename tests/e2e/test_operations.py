@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from factories import make_registration
-from shared.testing.plugin import NatsUnderTest, PostgresUnderTest, eventually
-from shared.testing.processes import ServiceProcess
+from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest, eventually
+from postloan_testing.processes import ServiceProcess
 
 from .conftest import Platform
 

@@ -19,12 +19,12 @@ from nats.errors import ConnectionClosedError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NoStreamResponseError
 
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from factories import make_registration
+from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest, eventually
+from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.events import LoanRegistered, make_event
-from shared.testing.plugin import NatsUnderTest, PostgresUnderTest, eventually
-from shared.testing.processes import ServiceProcess
 
 from .test_loan_reaches_every_service import COUNT_SQL
 

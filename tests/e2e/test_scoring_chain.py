@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import httpx
 
 from factories import make_registration
+from postloan_testing.plugin import eventually
 from scoring_events import Monitoring, trained_on_simulator
-from shared.testing.plugin import eventually
 
 from .conftest import Platform
 

@@ -19,15 +19,15 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from devstack.embedded import free_port
 from gateway.domain.principal import Principal, PrincipalKind
 from gateway.domain.scopes import Role
 from gateway.main import create_app
 from gateway.runtime import Gateway
 from gateway.service_layer.tokens import TokenService
 from gateway.settings import GatewaySettings
-from shared.embedded import free_port
-from shared.testing.plugin import NatsUnderTest, PostgresUnderTest
-from shared.testing.servers import running, serving
+from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
+from postloan_testing.servers import running, serving
 
 JWT_SECRET = "test-signing-key-long-enough-even-for-hs512-" + "0123456789" * 3
 ADMIN_PASSWORD = "admin-password-for-tests"

@@ -5,8 +5,8 @@ import pytest
 
 from monitoring.main import create_app
 from monitoring.settings import MonitoringSettings
-from shared.testing.plugin import NatsUnderTest
-from shared.testing.servers import running
+from postloan_testing.plugin import NatsUnderTest
+from postloan_testing.servers import running
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from postloan_testing.plugin import NatsUnderTest
+from postloan_testing.servers import running
 from scoring.main import create_app
 from scoring.settings import ScoringSettings
 from scoring_events import Monitoring, Trained, trained_on_simulator
 from shared.db import Database
-from shared.testing.plugin import NatsUnderTest
-from shared.testing.servers import running
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import text
 
+from devstack.embedded import EmbeddedPostgres
 from shared.db import Database, create_database
-from shared.embedded import EmbeddedPostgres
 
 
 async def test_units_of_work_after_a_postgres_restart_get_live_connections(

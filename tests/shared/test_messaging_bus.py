@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from nats.js.api import StorageType, StreamConfig
 
+from postloan_testing.messaging import stream_messages
+from postloan_testing.plugin import NatsUnderTest
 from shared.events import DOMAINS, stream_for_domain
 from shared.messaging.bus import (
     DEAD_LETTER_STREAM,
@@ -20,8 +22,6 @@ from shared.messaging.bus import (
     stream_configs,
 )
 from shared.messaging.outbox import MAX_BACKOFF_S
-from shared.messaging.testing import stream_messages
-from shared.testing.plugin import NatsUnderTest
 
 STREAMS = {stream_for_domain(d) for d in DOMAINS} | {DEAD_LETTER_STREAM}
 

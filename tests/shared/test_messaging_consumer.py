@@ -16,6 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from postloan_testing.messaging import running, stream_messages
+from postloan_testing.plugin import NatsUnderTest, eventually
 from shared.db import Database, migrate
 from shared.events import (
     CloudEvent,
@@ -28,9 +30,7 @@ from shared.events import (
 from shared.messaging.bus import DEAD_LETTER_STREAM, Bus
 from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
 from shared.messaging.outbox import Relay, enqueue
-from shared.messaging.testing import running, stream_messages
 from shared.telemetry import add_span_processor, setup_tracing, tracer
-from shared.testing.plugin import NatsUnderTest, eventually
 
 CONTACT = spec_for(ContactUpdated)
 DURABLE = "test-contacts"

@@ -11,8 +11,8 @@ import nats.errors
 import pytest
 import sqlalchemy as sa
 
+from devstack.embedded import free_port
 from shared.db import Database
-from shared.embedded import free_port
 from shared.messaging.errors import is_transient
 
 

@@ -13,15 +13,15 @@ import pytest
 import sqlalchemy as sa
 from opentelemetry.sdk.trace import TracerProvider
 
+from postloan_testing.messaging import running, stream_messages
+from postloan_testing.plugin import NatsUnderTest, eventually
 from shared.db import Database, migrate
 from shared.events import CloudEvent, ContactUpdated, PaymentReversed, make_event
 from shared.messaging.bus import Bus
 from shared.messaging.outbox import RELAY_LOCK_SQL, Relay, backlog, enqueue
 from shared.messaging.schema import outbox
-from shared.messaging.testing import running, stream_messages
 from shared.metrics import OUTBOX_PUBLISHED
 from shared.telemetry import current_traceparent
-from shared.testing.plugin import NatsUnderTest, eventually
 
 STREAM = "POSTLOAN_INGEST"
 

@@ -18,15 +18,15 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
+from postloan_testing.messaging import running, stream_messages
+from postloan_testing.plugin import eventually
 from shared.db import Database, create_database, migrate
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.events import CloudEvent, ContactUpdated, Payload, make_event, spec_for
 from shared.messaging import consumer as consumer_module
 from shared.messaging.bus import DEAD_LETTER_STREAM, Bus
 from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
 from shared.messaging.outbox import Relay, backlog, enqueue
-from shared.messaging.testing import running, stream_messages
-from shared.testing.plugin import eventually
 
 CONTACT = spec_for(ContactUpdated)
 OPTIONS = ConsumerOptions(batch_size=100, max_deliveries=2, ack_wait_s=5, backoff_s=(0.05, 0.2))

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from shared.testing.servers import running
+from postloan_testing.servers import running
 
 SettingsFactory = Callable[..., GatewaySettings]
 

@@ -17,6 +17,7 @@ from factories import make_registration
 from monitoring.domain.rules import Hit, RuleVersion
 from monitoring.service_layer.alerts import evaluate_date_rules, raise_alerts
 from monitoring.settings import MonitoringSettings
+from postloan_testing.plugin import NatsUnderTest, eventually
 from shared.db import Database
 from shared.events import (
     AllocationLine,
@@ -26,7 +27,6 @@ from shared.events import (
     PromiseBroken,
     make_event,
 )
-from shared.testing.plugin import NatsUnderTest, eventually
 
 D = date.fromisoformat
 DUE = D("2026-02-15")

@@ -13,9 +13,9 @@ from factories import make_registration
 from monitoring.adapters.bureau_adapter import SimulatedBureau
 from monitoring.main import create_app
 from monitoring.settings import MonitoringSettings
+from postloan_testing.plugin import NatsUnderTest, eventually
+from postloan_testing.servers import running
 from shared.events import BureauReported, make_event
-from shared.testing.plugin import NatsUnderTest, eventually
-from shared.testing.servers import running
 
 
 def make_report(

@@ -17,10 +17,10 @@ from monitoring.domain.buckets import DEFAULT_BUCKETS, parse_buckets
 from monitoring.main import create_app
 from monitoring.service_layer.eod import EodConfig, StopAt, request_eod, run_eod
 from monitoring.settings import MonitoringSettings
+from postloan_testing.plugin import NatsUnderTest
+from postloan_testing.servers import running
 from shared.db import Database
 from shared.events import CloudEvent, DelinquencyChanged
-from shared.testing.plugin import NatsUnderTest
-from shared.testing.servers import running
 
 D = date.fromisoformat
 CHANGED = "postloan.monitoring.delinquency.changed"

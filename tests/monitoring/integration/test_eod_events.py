@@ -9,8 +9,8 @@ import nats
 import pytest
 
 from factories import make_registration
+from postloan_testing.plugin import NatsUnderTest
 from shared.events import CloudEvent, DelinquencyChanged
-from shared.testing.plugin import NatsUnderTest
 
 
 async def close_day(client: httpx.AsyncClient, as_of: str) -> None:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from factories import make_registration
 from monitoring.domain.penalty import daily_penalty
 from monitoring.settings import MonitoringSettings
+from postloan_testing.plugin import NatsUnderTest
 from shared.db import Database
-from shared.testing.plugin import NatsUnderTest
 
 D = date.fromisoformat
 

@@ -21,9 +21,9 @@ from monitoring.service_layer.bulk_import import import_portfolio
 from monitoring.service_layer.import_files import Format
 from monitoring.service_layer.import_report import ImportRejected
 from monitoring.settings import MonitoringSettings
+from postloan_testing.plugin import NatsUnderTest
 from shared.db import Database, asyncpg_dsn
 from shared.events import PaymentApplied
-from shared.testing.plugin import NatsUnderTest
 
 
 def ndjson(*bodies: Any) -> bytes:

@@ -3,7 +3,7 @@ import nats
 import pytest
 
 from factories import make_registration
-from shared.testing.plugin import NatsUnderTest
+from postloan_testing.plugin import NatsUnderTest
 
 
 async def test_a_registered_loan_is_readable_with_its_schedule(

@@ -10,9 +10,9 @@ import nats
 import pytest
 
 from factories import make_registration
+from postloan_testing.plugin import NatsUnderTest, eventually
 from shared.db import asyncpg_dsn
 from shared.events import PaymentReceived, PaymentReversed, make_event
-from shared.testing.plugin import NatsUnderTest, eventually
 
 ZERO_LINE = {"penalty": "0.00", "fees": "0.00"}
 PAID_AT = "2026-02-14T10:00:00+08:00"

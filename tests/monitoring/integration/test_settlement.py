@@ -8,7 +8,7 @@ from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 
 from factories import make_registration
-from shared.testing.plugin import NatsUnderTest
+from postloan_testing.plugin import NatsUnderTest
 
 SETTLE_ON = "2026-02-14"
 #: 12,000.00 of principal and 120.00 × 30 / 31 of the first period's interest.

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from postloan_testing.plugin import eventually
 from scoring_events import Monitoring, Trained, accepted, applied, bureau, eod
-from shared.testing.plugin import eventually
 
 D0 = date(2026, 2, 1)
 MODELS = "/api/v1/scoring/models"

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import scoring
+from postloan_testing.plugin import PostgresUnderTest
 from scoring.adapters.histories import load_histories, open_loan_ids
 from scoring.adapters.segments import loans_moving_on
 from scoring.domain.default import score_or_default
@@ -37,7 +38,6 @@ from scoring.service_layer.rescoring import SCORE, rescore
 from scoring_events import Trained, accepted, applied, bureau
 from shared.db import Database, asyncpg_dsn, migrate
 from shared.events import LoanAccepted, Payload
-from shared.testing.plugin import PostgresUnderTest
 
 D0 = date(2025, 11, 20)
 DAYS = 150

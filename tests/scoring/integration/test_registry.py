@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from postloan_testing.plugin import eventually
 from scoring_events import Monitoring, Trained, accepted, bureau
 from shared.db import Database
-from shared.testing.plugin import eventually
 
 D0 = date(2026, 3, 1)
 MODELS = "/api/v1/scoring/models"

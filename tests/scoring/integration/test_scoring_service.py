@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from postloan_testing.plugin import eventually
 from scoring_events import ZERO, Monitoring, Trained, accepted, applied, bureau, eod
 from shared.db import Database
 from shared.events import PaymentReallocated, PaymentUndone, make_event
-from shared.testing.plugin import eventually
 
 D0 = date(2026, 1, 15)
 

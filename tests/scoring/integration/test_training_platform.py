@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from postloan_testing.plugin import eventually
+from postloan_testing.servers import serving
 from scoring.cli import main
 from scoring.domain.history import LoanHistory
 from scoring.main import create_app
@@ -29,8 +31,6 @@ from shared.events import (
     PaymentApplied,
     ScheduledInstalment,
 )
-from shared.testing.plugin import eventually
-from shared.testing.servers import serving
 from simulated_histories import histories_from_plan
 from simulator import Plan, make_plan
 

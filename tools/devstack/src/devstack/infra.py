@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from devstack.config import StackConfig, database_url, display_url
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from devstack.failures import ComponentFailed
 from devstack.lines import LineLog, follow, size_of
 from devstack.plan import log_path
 from devstack.ports import PortBook
 from devstack.reaper import Recorded, descendants_of, kill, record
 from shared.db import create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
 
 OnLine = Callable[[str, str], None]
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.embedded import RESERVED_PORTS, free_port, port_is_free
+from devstack.embedded import RESERVED_PORTS, free_port, port_is_free
 
 
 class PortBook:

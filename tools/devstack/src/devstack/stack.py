@@ -20,12 +20,12 @@ import httpx
 from devstack.child import AppChild
 from devstack.config import StackConfig, display_url
 from devstack.console import Console, Link
+from devstack.embedded import port_is_free
 from devstack.failures import ComponentFailed
 from devstack.infra import Infra, Server, start_infra
 from devstack.plan import AppProcess, log_path, plan_apps
 from devstack.ports import PortBook
 from devstack.reaper import AlreadyRunning, Registry, record
-from shared.embedded import port_is_free
 
 #: Long enough for a service to finish its batch, stop its relay and drain NATS.
 APP_GRACE_S = 20.0

@@ -10,7 +10,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from shared.embedded import free_port
+from devstack.embedded import free_port
 
 
 @asynccontextmanager

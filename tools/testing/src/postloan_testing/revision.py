@@ -1,4 +1,4 @@
-"""Autogenerate a migration for a service: ``python -m shared.revision <package> "message"``.
+"""Autogenerate a service's migration: ``python -m postloan_testing.revision <package> "message"``.
 
 Starts a throw-away embedded PostgreSQL, brings a fresh database to head, and lets Alembic
 compare it with the service's tables.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from alembic import command
 
+from devstack.embedded import EmbeddedPostgres
 from shared.db import alembic_config, create_database, migrate
-from shared.embedded import EmbeddedPostgres
 
 
 def main(package: str, message: str) -> None:

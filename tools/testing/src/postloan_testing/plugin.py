@@ -5,7 +5,7 @@ wheels on free ports, in a temporary folder. Set ``POSTLOAN_TEST_POSTGRES_URL`` 
 which databases may be created, e.g. ``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``)
 and/or ``POSTLOAN_TEST_NATS_URL`` to use running servers instead.
 
-Enable with ``pytest_plugins = ["shared.testing.plugin"]`` in a ``conftest.py``.
+Enable with ``pytest_plugins = ["postloan_testing.plugin"]`` in a ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import pytest
 from nats.aio.client import Client
 from sqlalchemy.engine import make_url
 
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.db import asyncpg_dsn, create_database
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
 
 
 class PostgresUnderTest:
