@@ -152,9 +152,16 @@ async def test_features_rebuilt_as_of_a_past_date_match_what_was_stored_then(
             bureau("B-L-5", late, score=700 - 40 * n),
         )  # fmt: skip
 
-        async def scored_on(day: date = late) -> bool:  # each day's state is stored
+        async def scored_on(day: date = late, bureau_score: float = 700.0 - 40 * n) -> bool:
+            """Each day's state is stored: the day's last fact (its bureau report) applied too."""
             r = await scoring.get("/api/v1/scores/L-5")
-            return r.status_code == 200 and r.json()["as_of"] == day.isoformat()
+            if r.status_code != 200:
+                return False
+            body = r.json()
+            return bool(
+                body["as_of"] == day.isoformat()
+                and body["features"]["bureau_score"] == bureau_score
+            )
 
         await eventually(scored_on, timeout=20)
     items = (await scoring.get("/api/v1/scores/L-5/history", params={"limit": 500})).json()
