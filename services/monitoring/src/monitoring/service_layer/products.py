@@ -49,3 +49,10 @@ async def read_product(session: AsyncSession, product_id: str) -> dict[str, Any]
     if product is None:
         raise NotFound("product", product_id)
     return product
+
+
+async def page_of_products(
+    session: AsyncSession, *, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Products ordered by id after ``after`` (keyset pagination), at most ``limit``."""
+    return await ledger.list_products(session, after=after, limit=limit)

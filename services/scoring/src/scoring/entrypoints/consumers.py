@@ -13,10 +13,9 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.adapters.histories import loans_of_borrower, lock_loans
 from scoring.service_layer import facts
 from scoring.service_layer.batch import schedule_run
-from scoring.service_layer.rescoring import rescore
+from scoring.service_layer.rescoring import rescore_in_date_order
 from shared.events import (
     AlertRaised,
     BureauRecorded,
@@ -51,12 +50,7 @@ async def rescore_marked(session: AsyncSession) -> None:
     """The batch's end: rescore the marked loans, one set per business date in date order
     (a batch spanning days stores each day's state, as events one by one would)."""
     marked: dict[date, set[str]] = session.info.pop(_MARKED, {})
-    if not marked:
-        return
-    # All at once, in loan id order: per date they could be taken out of order.
-    await lock_loans(session, sorted(set().union(*marked.values())))
-    for as_of, loan_ids in sorted(marked.items()):
-        await rescore(session, sorted(loan_ids), as_of)
+    await rescore_in_date_order(session, marked)
 
 
 async def _today(session: AsyncSession, fallback: date) -> date:
@@ -92,7 +86,7 @@ async def on_bureau(session: AsyncSession, _: CloudEvent, payload: Payload) -> N
     assert isinstance(payload, BureauRecorded)
     today = await _today(session, payload.reported_at.date())
     await facts.record_bureau(session, payload, today)
-    _mark(session, await loans_of_borrower(session, payload.borrower_id), today)
+    _mark(session, await facts.open_loans_of(session, payload.borrower_id), today)
 
 
 async def on_alert(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:

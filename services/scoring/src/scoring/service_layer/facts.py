@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.adapters.histories import loans_of_borrower
 from scoring.adapters.tables import (
     AlertRow,
     Base,
@@ -193,6 +194,11 @@ async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | No
     row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
     found = row.mappings().one_or_none()
     return dict(found) if found else None
+
+
+async def open_loans_of(session: AsyncSession, borrower_id: str) -> list[str]:
+    """The borrower's loans that are not closed."""
+    return await loans_of_borrower(session, borrower_id)
 
 
 def _total(line: AllocationLine) -> Decimal:

@@ -9,9 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitoring.adapters.bureau_adapter import AdapterFactory, SimulatedBureau
 from monitoring.domain.bureau import RefreshPolicy
-from monitoring.service_layer.bureau import record_report, refresh_periodically, refresh_reports
+from monitoring.service_layer.bureau import (
+    AdapterFactory,
+    record_report,
+    refresh_periodically,
+    refresh_reports,
+    simulated_bureau,
+)
 from monitoring.service_layer.bureau import report_history as history
 from monitoring.settings import MonitoringSettings
 from shared.app import Runtime, RuntimeDep, SessionDep
@@ -64,11 +69,7 @@ def _settings(request: Request) -> MonitoringSettings:
 
 def bureau_adapter(request: Request) -> AdapterFactory:
     """The bureau to ask: the simulated one, seeded from the settings."""
-    return simulated_bureau(_settings(request))
-
-
-def simulated_bureau(settings: MonitoringSettings) -> AdapterFactory:
-    return lambda as_of: SimulatedBureau(seed=settings.bureau_seed, as_of=as_of)
+    return simulated_bureau(_settings(request).bureau_seed)
 
 
 @router.post(
@@ -137,7 +138,7 @@ async def start_bureau_refresh(app: FastAPI) -> None:
     app.state.bureau_refresh = asyncio.create_task(
         refresh_periodically(
             rt.db,
-            simulated_bureau(settings),
+            simulated_bureau(settings.bureau_seed),
             interval_s=settings.bureau_refresh_interval_s,
             policy=RefreshPolicy(default_max_age_days=settings.bureau_max_age_days),
             limit=settings.bureau_refresh_batch,

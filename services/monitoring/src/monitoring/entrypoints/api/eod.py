@@ -9,11 +9,11 @@ from typing import Literal, cast
 from fastapi import APIRouter, FastAPI, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from monitoring.adapters.eod_sql import RunRecord
 from monitoring.domain.buckets import DEFAULT_BUCKETS, BucketScale, parse_buckets
 from monitoring.service_layer.eod import (
     EodConfig,
     EodRunner,
+    RunRecord,
     RunSummary,
     current_business_date,
     progress,
