@@ -34,7 +34,8 @@ async def test_a_failing_worker_is_logged_by_name_and_restarted(
     assert runs == [1, 2, 3]
     failures = [r for r in caplog.records if "worker flaky failed" in r.getMessage()]
     assert len(failures) == 2
-    assert failures[0].exc_info is not None and "run 1 broke" in str(failures[0].exc_info[1])
+    assert failures[0].exc_info is not None
+    assert "run 1 broke" in str(failures[0].exc_info[1])
 
 
 async def test_restarts_wait_longer_after_each_consecutive_failure(
