@@ -47,7 +47,7 @@ async def test_restarts_wait_longer_after_each_consecutive_failure(
         delays.append(seconds)
 
     monkeypatch.setattr(factory, "WORKER_RESTART_DELAYS_S", (1.0, 2.0, 5.0))
-    monkeypatch.setattr(factory.asyncio, "sleep", no_wait)
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
     runs = 0
 
     async def broken(_: Runtime) -> None:
