@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import business_date, repository
-from monitoring.adapters.ledger import dues_from as dues_from  # the routes' schedule view
+from monitoring.adapters.instalments_sql import dues_from as dues_from  # the routes' schedule view
 
 
 @dataclass(frozen=True)
