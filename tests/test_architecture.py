@@ -30,12 +30,16 @@ def _lint_imports(*, shadow: Path | None = None) -> subprocess.CompletedProcess[
     )
 
 
-def _shadow_monitoring(tmp_path: Path, module: str, source: str) -> Path:
-    """A copy of the monitoring package with one extra module, placed under ``tmp_path``."""
-    copy = tmp_path / "monitoring"
-    shutil.copytree(ROOT / "services/monitoring/src/monitoring", copy)
+def _shadow(tmp_path: Path, service: str, package: str, module: str, source: str) -> Path:
+    """A copy of a service's package with one extra module, placed under ``tmp_path``."""
+    copy = tmp_path / package
+    shutil.copytree(ROOT / "services" / service / "src" / package, copy)
     (copy / module).write_text(source)
     return tmp_path
+
+
+def _shadow_monitoring(tmp_path: Path, module: str, source: str) -> Path:
+    return _shadow(tmp_path, "monitoring", "monitoring", module, source)
 
 
 def test_the_tree_keeps_every_contract() -> None:
@@ -67,3 +71,21 @@ def test_a_forbidden_import_breaks_its_contract(
     assert "probe" in result.stdout
     broken_section = result.stdout.split("Broken contracts", 1)[1]
     assert broken in broken_section.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    ("service", "package", "source"),
+    [
+        ("notify", "notify", "from pydantic import BaseModel\n"),
+        ("collections", "collections_service", "from shared.types import Money\n"),
+        ("collections", "collections_service", "from shared.db import Database\n"),
+    ],
+)
+def test_the_new_domains_import_only_stdlib_events_and_compliance(
+    tmp_path: Path, service: str, package: str, source: str
+) -> None:
+    result = _lint_imports(shadow=_shadow(tmp_path, service, package, "domain/probe.py", source))
+    assert result.returncode != 0
+    broken_section = result.stdout.split("Broken contracts", 1)[1].replace("\n", " ")
+    assert "Collections' and notify's domains import only" in broken_section
+    assert f"{package}.domain.probe" in broken_section
