@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import repository
 from shared.events import LoanAccepted
+
+
+@dataclass(frozen=True)
+class BorrowerReference:
+    """The borrower of a loan and how to reach them, as monitoring last announced."""
+
+    borrower_id: str
+    name: str
+    phone: str
+    email: str | None
+    time_zone: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class LoanReference:
+    """A loan collections may work a case on, with its borrower."""
+
+    loan_id: str
+    product: str
+    jurisdiction: str
+    principal: Decimal
+    currency: str
+    disbursed_on: date
+    borrower: BorrowerReference
 
 
 async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
@@ -38,6 +65,25 @@ async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
     )
 
 
-async def loan_with_borrower(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+async def loan_with_borrower(session: AsyncSession, loan_id: str) -> LoanReference | None:
     """The loan with its borrower's contact data; None when unknown."""
-    return await repository.loan_with_borrower(session, loan_id)
+    row = await repository.loan_with_borrower(session, loan_id)
+    if row is None:
+        return None
+    borrower = BorrowerReference(
+        borrower_id=row["borrower_id"],
+        name=row["name"],
+        phone=row["phone"],
+        email=row["email"],
+        time_zone=row["time_zone"],
+        locale=row["locale"],
+    )
+    return LoanReference(
+        loan_id=row["loan_id"],
+        product=row["product"],
+        jurisdiction=row["jurisdiction"],
+        principal=row["principal"],
+        currency=row["currency"],
+        disbursed_on=row["disbursed_on"],
+        borrower=borrower,
+    )

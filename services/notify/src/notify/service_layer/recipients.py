@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import repository
 from shared.events import LoanAccepted
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A borrower as notify reaches them: channels (and whether each still works), locale and
+    local time zone."""
+
+    borrower_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    phone_valid: bool
+    email_valid: bool
+    locale: str
+    time_zone: str
 
 
 async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
@@ -24,11 +41,26 @@ async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
     await repository.link_loan(session, loan.loan_id, b.borrower_id)
 
 
-async def recipient_of_loan(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+async def recipient_of_loan(session: AsyncSession, loan_id: str) -> Recipient | None:
     """The recipient of the loan's borrower; None when the loan is unknown."""
-    return await repository.recipient_of_loan(session, loan_id)
+    return _recipient(await repository.recipient_of_loan(session, loan_id))
 
 
-async def recipient(session: AsyncSession, borrower_id: str) -> dict[str, Any] | None:
+async def recipient(session: AsyncSession, borrower_id: str) -> Recipient | None:
     """The borrower as a recipient; None when unknown."""
-    return await repository.recipient(session, borrower_id)
+    return _recipient(await repository.recipient(session, borrower_id))
+
+
+def _recipient(row: Mapping[str, Any] | None) -> Recipient | None:
+    if row is None:
+        return None
+    return Recipient(
+        borrower_id=row["borrower_id"],
+        name=row["name"],
+        phone=row["phone"],
+        email=row["email"],
+        phone_valid=row["phone_valid"],
+        email_valid=row["email_valid"],
+        locale=row["locale"],
+        time_zone=row["time_zone"],
+    )
