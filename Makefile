@@ -16,8 +16,9 @@ test: sync  ## every test, against real PostgreSQL and NATS started by the harne
 test-fast: sync  ## skip the slow resilience and start-up tests
 	$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: sync  ## ruff and mypy (strict)
+lint: sync  ## ruff, mypy (strict) and the import contracts (docs/architecture.md)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check . && $(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports --no-logo
 
 fmt: sync
 	$(UV) run --frozen ruff format . && $(UV) run --frozen ruff check --fix .

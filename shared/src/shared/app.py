@@ -1,10 +1,12 @@
 """The service app factory: every PostLoan service is built here, the same way.
 
 A service supplies a :class:`ServiceDefinition` (its name, settings, routers, event
-subscriptions and migrations folder) and gets a FastAPI app with health and readiness,
-``/metrics``, problem responses, tracing, and a lifespan that migrates the database, connects
-the bus, provisions the streams, and runs the outbox relay and the consumers; on shutdown
-(SIGTERM under uvicorn) consumers finish their batch, the relay stops and NATS is drained.
+subscriptions, workers and migrations folder) and gets a FastAPI app with health and
+readiness, ``/metrics``, problem responses, tracing, and a lifespan that migrates the database,
+connects the bus, provisions the streams, and runs the outbox relay, the consumers and the
+service's workers (each restarted with back-off when it fails); on shutdown (SIGTERM under
+uvicorn) consumers finish their batch, the relay stops, the workers are cancelled and NATS is
+drained.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,20 @@ from shared.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
 
+#: Delay before the n-th consecutive restart of a failed worker (the last one repeats).
+WORKER_RESTART_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 5.0, 15.0, 30.0)
+#: A worker that ran this long before failing starts again from the first delay.
+WORKER_HEALTHY_AFTER_S = 60.0
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A background loop of a service: started once the runtime is up, cancelled (after the
+    consumers stop) on shutdown."""
+
+    name: str
+    run: Callable[[Runtime], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class ServiceDefinition:
@@ -53,6 +69,8 @@ class ServiceDefinition:
     middleware: Sequence[Middleware] = ()
     #: Entered after the runtime has started and exited before it stops.
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
+    #: The service's background loops besides the relay and the consumers (its ``workers.py``).
+    workers: Sequence[Worker] = ()
 
 
 @dataclass
@@ -65,6 +83,8 @@ class Runtime:
     relay: Relay
     consumers: list[Consumer]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: The supervised workers' tasks: cancelled at shutdown, once the consumers have stopped.
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def runtime(request: Request) -> Runtime:
@@ -109,6 +129,41 @@ async def _start(definition: ServiceDefinition, settings: ServiceSettings) -> Ru
     return rt
 
 
+async def supervise(worker: Worker, rt: Runtime) -> None:
+    """Run ``worker`` until it returns or is cancelled; log each failure and restart it after a
+    growing delay (reset once a run has lasted :data:`WORKER_HEALTHY_AFTER_S`)."""
+    loop = asyncio.get_running_loop()
+    failures = 0
+    while True:
+        started = loop.time()
+        try:
+            await worker.run(rt)
+        except Exception:
+            if loop.time() - started >= WORKER_HEALTHY_AFTER_S:
+                failures = 0
+            delay = WORKER_RESTART_DELAYS_S[min(failures, len(WORKER_RESTART_DELAYS_S) - 1)]
+            failures += 1
+            log.exception("worker %s failed; restarting in %.1f s", worker.name, delay)
+            await asyncio.sleep(delay)
+            continue
+        log.info("worker %s finished", worker.name)
+        return
+
+
+def _start_workers(definition: ServiceDefinition, rt: Runtime) -> None:
+    for worker in definition.workers:
+        name = f"{definition.name}-{worker.name}"
+        rt.workers.append(asyncio.create_task(supervise(worker, rt), name=name))
+
+
+async def _stop_workers(rt: Runtime) -> None:
+    for task in rt.workers:
+        task.cancel()
+    for outcome in await asyncio.gather(*rt.workers, return_exceptions=True):
+        if isinstance(outcome, Exception):  # supervise() logs failures: only a bug lands here
+            log.error("worker stopped with an error: %r", outcome)
+
+
 async def _stop(rt: Runtime) -> None:
     for consumer in rt.consumers:
         consumer.stop()
@@ -119,6 +174,7 @@ async def _stop(rt: Runtime) -> None:
     for task in done:
         if not task.cancelled() and task.exception():
             log.error("background task %s failed: %s", task.get_name(), task.exception())
+    await _stop_workers(rt)
     await rt.bus.close()
     await rt.db.dispose()
 
@@ -171,6 +227,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             result = hook(app)
             if asyncio.iscoroutine(result):
                 await result
+        _start_workers(definition, app.state.runtime)
         # What start-up built (modules, app, pools) lives as long as the process: kept out of
         # the collector's full passes, which would otherwise walk it all on every one of them.
         gc.collect()

@@ -276,13 +276,10 @@ async def test_the_scheduled_refresh_stores_reports_without_being_asked(
 ) -> None:
     settings = monitoring_settings.model_copy(update={"bureau_refresh_interval_s": 0.1})
     app = create_app(settings)
-    async with running(app) as client:
-        try:
-            await register(client, "L-1", "B-1")
+    async with running(app) as client:  # the refresh is a worker: shutdown cancels it
+        await register(client, "L-1", "B-1")
 
-            async def refreshed() -> bool:
-                return len(await history(client, "B-1")) == 1
+        async def refreshed() -> bool:
+            return len(await history(client, "B-1")) == 1
 
-            await eventually(refreshed)
-        finally:
-            app.state.bureau_refresh.cancel()
+        await eventually(refreshed)

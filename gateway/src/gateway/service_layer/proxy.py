@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 
-from gateway.adapters.upstream import (
-    Sender,
-    UpstreamError,
-    UpstreamResponse,
-    UpstreamUnreachable,
-)
+from gateway.adapters.upstream import Sender, UpstreamError
+
+# The routes turn these into responses and problems; they reach them through this module.
+from gateway.adapters.upstream import UpstreamResponse as UpstreamResponse
+from gateway.adapters.upstream import UpstreamTimeout as UpstreamTimeout
+from gateway.adapters.upstream import UpstreamUnreachable as UpstreamUnreachable
 from gateway.domain.breaker import CircuitBreaker
 from gateway.domain.forwarding import HeaderList
 from gateway.domain.routing import Upstream

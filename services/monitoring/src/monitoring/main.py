@@ -8,9 +8,7 @@ from fastapi import FastAPI
 
 from monitoring.entrypoints.api.alerts import router as alerts
 from monitoring.entrypoints.api.bureau import router as bureau
-from monitoring.entrypoints.api.bureau import start_bureau_refresh
 from monitoring.entrypoints.api.eod import router as eod
-from monitoring.entrypoints.api.eod import start_eod_runner
 from monitoring.entrypoints.api.imports import router as imports
 from monitoring.entrypoints.api.loans import router as loans
 from monitoring.entrypoints.api.payments import router as payments
@@ -20,11 +18,13 @@ from monitoring.entrypoints.api.rules import router as rules
 from monitoring.entrypoints.api.rules import seed_rules
 from monitoring.entrypoints.consumers import subscriptions
 from monitoring.settings import MonitoringSettings
+from monitoring.workers import Workers
 from shared.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
     settings = settings or MonitoringSettings()
+    workers = Workers(settings)
     definition = ServiceDefinition(
         name="monitoring",
         title="PostLoan monitoring",
@@ -32,6 +32,9 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
         routers=[loans, eod, portfolio, payments, products, alerts, rules, bureau, imports],
         subscriptions=subscriptions(),
         migrations=Path(__file__).parent / "migrations",
-        on_startup=[seed_rules, start_eod_runner, start_bureau_refresh],
+        workers=workers.all(),
+        on_startup=[seed_rules],
     )
-    return create_service_app(definition, settings)
+    app = create_service_app(definition, settings)
+    app.state.eod_runner = workers.eod  # the end-of-day routes hand it the runs to start
+    return app

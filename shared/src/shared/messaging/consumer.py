@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar, cast
 
 import nats.errors
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database, driver_connection
-from shared.events import BY_TYPE, CloudEvent, Payload
+from shared.events import BY_TYPE, CloudEvent, Payload, spec_for
 from shared.messaging.bus import RETENTION_S, Bus
 from shared.messaging.deadletter import PoisonEvent, dead_letter, parse
 from shared.messaging.errors import is_transient
@@ -36,6 +37,7 @@ from shared.telemetry import context_from, tracer
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
+P = TypeVar("P", bound=Payload)
 
 FETCH_TIMEOUT_S = 1.0
 #: After this long without a message, ask the server whether some are waiting for us.
@@ -49,6 +51,33 @@ INBOX_SQL = """
     INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
     ON CONFLICT DO NOTHING RETURNING event_id
 """
+
+
+@dataclass(frozen=True)
+class On(Generic[P]):
+    """One row of a handler table: the events whose payload is ``payload`` (of ``domain``, for
+    a payload class the catalogue uses in several) go to ``handler``, typed for that payload."""
+
+    payload: type[P]
+    handler: Callable[[AsyncSession, CloudEvent, P], Awaitable[None]]
+    domain: str | None = None
+
+    @property
+    def event_type(self) -> str:
+        return spec_for(self.payload, domain=self.domain).type
+
+
+def handler_table(*rows: On[Any]) -> dict[str, Handler]:
+    """The dispatch table of a subscription, event type -> handler, from typed rows.
+
+    No ``isinstance`` at dispatch: the consumer validates each event's data with the payload
+    class its type names in the catalogue, so the handler of a row gets exactly its class."""
+    table: dict[str, Handler] = {}
+    for row in rows:
+        if row.event_type in table:
+            raise ValueError(f"{row.event_type!r} has two handlers")
+        table[row.event_type] = cast(Handler, row.handler)
+    return table
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.adapters.upstream import UpstreamResponse, UpstreamTimeout, UpstreamUnreachable
 from gateway.domain.forwarding import client_response_headers, upstream_request_headers
 from gateway.domain.principal import Principal
 from gateway.domain.routing import (
@@ -32,7 +31,13 @@ from gateway.domain.scopes import Scope as AccessScope
 from gateway.entrypoints.api.deps import authenticate, forbidden, render_problem
 from gateway.runtime import Gateway, gateway_of
 from gateway.service_layer.personal_data import Unmaskable, masked
-from gateway.service_layer.proxy import CircuitOpen, Forward
+from gateway.service_layer.proxy import (
+    CircuitOpen,
+    Forward,
+    UpstreamResponse,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
 from shared.problems import Problem, problem_response
 
 API_PREFIX = "/api/v1/"

@@ -5,22 +5,20 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.service_layer.loans import record_loan
-from shared.events import CloudEvent, LoanAccepted, Payload, spec_for
-from shared.messaging.consumer import Subscription
+from shared.events import CloudEvent, LoanAccepted, spec_for
+from shared.messaging.consumer import On, Subscription, handler_table
 
 
-async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: LoanAccepted) -> None:
     """Keep the borrower and loan reference of a loan that monitoring accepted."""
-    assert isinstance(payload, LoanAccepted)
     await record_loan(session, payload)
 
 
 def subscriptions() -> list[Subscription]:
-    registered = spec_for(LoanAccepted)
     return [
         Subscription(
             durable="collections-monitoring",
-            stream=registered.stream,
-            handlers={registered.type: on_loan_registered},
+            stream=spec_for(LoanAccepted).stream,
+            handlers=handler_table(On(LoanAccepted, on_loan_registered)),
         )
     ]

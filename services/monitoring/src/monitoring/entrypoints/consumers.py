@@ -10,32 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitoring.entrypoints import rule_consumers
 from monitoring.service_layer.payments import receive_payment, reverse_payment
 from monitoring.service_layer.registration import register_loan
-from shared.events import (
-    CloudEvent,
-    LoanRegistered,
-    Payload,
-    PaymentReceived,
-    PaymentReversed,
-    spec_for,
-)
-from shared.messaging.consumer import Handler, Subscription
+from shared.events import CloudEvent, LoanRegistered, PaymentReceived, PaymentReversed
+from shared.messaging.consumer import Handler, On, Subscription, handler_table
 
 
-async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: LoanRegistered) -> None:
     """Register a loan published on ``postloan.ingest.loan.registered``."""
-    assert isinstance(payload, LoanRegistered)
     await register_loan(session, payload)
 
 
-async def on_payment_received(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_payment_received(
+    session: AsyncSession, _: CloudEvent, payload: PaymentReceived
+) -> None:
     """Book a payment published on ``postloan.ingest.payment.received``."""
-    assert isinstance(payload, PaymentReceived)
     await receive_payment(session, payload)
 
 
-async def on_payment_reversed(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_payment_reversed(
+    session: AsyncSession, _: CloudEvent, payload: PaymentReversed
+) -> None:
     """Reverse a payment as ``postloan.ingest.payment.reversed`` says."""
-    assert isinstance(payload, PaymentReversed)
     await reverse_payment(
         session,
         payload.payment_id,
@@ -46,16 +40,16 @@ async def on_payment_reversed(session: AsyncSession, _: CloudEvent, payload: Pay
 
 
 #: Handlers of events other systems publish (stream POSTLOAN_INGEST), by event type.
-INGEST_HANDLERS: dict[str, Handler] = {
-    spec_for(LoanRegistered, domain="ingest").type: on_loan_registered,
-    spec_for(PaymentReceived, domain="ingest").type: on_payment_received,
-    spec_for(PaymentReversed, domain="ingest").type: on_payment_reversed,
-    **rule_consumers.INGEST,
-}
+INGEST_HANDLERS: dict[str, Handler] = handler_table(
+    On(LoanRegistered, on_loan_registered, domain="ingest"),
+    On(PaymentReceived, on_payment_received, domain="ingest"),
+    On(PaymentReversed, on_payment_reversed, domain="ingest"),
+    *rule_consumers.INGEST,
+)
 #: Handlers of monitoring's own and other services' events, by event type.
 INTERNAL_HANDLERS: dict[str, dict[str, Handler]] = {
-    "POSTLOAN_MONITORING": {**rule_consumers.MONITORING},
-    "POSTLOAN_COLLECTIONS": {**rule_consumers.COLLECTIONS},
+    "POSTLOAN_MONITORING": handler_table(*rule_consumers.MONITORING),
+    "POSTLOAN_COLLECTIONS": handler_table(*rule_consumers.COLLECTIONS),
 }
 
 

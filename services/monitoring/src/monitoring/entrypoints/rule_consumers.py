@@ -1,6 +1,9 @@
-"""Consumers of the events that early warnings and bureau data react to, grouped by stream."""
+"""Consumers of the events that early warnings and bureau data react to: typed handler-table
+rows, grouped by stream (``consumers`` builds the tables)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,52 +13,36 @@ from monitoring.service_layer.alerts import (
     record_broken_promise,
 )
 from monitoring.service_layer.bureau import record_report
-from shared.events import (
-    BureauReported,
-    CloudEvent,
-    ContactUpdated,
-    Payload,
-    PaymentApplied,
-    PromiseBroken,
-    spec_for,
-)
-from shared.messaging.consumer import Handler
+from shared.events import BureauReported, CloudEvent, ContactUpdated, PaymentApplied, PromiseBroken
+from shared.messaging.consumer import On
 
 
-async def on_bureau_reported(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_bureau_reported(session: AsyncSession, _: CloudEvent, payload: BureauReported) -> None:
     """Record a report published on ``postloan.ingest.bureau.reported``."""
-    assert isinstance(payload, BureauReported)
     await record_report(session, payload)
 
 
-async def on_contact_updated(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_contact_updated(session: AsyncSession, _: CloudEvent, payload: ContactUpdated) -> None:
     """Apply ``postloan.ingest.contact.updated``; raise contact_lost when no channel is left."""
-    assert isinstance(payload, ContactUpdated)
     await apply_contact_update(session, payload)
 
 
-async def on_payment_applied(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_payment_applied(session: AsyncSession, _: CloudEvent, payload: PaymentApplied) -> None:
     """Evaluate the payment rules on a payment monitoring has just applied."""
-    assert isinstance(payload, PaymentApplied)
     await evaluate_payment(session, payload.payment_id)
 
 
-async def on_promise_broken(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
+async def on_promise_broken(session: AsyncSession, _: CloudEvent, payload: PromiseBroken) -> None:
     """Raise broken_promise when collections reports a missed promise to pay."""
-    assert isinstance(payload, PromiseBroken)
     await record_broken_promise(session, payload)
 
 
 #: Stream POSTLOAN_INGEST.
-INGEST: dict[str, Handler] = {
-    spec_for(BureauReported, domain="ingest").type: on_bureau_reported,
-    spec_for(ContactUpdated, domain="ingest").type: on_contact_updated,
-}
+INGEST: tuple[On[Any], ...] = (
+    On(BureauReported, on_bureau_reported, domain="ingest"),
+    On(ContactUpdated, on_contact_updated, domain="ingest"),
+)
 #: Stream POSTLOAN_MONITORING (monitoring's own events).
-MONITORING: dict[str, Handler] = {
-    spec_for(PaymentApplied, domain="monitoring").type: on_payment_applied,
-}
+MONITORING: tuple[On[Any], ...] = (On(PaymentApplied, on_payment_applied, domain="monitoring"),)
 #: Stream POSTLOAN_COLLECTIONS.
-COLLECTIONS: dict[str, Handler] = {
-    spec_for(PromiseBroken, domain="collections").type: on_promise_broken,
-}
+COLLECTIONS: tuple[On[Any], ...] = (On(PromiseBroken, on_promise_broken, domain="collections"),)

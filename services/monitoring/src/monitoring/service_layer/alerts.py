@@ -223,6 +223,17 @@ async def _raise_on_loans(
 # --- the alert workflow: open → acknowledged → resolved -------------------------------------
 
 
+async def list_alerts(
+    session: AsyncSession,
+    *,
+    filters: dict[str, str],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Alerts newest first, filtered, after the keyset cursor ``after``, at most ``limit``."""
+    return await alerts_sql.list_alerts(session, filters=filters, after=after, limit=limit)
+
+
 async def get_alert(session: AsyncSession, alert_id: str) -> dict[str, Any]:
     alert = await alerts_sql.get_alert(session, alert_id)
     if alert is None:

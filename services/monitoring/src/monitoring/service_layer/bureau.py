@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import bureau_sql, business_date
-from monitoring.adapters.bureau_adapter import AdapterFactory
+from monitoring.adapters.bureau_adapter import AdapterFactory as AdapterFactory  # routes' type
+from monitoring.adapters.bureau_adapter import SimulatedBureau
 from monitoring.domain.bureau import RefreshPolicy, report_date
 from monitoring.service_layer.alerts import evaluate_bureau_report
 from shared.db import Database
@@ -73,6 +74,11 @@ async def report_history(
         raise NotFound("borrower", borrower_id)
     rows = await bureau_sql.history(session, borrower_id, before=before, limit=limit)
     return [r | {"reported_on": report_date(r["reported_at"], time_zone)} for r in rows]
+
+
+def simulated_bureau(seed: int) -> AdapterFactory:
+    """The bureau this deployment asks: the simulated one, answering from ``seed``."""
+    return lambda as_of: SimulatedBureau(seed=seed, as_of=as_of)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import business_date, eod_sql
-from monitoring.adapters.eod_sql import EventContext, RunRecord
+from monitoring.adapters.eod_sql import EventContext
+from monitoring.adapters.eod_sql import RunRecord as RunRecord  # the routes' run view
 from monitoring.domain.buckets import BucketScale
 from monitoring.service_layer.alerts import evaluate_date_rules
 from shared.db import Database

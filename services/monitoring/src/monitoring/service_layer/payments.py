@@ -19,8 +19,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.adapters import business_date, ledger
-from monitoring.adapters.ledger import Allocations, Loan
+from monitoring.adapters import (
+    allocations_sql,
+    business_date,
+    instalments_sql,
+    loans_sql,
+    payments_sql,
+    products_sql,
+)
+from monitoring.adapters.allocations_sql import Allocations
+from monitoring.adapters.loans_sql import Loan
 from monitoring.domain.payoff import Parts, outstanding
 from monitoring.domain.products import order_of
 from monitoring.domain.waterfall import Payment, rebook
@@ -65,14 +73,14 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Re
     taken by a different body, and a 422 :class:`Problem` for a wrong currency, a payment
     before the disbursement, or a loan that is no longer open.
     """
-    if (seen := await ledger.find_payment(session, payment.payment_id)) is not None:
+    if (seen := await payments_sql.find_payment(session, payment.payment_id)) is not None:
         return await _seen(session, seen, payment)
-    loan = await ledger.load_loan(session, payment.loan_id)
+    loan = await loans_sql.load_loan(session, payment.loan_id)
     if loan is None:
         raise NotFound("loan", payment.loan_id)
     if loan.status not in OPEN:
         # A twin of this request may have settled the loan while we waited for its lock.
-        if (seen := await ledger.find_payment(session, payment.payment_id)) is not None:
+        if (seen := await payments_sql.find_payment(session, payment.payment_id)) is not None:
             return await _seen(session, seen, payment)
         raise _closed(loan)
     value_date = _value_date(payment.paid_at, loan)
@@ -81,8 +89,8 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Re
     row = payment.model_dump() | {"booked_on": today, "fingerprint": fingerprint(payment)}
     # Taken meanwhile (a twin of this request, or the same id for another loan): the insert
     # waits for the twin's commit, then finds its row.
-    if not await ledger.insert_payment(session, row):
-        seen = await ledger.find_payment(session, payment.payment_id)
+    if not await payments_sql.insert_payment(session, row):
+        seen = await payments_sql.find_payment(session, payment.payment_id)
         assert seen is not None
         return await _seen(session, seen, payment)
     change = await _rebook(session, loan, today, since=(payment.paid_at, payment.payment_id))
@@ -126,16 +134,18 @@ async def reverse_payment(
     with another reason or time, and a 422 :class:`Problem` when ``loan_id`` is not the
     payment's loan, the reversal predates the payment, or the loan was written off.
     """
-    found = await ledger.find_payment(session, payment_id)
+    found = await payments_sql.find_payment(session, payment_id)
     if found is None:
         raise NotFound("payment", payment_id)
     if loan_id is not None and loan_id != found["loan_id"]:
         raise _invalid(
             "Wrong loan", f"payment {payment_id!r} is not of loan {loan_id!r}", "loan_id"
         )
-    loan = await ledger.load_loan(session, found["loan_id"])
+    loan = await loans_sql.load_loan(session, found["loan_id"])
     assert loan is not None  # a payment's loan exists (foreign key)
-    payment = await ledger.find_payment(session, payment_id)  # again, now that the loan is locked
+    payment = await payments_sql.find_payment(
+        session, payment_id
+    )  # again, now that the loan is locked
     assert payment is not None
     if payment["status"] == "reversed":
         if (payment["reversal_reason"], payment["reversed_at"]) == (reason, reversed_at):
@@ -148,7 +158,7 @@ async def reverse_payment(
     today = await _today(session)
     since = (payment["paid_at"], payment_id)
     change = await _rebook(session, loan, today, since=since, reversed_id=payment_id)
-    await ledger.mark_reversed(session, payment_id, reversed_at=reversed_at, reason=reason)
+    await payments_sql.mark_reversed(session, payment_id, reversed_at=reversed_at, reason=reason)
     event = PaymentUndone(
         payment_id=payment_id,
         loan_id=loan.loan_id,
@@ -163,10 +173,10 @@ async def reverse_payment(
 
 async def read_payment(session: AsyncSession, payment_id: str) -> dict[str, Any]:
     """A payment with its allocation; :class:`NotFound` when unknown."""
-    payment = await ledger.find_payment(session, payment_id)
+    payment = await payments_sql.find_payment(session, payment_id)
     if payment is None:
         raise NotFound("payment", payment_id)
-    lines = (await ledger.allocations(session, [payment_id]))[payment_id]
+    lines = (await allocations_sql.allocations(session, [payment_id]))[payment_id]
     return payment | {"allocation": allocation_lines(lines)}
 
 
@@ -174,10 +184,10 @@ async def list_payments(
     session: AsyncSession, loan_id: str, *, after: tuple[datetime, str] | None, limit: int
 ) -> list[dict[str, Any]]:
     """A loan's payments with their allocations, in the order they apply."""
-    if not await ledger.loan_exists(session, loan_id):
+    if not await loans_sql.loan_exists(session, loan_id):
         raise NotFound("loan", loan_id)
-    rows = await ledger.payments_of(session, loan_id, after=after, limit=limit)
-    lines = await ledger.allocations(session, [r["payment_id"] for r in rows])
+    rows = await payments_sql.payments_of(session, loan_id, after=after, limit=limit)
+    lines = await allocations_sql.allocations(session, [r["payment_id"] for r in rows])
     return [r | {"allocation": allocation_lines(lines[r["payment_id"]])} for r in rows]
 
 
@@ -252,32 +262,32 @@ async def _rebook(
     reversed_id: str | None = None,
 ) -> Change:
     """Re-derive the allocations of the live payments from ``since`` on, and store the change."""
-    live = await ledger.live_payments(session, loan.loan_id)
+    live = await payments_sql.live_payments(session, loan.loan_id)
     later = [p for p in live if (p["paid_at"], p["payment_id"]) >= since]
-    before = await ledger.allocations(session, [p["payment_id"] for p in later])
-    dues = await ledger.dues(session, loan)
+    before = await allocations_sql.allocations(session, [p["payment_id"] for p in later])
+    dues = await instalments_sql.dues(session, loan)
     done = rebook(
         dues,
         before,
         [_payment(p, loan) for p in later if p["payment_id"] != reversed_id],
-        order=order_of(await ledger.product_waterfall(session, loan.product)),
+        order=order_of(await products_sql.product_waterfall(session, loan.product)),
         settled=await _settled_earlier(session, loan, live, since),
     )
     after = {a.payment_id: {line.seq: line.paid for line in a.lines} for a in done.allocations}
-    await ledger.save_allocations(session, loan.loan_id, before=before, after=after)
-    await ledger.add_paid(
+    await allocations_sql.save_allocations(session, loan.loan_id, before=before, after=after)
+    await instalments_sql.add_paid(
         session,
         loan.loan_id,
         {d.seq: d.paid - b.paid for d, b in zip(done.dues, dues, strict=True)},
     )
     stored = {p["payment_id"]: p["unapplied"] for p in later}
     unapplied = {a.payment_id: a.unapplied for a in done.allocations}
-    await ledger.set_unapplied(
+    await payments_sql.set_unapplied(
         session, {pid: u for pid, u in unapplied.items() if stored[pid] != u}
     )
     status = _status(loan, settled=done.settled)
     if status != loan.status:
-        await ledger.set_status(session, loan.loan_id, status)
+        await loans_sql.set_status(session, loan.loan_id, status)
     was_settled = loan.status == LoanStatus.SETTLED
     return Change(
         before=before,
@@ -295,7 +305,7 @@ async def _settled_earlier(
     """Whether a payment before ``since`` settled the loan: the last one that paid anything."""
     if loan.status != LoanStatus.SETTLED:
         return False
-    lines = await ledger.allocations(session, [p["payment_id"] for p in live])
+    lines = await allocations_sql.allocations(session, [p["payment_id"] for p in live])
     paying = [(p["paid_at"], p["payment_id"]) for p in live if lines[p["payment_id"]]]
     return bool(paying) and paying[-1] < since
 
@@ -327,7 +337,7 @@ async def _seen(session: AsyncSession, stored: dict[str, Any], payment: PaymentR
             f"payment {payment.payment_id!r} was received before with a different body",
             payment_id=payment.payment_id,
         )
-    lines = (await ledger.allocations(session, [payment.payment_id]))[payment.payment_id]
+    lines = (await allocations_sql.allocations(session, [payment.payment_id]))[payment.payment_id]
     return Receipt(False, stored | {"allocation": allocation_lines(lines)})
 
 

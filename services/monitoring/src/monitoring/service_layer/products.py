@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.adapters import ledger
+from monitoring.adapters import products_sql
 from monitoring.domain.products import ProductTerms
 from shared.problems import Conflict, NotFound
 
@@ -16,9 +16,9 @@ async def create_product(session: AsyncSession, product_id: str, terms: ProductT
 
     Raises :class:`Conflict` when the id is taken by a product with other terms.
     """
-    if await ledger.insert_product(session, terms.as_row() | {"product_id": product_id}):
+    if await products_sql.insert_product(session, terms.as_row() | {"product_id": product_id}):
         return True
-    stored = await ledger.get_product(session, product_id)
+    stored = await products_sql.get_product(session, product_id)
     if stored is None or not terms.same_as(stored):
         raise Conflict(f"product {product_id!r} exists with other terms", product_id=product_id)
     return False
@@ -30,22 +30,31 @@ async def change_product(session: AsyncSession, product_id: str, terms: ProductT
     Raises :class:`NotFound` for an unknown product and :class:`Conflict` for a change of
     currency once loans use the product (their amounts are in the old one).
     """
-    stored = await ledger.get_product(session, product_id, for_update=True)
+    stored = await products_sql.get_product(session, product_id, for_update=True)
     if stored is None:
         raise NotFound("product", product_id)
     if terms.same_as(stored):
         return False
-    if terms.currency != stored["currency"] and await ledger.product_has_loans(session, product_id):
+    if terms.currency != stored["currency"] and await products_sql.product_has_loans(
+        session, product_id
+    ):
         raise Conflict(
             f"product {product_id!r} has loans in {stored['currency']}: its currency is fixed",
             product_id=product_id,
         )
-    await ledger.update_product(session, product_id, terms.as_row())
+    await products_sql.update_product(session, product_id, terms.as_row())
     return True
 
 
 async def read_product(session: AsyncSession, product_id: str) -> dict[str, Any]:
-    product = await ledger.get_product(session, product_id)
+    product = await products_sql.get_product(session, product_id)
     if product is None:
         raise NotFound("product", product_id)
     return product
+
+
+async def page_of_products(
+    session: AsyncSession, *, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Products ordered by id after ``after`` (keyset pagination), at most ``limit``."""
+    return await products_sql.list_products(session, after=after, limit=limit)

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.adapters import business_date, ledger
+from monitoring.adapters import business_date, instalments_sql, loans_sql
 from monitoring.domain.payoff import Parts, outstanding, payoff
 from monitoring.service_layer.payments import OPEN, SOURCE
 from shared.events import LoanClosed, LoanStatus, LoanUpdated, make_event
@@ -29,7 +29,7 @@ class Quote:
 
 async def quote_payoff(session: AsyncSession, loan_id: str, as_of: date | None) -> Quote:
     """What settles the loan on ``as_of`` (default: the business date, never before it)."""
-    loan = await ledger.load_loan(session, loan_id, lock=False)
+    loan = await loans_sql.load_loan(session, loan_id, lock=False)
     if loan is None:
         raise NotFound("loan", loan_id)
     today = await business_date.current(session)
@@ -50,7 +50,10 @@ async def quote_payoff(session: AsyncSession, loan_id: str, as_of: date | None) 
             errors=[{"field": "loan_id", "message": f"loan is {loan.status}"}],
         )
     return Quote(
-        loan_id, as_of, loan.currency, payoff(await ledger.dues(session, loan, lock=False), as_of)
+        loan_id,
+        as_of,
+        loan.currency,
+        payoff(await instalments_sql.dues(session, loan, lock=False), as_of),
     )
 
 
@@ -60,7 +63,7 @@ async def write_off(session: AsyncSession, loan_id: str) -> bool:
     Raises :class:`NotFound` for an unknown loan and a 422 :class:`Problem` for a loan that is
     settled or closed.
     """
-    loan = await ledger.load_loan(session, loan_id)
+    loan = await loans_sql.load_loan(session, loan_id)
     if loan is None:
         raise NotFound("loan", loan_id)
     if loan.status == LoanStatus.WRITTEN_OFF:
@@ -74,8 +77,8 @@ async def write_off(session: AsyncSession, loan_id: str) -> bool:
         )
     today = await business_date.current(session)
     assert today is not None
-    await ledger.set_status(session, loan_id, LoanStatus.WRITTEN_OFF.value)
-    balance = outstanding(await ledger.dues(session, loan), today).total
+    await loans_sql.set_status(session, loan_id, LoanStatus.WRITTEN_OFF.value)
+    balance = outstanding(await instalments_sql.dues(session, loan), today).total
     updated = LoanUpdated(
         loan_id=loan_id,
         status=LoanStatus.WRITTEN_OFF,

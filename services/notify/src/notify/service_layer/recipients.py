@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters.tables import Base, LoanRecipientRow, RecipientRow
+from notify.adapters import repository
 from shared.events import LoanAccepted
 
-RECIPIENT = Base.metadata.tables[RecipientRow.__tablename__]
-LOAN_RECIPIENT = Base.metadata.tables[LoanRecipientRow.__tablename__]
+
+@dataclass(frozen=True)
+class Recipient:
+    """A borrower as notify reaches them: channels (and whether each still works), locale and
+    local time zone."""
+
+    borrower_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    phone_valid: bool
+    email_valid: bool
+    locale: str
+    time_zone: str
 
 
 async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
@@ -25,29 +37,30 @@ async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
         "locale": b.locale,
         "time_zone": b.time_zone,
     }
-    await session.execute(
-        insert(RECIPIENT)
-        .values(borrower_id=b.borrower_id, **contact)
-        .on_conflict_do_update(index_elements=["borrower_id"], set_=contact)
+    await repository.upsert_recipient(session, b.borrower_id, contact)
+    await repository.link_loan(session, loan.loan_id, b.borrower_id)
+
+
+async def recipient_of_loan(session: AsyncSession, loan_id: str) -> Recipient | None:
+    """The recipient of the loan's borrower; None when the loan is unknown."""
+    return _recipient(await repository.recipient_of_loan(session, loan_id))
+
+
+async def recipient(session: AsyncSession, borrower_id: str) -> Recipient | None:
+    """The borrower as a recipient; None when unknown."""
+    return _recipient(await repository.recipient(session, borrower_id))
+
+
+def _recipient(row: Mapping[str, Any] | None) -> Recipient | None:
+    if row is None:
+        return None
+    return Recipient(
+        borrower_id=row["borrower_id"],
+        name=row["name"],
+        phone=row["phone"],
+        email=row["email"],
+        phone_valid=row["phone_valid"],
+        email_valid=row["email_valid"],
+        locale=row["locale"],
+        time_zone=row["time_zone"],
     )
-    await session.execute(
-        insert(LOAN_RECIPIENT)
-        .values(loan_id=loan.loan_id, borrower_id=b.borrower_id)
-        .on_conflict_do_nothing(index_elements=["loan_id"])
-    )
-
-
-async def recipient_of_loan(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
-    query = (
-        sa.select(RECIPIENT, LOAN_RECIPIENT.c.loan_id)
-        .join(LOAN_RECIPIENT)
-        .where(LOAN_RECIPIENT.c.loan_id == loan_id)
-    )
-    found = (await session.execute(query)).mappings().one_or_none()
-    return dict(found) if found else None
-
-
-async def recipient(session: AsyncSession, borrower_id: str) -> dict[str, Any] | None:
-    query = sa.select(RECIPIENT).where(RECIPIENT.c.borrower_id == borrower_id)
-    found = (await session.execute(query)).mappings().one_or_none()
-    return dict(found) if found else None

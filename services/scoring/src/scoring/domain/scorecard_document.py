@@ -16,7 +16,8 @@ scale, tiers and each characteristic's feature fields are those of every model d
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from scoring.domain.documents import (
@@ -31,11 +32,23 @@ from scoring.domain.documents import (
     tiers_from_json,
     tiers_to_json,
 )
-from scoring.domain.model import InvalidModel
-from scoring.domain.scorecard import FORMAT, KIND, Characteristic, ScorecardModel, SpecialBin
+from scoring.domain.model import InvalidModel, ScoreScale, TierCutoffs
+from scoring.domain.scorecard_bins import FORMAT, KIND, Characteristic, SpecialBin
 
 
-def scorecard_to_json(model: ScorecardModel) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScorecardParts:
+    """What a scorecard's document holds; ``ScorecardModel`` is made from it and back."""
+
+    version: str
+    characteristics: Sequence[Characteristic]
+    scale: ScoreScale
+    tiers: TierCutoffs
+    intercept: int
+    meta: Mapping[str, Any]
+
+
+def scorecard_to_json(model: ScorecardParts) -> dict[str, Any]:
     return {
         **header_to_json(KIND, FORMAT, model.version),
         "scale": scale_to_json(model.scale),
@@ -46,7 +59,7 @@ def scorecard_to_json(model: ScorecardModel) -> dict[str, Any]:
     }
 
 
-def scorecard_from_json(doc: Mapping[str, Any]) -> ScorecardModel:
+def scorecard_from_json(doc: Mapping[str, Any]) -> ScorecardParts:
     """Read and check a points table; :class:`InvalidModel` says what is wrong."""
     top, version = read_header(doc, KIND, FORMAT)
     scale = scale_from_json(top.object("scale"))
@@ -54,7 +67,7 @@ def scorecard_from_json(doc: Mapping[str, Any]) -> ScorecardModel:
     if not features:
         raise InvalidModel(f"{top.path_of('features')} is empty: a scorecard needs characteristics")
     meta = top.object("meta", {}).fields
-    return ScorecardModel(
+    return ScorecardParts(
         version=version,
         characteristics=[_characteristic_from_json(f) for f in features],
         scale=scale,

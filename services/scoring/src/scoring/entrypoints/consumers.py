@@ -13,10 +13,9 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.adapters.histories import loans_of_borrower, lock_loans
 from scoring.service_layer import facts
 from scoring.service_layer.batch import schedule_run
-from scoring.service_layer.rescoring import rescore
+from scoring.service_layer.rescoring import rescore_in_date_order
 from shared.events import (
     AlertRaised,
     BureauRecorded,
@@ -27,13 +26,12 @@ from shared.events import (
     LoanClosed,
     LoanStatus,
     LoanUpdated,
-    Payload,
     PaymentApplied,
     PaymentReallocated,
     PaymentUndone,
     spec_for,
 )
-from shared.messaging.consumer import Handler, Subscription
+from shared.messaging.consumer import Handler, On, Subscription, handler_table
 
 CLOSED = {LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF, LoanStatus.CLOSED}
 
@@ -51,12 +49,7 @@ async def rescore_marked(session: AsyncSession) -> None:
     """The batch's end: rescore the marked loans, one set per business date in date order
     (a batch spanning days stores each day's state, as events one by one would)."""
     marked: dict[date, set[str]] = session.info.pop(_MARKED, {})
-    if not marked:
-        return
-    # All at once, in loan id order: per date they could be taken out of order.
-    await lock_loans(session, sorted(set().union(*marked.values())))
-    for as_of, loan_ids in sorted(marked.items()):
-        await rescore(session, sorted(loan_ids), as_of)
+    await rescore_in_date_order(session, marked)
 
 
 async def _today(session: AsyncSession, fallback: date) -> date:
@@ -68,84 +61,79 @@ async def _today(session: AsyncSession, fallback: date) -> date:
     return await facts.business_date(session) or fallback
 
 
-async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, LoanAccepted)
+async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: LoanAccepted) -> None:
     await facts.record_loan(session, payload)
     _mark(session, [payload.loan_id], await _today(session, payload.disbursed_on))
 
 
-async def on_payment(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, PaymentApplied | PaymentUndone)
+async def on_payment(
+    session: AsyncSession, _: CloudEvent, payload: PaymentApplied | PaymentUndone
+) -> None:
     await facts.record_allocation(session, payload)
     today = await facts.advance_clock(session, payload.booked_on)
     _mark(session, [payload.loan_id], today)
 
 
-async def on_reallocation(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, PaymentReallocated)
+async def on_reallocation(
+    session: AsyncSession, event: CloudEvent, payload: PaymentReallocated
+) -> None:
     await facts.record_reallocation(session, payload, event.id)
     today = await facts.advance_clock(session, payload.booked_on)
     _mark(session, [payload.loan_id], today)
 
 
-async def on_bureau(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, BureauRecorded)
+async def on_bureau(session: AsyncSession, _: CloudEvent, payload: BureauRecorded) -> None:
     today = await _today(session, payload.reported_at.date())
     await facts.record_bureau(session, payload, today)
-    _mark(session, await loans_of_borrower(session, payload.borrower_id), today)
+    _mark(session, await facts.open_loans_of(session, payload.borrower_id), today)
 
 
-async def on_alert(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, AlertRaised)
+async def on_alert(session: AsyncSession, _: CloudEvent, payload: AlertRaised) -> None:
     today = await _today(session, payload.raised_at.date())
     await facts.record_alert(session, payload, today)
     _mark(session, [payload.loan_id], today)
 
 
-async def on_loan_updated(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, LoanUpdated)
+async def on_loan_updated(session: AsyncSession, _: CloudEvent, payload: LoanUpdated) -> None:
     await facts.advance_clock(session, payload.business_date)
     if payload.status in CLOSED:
         await facts.close_loan(session, payload.loan_id, payload.business_date)
 
 
-async def on_delinquency(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, DelinquencyChanged)
+async def on_delinquency(session: AsyncSession, _: CloudEvent, payload: DelinquencyChanged) -> None:
     await facts.advance_clock(session, payload.business_date)
 
 
-async def on_loan_closed(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, LoanClosed)
+async def on_loan_closed(session: AsyncSession, _: CloudEvent, payload: LoanClosed) -> None:
     await facts.close_loan(session, payload.loan_id, payload.closed_on)
 
 
-async def on_eod(session: AsyncSession, _: CloudEvent, payload: Payload) -> None:
-    assert isinstance(payload, EodCompleted)
+async def on_eod(session: AsyncSession, _: CloudEvent, payload: EodCompleted) -> None:
     today = await facts.advance_clock(session, payload.business_date)
     await schedule_run(session, str(payload.run_id), today)
 
 
-HANDLERS: dict[type[Payload], Handler] = {
-    LoanAccepted: on_loan_registered,
-    PaymentApplied: on_payment,
-    PaymentUndone: on_payment,
-    PaymentReallocated: on_reallocation,
-    BureauRecorded: on_bureau,
-    AlertRaised: on_alert,
-    LoanUpdated: on_loan_updated,
-    DelinquencyChanged: on_delinquency,
-    LoanClosed: on_loan_closed,
-    EodCompleted: on_eod,
-}
+#: Monitoring's events scoring reacts to (stream POSTLOAN_MONITORING), by event type.
+HANDLERS: dict[str, Handler] = handler_table(
+    On(LoanAccepted, on_loan_registered, domain="monitoring"),
+    On(PaymentApplied, on_payment, domain="monitoring"),
+    On(PaymentUndone, on_payment, domain="monitoring"),
+    On(PaymentReallocated, on_reallocation, domain="monitoring"),
+    On(BureauRecorded, on_bureau, domain="monitoring"),
+    On(AlertRaised, on_alert, domain="monitoring"),
+    On(LoanUpdated, on_loan_updated, domain="monitoring"),
+    On(DelinquencyChanged, on_delinquency, domain="monitoring"),
+    On(LoanClosed, on_loan_closed, domain="monitoring"),
+    On(EodCompleted, on_eod, domain="monitoring"),
+)
 
 
 def subscriptions() -> list[Subscription]:
-    specs = {payload: spec_for(payload, domain="monitoring") for payload in HANDLERS}
     return [
         Subscription(
             durable="scoring-monitoring",
-            stream=next(iter(specs.values())).stream,
-            handlers={specs[p].type: handler for p, handler in HANDLERS.items()},
+            stream=spec_for(EodCompleted, domain="monitoring").stream,
+            handlers=HANDLERS,
             finish=rescore_marked,
         )
     ]

@@ -2,7 +2,8 @@
 
 Every fact is dated by what monitoring says (a payment's booking date) or, when the event
 carries only a wall-clock time, by the business date scoring knew when it arrived: that is the
-day the fact became known, which is what point-in-time features need.
+day the fact became known, which is what point-in-time features need. The SQL is in
+``scoring.adapters.facts_sql``.
 """
 
 from __future__ import annotations
@@ -12,20 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.adapters.tables import (
-    AlertRow,
-    Base,
-    BureauRow,
-    ClockRow,
-    FeatureSegmentRow,
-    InstalmentRow,
-    LoanTermsRow,
-)
-from shared.db import driver_connection
+from scoring.adapters import facts_sql
+from scoring.adapters.facts_sql import TERMS as TERMS  # the batch's and queries' loan table
+from scoring.adapters.histories import loans_of_borrower
 from shared.events import (
     AlertRaised,
     AllocationLine,
@@ -36,74 +28,44 @@ from shared.events import (
     PaymentUndone,
 )
 
-TERMS = Base.metadata.tables[LoanTermsRow.__tablename__]
-INSTALMENT = Base.metadata.tables[InstalmentRow.__tablename__]
-BUREAU = Base.metadata.tables[BureauRow.__tablename__]
-ALERT = Base.metadata.tables[AlertRow.__tablename__]
-CLOCK = Base.metadata.tables[ClockRow.__tablename__]
-SEGMENT = Base.metadata.tables[FeatureSegmentRow.__tablename__]
+ZERO = Decimal("0.00")
 
 
 async def business_date(session: AsyncSession) -> date | None:
     """The latest business date monitoring announced, or None before the first."""
-    found: date | None = await session.scalar(sa.select(CLOCK.c.business_date))
-    return found
-
-
-ZERO = Decimal("0.00")
-# Plain SQL for the two facts every payment brings (shared.db.driver_connection says why).
-ADVANCE_CLOCK_SQL = """
-    INSERT INTO business_clock (id, business_date) VALUES (1, $1)
-    ON CONFLICT (id) DO UPDATE
-        SET business_date = greatest(business_clock.business_date, excluded.business_date)
-    RETURNING business_date
-"""
-RECORD_ALLOCATION_SQL = """
-    INSERT INTO allocation (payment_id, reversal, seq, loan_id, booked_on, principal, total,
-                            entry)
-    SELECT $1, $2, l.seq, $3, $4, l.principal, l.total, $8
-    FROM unnest($5::int[], $6::numeric[], $7::numeric[]) AS l(seq, principal, total)
-    ON CONFLICT DO NOTHING
-"""
+    return await facts_sql.business_date(session)
 
 
 async def advance_clock(session: AsyncSession, day: date) -> date:
     """Move the clock forward to ``day`` (never back: events may arrive out of order)."""
-    conn = await driver_connection(session)
-    now: date = await conn.fetchval(ADVANCE_CLOCK_SQL, day)
-    return now
+    return await facts_sql.advance_clock(session, day)
 
 
 async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
     """The loan's terms and resolved schedule (a repeat changes nothing)."""
-    await session.execute(
-        insert(TERMS)
-        .values(
-            loan_id=loan.loan_id,
-            borrower_id=loan.borrower.borrower_id,
-            product=loan.product,
-            principal=loan.principal,
-            currency=loan.currency,
-            annual_rate=loan.annual_rate,
-            term_months=loan.term_months,
-            repayment_method=loan.repayment_method.value,
-            disbursed_on=loan.disbursed_on,
-            first_due_on=loan.first_due_on,
-        )
-        .on_conflict_do_nothing(index_elements=["loan_id"])
-    )
-    if loan.schedule:
-        rows = [
-            {
-                "loan_id": loan.loan_id,
-                "seq": i.seq,
-                "due_on": i.due_on,
-                "principal": i.principal,
-                "due": i.principal + i.interest + i.fees,
-            }
-            for i in loan.schedule
-        ]
-        await session.execute(insert(INSTALMENT).values(rows).on_conflict_do_nothing())
+    terms = {
+        "loan_id": loan.loan_id,
+        "borrower_id": loan.borrower.borrower_id,
+        "product": loan.product,
+        "principal": loan.principal,
+        "currency": loan.currency,
+        "annual_rate": loan.annual_rate,
+        "term_months": loan.term_months,
+        "repayment_method": loan.repayment_method.value,
+        "disbursed_on": loan.disbursed_on,
+        "first_due_on": loan.first_due_on,
+    }
+    schedule = [
+        {
+            "loan_id": loan.loan_id,
+            "seq": i.seq,
+            "due_on": i.due_on,
+            "principal": i.principal,
+            "due": i.principal + i.interest + i.fees,
+        }
+        for i in loan.schedule or ()
+    ]
+    await facts_sql.insert_terms(session, terms, schedule)
 
 
 async def record_allocation(session: AsyncSession, payment: PaymentApplied | PaymentUndone) -> None:
@@ -139,60 +101,59 @@ async def _record_lines(
     """One allocation row per instalment: the principal and the total it moved."""
     if not lines:
         return
-    conn = await driver_connection(session)
-    await conn.execute(
-        RECORD_ALLOCATION_SQL,
-        payment.payment_id,
-        reversal,
-        payment.loan_id,
-        payment.booked_on,
-        list(lines),
-        [principal for principal, _ in lines.values()],
-        [total for _, total in lines.values()],
-        entry,
+    await facts_sql.insert_allocation_lines(
+        session,
+        payment_id=payment.payment_id,
+        reversal=reversal,
+        loan_id=payment.loan_id,
+        booked_on=payment.booked_on,
+        lines=lines,
+        entry=entry,
     )
 
 
 async def record_bureau(session: AsyncSession, report: BureauRecorded, known_on: date) -> None:
-    await session.execute(
-        insert(BUREAU)
-        .values(
-            borrower_id=report.borrower_id,
-            reported_at=report.reported_at,
-            reported_on=known_on,
-            score=report.score,
-            inquiries_30d=report.inquiries_30d,
-            open_loans=report.open_loans,
-            delinquent_accounts=report.delinquent_accounts,
-        )
-        .on_conflict_do_nothing()
+    """The bureau report, dated by the business date it became known."""
+    await facts_sql.insert_bureau(
+        session,
+        {
+            "borrower_id": report.borrower_id,
+            "reported_at": report.reported_at,
+            "reported_on": known_on,
+            "score": report.score,
+            "inquiries_30d": report.inquiries_30d,
+            "open_loans": report.open_loans,
+            "delinquent_accounts": report.delinquent_accounts,
+        },
     )
 
 
 async def record_alert(session: AsyncSession, alert: AlertRaised, known_on: date) -> None:
-    await session.execute(
-        insert(ALERT)
-        .values(
-            alert_id=str(alert.alert_id), loan_id=alert.loan_id, rule=alert.rule, raised_on=known_on
-        )
-        .on_conflict_do_nothing()
+    """The alert, dated by the business date it became known."""
+    await facts_sql.insert_alert(
+        session,
+        {
+            "alert_id": str(alert.alert_id),
+            "loan_id": alert.loan_id,
+            "rule": alert.rule,
+            "raised_on": known_on,
+        },
     )
 
 
 async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> None:
-    await session.execute(
-        sa.update(TERMS)
-        .where(TERMS.c.loan_id == loan_id, TERMS.c.closed_on.is_(None))
-        .values(closed_on=closed_on)
-    )
-    # A closed loan is rescored no more: its features ahead are of no use.
-    await session.execute(sa.delete(SEGMENT).where(SEGMENT.c.loan_id == loan_id))
+    """The loan is closed: it is rescored no more."""
+    await facts_sql.close_loan(session, loan_id, closed_on)
 
 
 async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
-    row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
-    found = row.mappings().one_or_none()
-    return dict(found) if found else None
+    """The loan's terms as scoring knows them; None when unknown."""
+    return await facts_sql.loan_terms(session, loan_id)
+
+
+async def open_loans_of(session: AsyncSession, borrower_id: str) -> list[str]:
+    """The borrower's loans that are not closed."""
+    return await loans_of_borrower(session, borrower_id)
 
 
 def _total(line: AllocationLine) -> Decimal:

@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -71,6 +71,16 @@ ANNOUNCE_MOVES = Announcing()  # the moved scores, each under a new event id
 class Rescored:
     loans: int
     changed: int  # champion scores that moved (each announced by an event)
+
+
+async def rescore_in_date_order(session: AsyncSession, marked: Mapping[date, set[str]]) -> None:
+    """Rescore each business date's loans, dates in order, all loans locked first."""
+    if not marked:
+        return
+    # All at once, in loan id order: per date they could be taken out of order.
+    await lock_loans(session, sorted(set().union(*marked.values())))
+    for as_of, loan_ids in sorted(marked.items()):
+        await rescore(session, sorted(loan_ids), as_of)
 
 
 async def rescore(

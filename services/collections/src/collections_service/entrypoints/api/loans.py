@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 from fastapi import APIRouter
@@ -37,7 +38,7 @@ class LoanRefPublic(BaseModel):
 @router.get("/loans/{loan_id}", response_model=LoanRefPublic)
 async def get_loan_reference(loan_id: str, session: SessionDep) -> LoanRefPublic:
     """The loan and borrower reference collections works cases on."""
-    row = await loan_with_borrower(session, loan_id)
-    if row is None:
+    loan = await loan_with_borrower(session, loan_id)
+    if loan is None:
         raise NotFound("loan", loan_id)
-    return LoanRefPublic.model_validate(row | {"borrower": row})
+    return LoanRefPublic.model_validate(asdict(loan))

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from monitoring.adapters import alerts_sql
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
 from shared.app import Actor, SessionDep
@@ -61,7 +60,7 @@ async def list_alerts(
             errors=[{"field": "rule", "message": f"one of {', '.join(RULES)}"}],
         )
     filters = {"loan_id": loan_id, "status": alert_status, "rule": rule, "severity": severity}
-    rows = await alerts_sql.list_alerts(
+    rows = await alerts.list_alerts(
         session,
         filters={k: v for k, v in filters.items() if v is not None},
         after=decode_time_cursor(cursor),

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitoring.adapters.bureau_adapter import AdapterFactory, SimulatedBureau
 from monitoring.domain.bureau import RefreshPolicy
-from monitoring.service_layer.bureau import record_report, refresh_periodically, refresh_reports
+from monitoring.service_layer.bureau import (
+    AdapterFactory,
+    record_report,
+    refresh_reports,
+    simulated_bureau,
+)
 from monitoring.service_layer.bureau import report_history as history
 from monitoring.settings import MonitoringSettings
-from shared.app import Runtime, RuntimeDep, SessionDep
+from shared.app import RuntimeDep, SessionDep
 from shared.events import BureauReported
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.types import Money
@@ -64,11 +67,7 @@ def _settings(request: Request) -> MonitoringSettings:
 
 def bureau_adapter(request: Request) -> AdapterFactory:
     """The bureau to ask: the simulated one, seeded from the settings."""
-    return simulated_bureau(_settings(request))
-
-
-def simulated_bureau(settings: MonitoringSettings) -> AdapterFactory:
-    return lambda as_of: SimulatedBureau(seed=settings.bureau_seed, as_of=as_of)
+    return simulated_bureau(_settings(request).bureau_seed)
 
 
 @router.post(
@@ -124,26 +123,6 @@ async def refresh(
         limit=body.limit or settings.bureau_refresh_batch,
     )
     return RefreshPublic(as_of=outcome.as_of, requested=outcome.requested, stored=outcome.stored)
-
-
-async def start_bureau_refresh(app: FastAPI) -> None:
-    """Start-up: refresh due bureau reports periodically, when an interval is configured."""
-    settings = app.state.settings
-    if not isinstance(settings, MonitoringSettings) or not settings.bureau_refresh_interval_s:
-        return
-    rt: Runtime = app.state.runtime
-    # Not one of the runtime's tasks, which shutdown waits for: this one never ends by itself;
-    # it is cancelled with the event loop.
-    app.state.bureau_refresh = asyncio.create_task(
-        refresh_periodically(
-            rt.db,
-            simulated_bureau(settings),
-            interval_s=settings.bureau_refresh_interval_s,
-            policy=RefreshPolicy(default_max_age_days=settings.bureau_max_age_days),
-            limit=settings.bureau_refresh_batch,
-        ),
-        name="monitoring-bureau-refresh",
-    )
 
 
 def _encode(last: BureauReportPublic) -> str:

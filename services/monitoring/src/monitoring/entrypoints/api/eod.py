@@ -1,4 +1,4 @@
-"""Routes of the business date and the end-of-day batch, and the runner's start-up hook."""
+"""Routes of the business date and the end-of-day batch (run by the worker in ``workers``)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, cast
 
-from fastapi import APIRouter, FastAPI, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from monitoring.adapters.eod_sql import RunRecord
 from monitoring.domain.buckets import DEFAULT_BUCKETS, BucketScale, parse_buckets
 from monitoring.service_layer.eod import (
-    EodConfig,
-    EodRunner,
+    RunRecord,
     RunSummary,
     current_business_date,
     progress,
@@ -21,7 +19,8 @@ from monitoring.service_layer.eod import (
     request_eod,
 )
 from monitoring.settings import MonitoringSettings
-from shared.app import Runtime, RuntimeDep, SessionDep
+from monitoring.workers import EndOfDayRuns
+from shared.app import RuntimeDep, SessionDep
 from shared.types import Money
 
 router = APIRouter(prefix="/api/v1", tags=["end of day"])
@@ -101,8 +100,8 @@ def bucket_scale(request: Request) -> BucketScale:
     return parse_buckets(DEFAULT_BUCKETS)
 
 
-def _runner(request: Request) -> EodRunner:
-    runner: EodRunner = request.app.state.eod_runner
+def _runner(request: Request) -> EndOfDayRuns:
+    runner: EndOfDayRuns = request.app.state.eod_runner
     return runner
 
 
@@ -138,17 +137,3 @@ async def get_eod(run_id: str, request: Request, session: SessionDep) -> EodRunP
     """An end-of-day run's progress, and its summary once completed."""
     run, summary = await read_run(session, run_id, bucket_scale(request))
     return _public(run, summary)
-
-
-async def start_eod_runner(app: FastAPI) -> None:
-    """Start-up hook: the runner of end-of-day tasks; runs a killed process left are resumed."""
-    rt: Runtime = app.state.runtime
-    settings = app.state.settings
-    config = (
-        EodConfig(scale=settings.bucket_scale, chunk_size=settings.eod_chunk_size)
-        if isinstance(settings, MonitoringSettings)
-        else EodConfig(scale=parse_buckets(DEFAULT_BUCKETS))
-    )
-    runner = EodRunner(rt.db, config, rt.tasks)
-    app.state.eod_runner = runner
-    await runner.resume_interrupted()

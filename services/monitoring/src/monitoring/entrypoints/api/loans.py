@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from monitoring.adapters import business_date, repository
 from monitoring.entrypoints.api.schemas import LoanPage, LoanPublic, loan_public, loan_summary
+from monitoring.service_layer import loans
 from monitoring.service_layer.registration import register_loan
 from shared.app import SessionDep
 from shared.events import LoanRegistered, LoanStatus
@@ -57,7 +57,7 @@ async def list_loans(
         "bucket": bucket,
         "product": product,
     }
-    rows = await repository.list_loans(
+    rows = await loans.list_loans(
         session,
         filters={k: str(v) for k, v in filters.items() if v is not None},
         after=decode_cursor(cursor),
@@ -70,7 +70,7 @@ async def list_loans(
 
 
 async def _read(session: SessionDep, loan_id: str) -> LoanPublic:
-    loan = await repository.get_loan(session, loan_id)
-    if loan is None:
+    view = await loans.read_loan(session, loan_id)
+    if view is None:
         raise NotFound("loan", loan_id)
-    return loan_public(loan, business_date=await business_date.current(session))
+    return loan_public(view.loan, business_date=view.business_date)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from monitoring.adapters import business_date, repository
 from monitoring.entrypoints.api.schemas import LoanPublic, loan_public
+from monitoring.service_layer.loans import read_loan
 from monitoring.service_layer.payments import (
     list_payments,
     read_payment,
@@ -138,10 +138,10 @@ async def get_payoff(loan_id: str, session: SessionDep, as_of: date | None = Non
 async def post_write_off(loan_id: str, session: SessionDep) -> LoanPublic:
     """Write an open loan off (idempotent)."""
     await write_off(session, loan_id)
-    loan = await repository.get_loan(session, loan_id)
-    if loan is None:
+    view = await read_loan(session, loan_id)
+    if view is None:
         raise NotFound("loan", loan_id)
-    return loan_public(loan, business_date=await business_date.current(session))
+    return loan_public(view.loan, business_date=view.business_date)
 
 
 def _public(row: dict[str, Any]) -> PaymentPublic:

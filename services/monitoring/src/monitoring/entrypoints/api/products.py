@@ -9,10 +9,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from monitoring.adapters import ledger
 from monitoring.domain.payoff import Part
 from monitoring.domain.products import ProductTerms, parse_waterfall
-from monitoring.service_layer.products import change_product, create_product, read_product
+from monitoring.service_layer.products import (
+    change_product,
+    create_product,
+    page_of_products,
+    read_product,
+)
 from shared.app import SessionDep
 from shared.pagination import decode_cursor, encode_cursor
 from shared.types import CurrencyCode, ExternalId
@@ -115,7 +119,7 @@ async def list_products(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ProductPage:
     """Products by id, one page at a time (pass ``next_cursor`` back as ``cursor``)."""
-    rows = await ledger.list_products(session, after=decode_cursor(cursor), limit=limit + 1)
+    rows = await page_of_products(session, after=decode_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["product_id"]) if more else None

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from monitoring.adapters.ledger import dues_from
 from monitoring.domain.payoff import Due, outstanding
+from monitoring.service_layer.loans import dues_from
 from shared.events import LoanStatus
 from shared.types import Money
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -26,29 +24,34 @@ class RecipientPublic(BaseModel):
     channels: list[Channel]
 
 
-def _public(row: dict[str, Any]) -> RecipientPublic:
+def _public(r: recipients.Recipient) -> RecipientPublic:
     channels = reachable_channels(
-        phone=row["phone"],
-        email=row["email"],
-        phone_valid=row["phone_valid"],
-        email_valid=row["email_valid"],
+        phone=r.phone, email=r.email, phone_valid=r.phone_valid, email_valid=r.email_valid
     )
-    return RecipientPublic.model_validate(row | {"channels": channels})
+    return RecipientPublic(
+        borrower_id=r.borrower_id,
+        name=r.name,
+        phone=r.phone,
+        email=r.email,
+        locale=r.locale,
+        time_zone=r.time_zone,
+        channels=channels,
+    )
 
 
 @router.get("/loans/{loan_id}/recipient", response_model=RecipientPublic)
 async def get_loan_recipient(loan_id: str, session: SessionDep) -> RecipientPublic:
     """Whom messages about a loan go to, and through which channels."""
-    row = await recipients.recipient_of_loan(session, loan_id)
-    if row is None:
+    found = await recipients.recipient_of_loan(session, loan_id)
+    if found is None:
         raise NotFound("loan", loan_id)
-    return _public(row)
+    return _public(found)
 
 
 @router.get("/recipients/{borrower_id}", response_model=RecipientPublic)
 async def get_recipient(borrower_id: str, session: SessionDep) -> RecipientPublic:
     """A borrower's contact channels, locale and time zone."""
-    row = await recipients.recipient(session, borrower_id)
-    if row is None:
+    found = await recipients.recipient(session, borrower_id)
+    if found is None:
         raise NotFound("recipient", borrower_id)
-    return _public(row)
+    return _public(found)

@@ -1,0 +1,53 @@
+"""SQL of notify's recipients and the loans that lead to them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.adapters.tables import Base, LoanRecipientRow, RecipientRow
+
+RECIPIENT = Base.metadata.tables[RecipientRow.__tablename__]
+LOAN_RECIPIENT = Base.metadata.tables[LoanRecipientRow.__tablename__]
+
+
+async def upsert_recipient(
+    session: AsyncSession, borrower_id: str, contact: Mapping[str, Any]
+) -> None:
+    """Insert the recipient, or overwrite its contact data with these."""
+    await session.execute(
+        insert(RECIPIENT)
+        .values(borrower_id=borrower_id, **contact)
+        .on_conflict_do_update(index_elements=["borrower_id"], set_=dict(contact))
+    )
+
+
+async def link_loan(session: AsyncSession, loan_id: str, borrower_id: str) -> None:
+    """Link the loan to its borrower unless it is linked already (the first link wins)."""
+    await session.execute(
+        insert(LOAN_RECIPIENT)
+        .values(loan_id=loan_id, borrower_id=borrower_id)
+        .on_conflict_do_nothing(index_elements=["loan_id"])
+    )
+
+
+async def recipient_of_loan(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+    """The recipient row of the loan's borrower, with the loan id; None when unknown."""
+    query = (
+        sa.select(RECIPIENT, LOAN_RECIPIENT.c.loan_id)
+        .join(LOAN_RECIPIENT)
+        .where(LOAN_RECIPIENT.c.loan_id == loan_id)
+    )
+    found = (await session.execute(query)).mappings().one_or_none()
+    return dict(found) if found else None
+
+
+async def recipient(session: AsyncSession, borrower_id: str) -> dict[str, Any] | None:
+    """The borrower's recipient row; None when unknown."""
+    query = sa.select(RECIPIENT).where(RECIPIENT.c.borrower_id == borrower_id)
+    found = (await session.execute(query)).mappings().one_or_none()
+    return dict(found) if found else None

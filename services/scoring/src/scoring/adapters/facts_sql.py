@@ -1,0 +1,123 @@
+"""SQL of the facts scoring keeps: loan terms and schedules, allocations, bureau, alerts, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.adapters.tables import (
+    AlertRow,
+    Base,
+    BureauRow,
+    ClockRow,
+    FeatureSegmentRow,
+    InstalmentRow,
+    LoanTermsRow,
+)
+from shared.db import driver_connection
+
+TERMS = Base.metadata.tables[LoanTermsRow.__tablename__]
+INSTALMENT = Base.metadata.tables[InstalmentRow.__tablename__]
+BUREAU = Base.metadata.tables[BureauRow.__tablename__]
+ALERT = Base.metadata.tables[AlertRow.__tablename__]
+CLOCK = Base.metadata.tables[ClockRow.__tablename__]
+SEGMENT = Base.metadata.tables[FeatureSegmentRow.__tablename__]
+
+# Plain SQL for the two facts every payment brings (shared.db.driver_connection says why).
+ADVANCE_CLOCK_SQL = """
+    INSERT INTO business_clock (id, business_date) VALUES (1, $1)
+    ON CONFLICT (id) DO UPDATE
+        SET business_date = greatest(business_clock.business_date, excluded.business_date)
+    RETURNING business_date
+"""
+RECORD_ALLOCATION_SQL = """
+    INSERT INTO allocation (payment_id, reversal, seq, loan_id, booked_on, principal, total,
+                            entry)
+    SELECT $1, $2, l.seq, $3, $4, l.principal, l.total, $8
+    FROM unnest($5::int[], $6::numeric[], $7::numeric[]) AS l(seq, principal, total)
+    ON CONFLICT DO NOTHING
+"""
+
+
+async def business_date(session: AsyncSession) -> date | None:
+    """The latest business date monitoring announced, or None before the first."""
+    found: date | None = await session.scalar(sa.select(CLOCK.c.business_date))
+    return found
+
+
+async def advance_clock(session: AsyncSession, day: date) -> date:
+    """Move the clock forward to ``day`` (never back); the clock's date after the move."""
+    conn = await driver_connection(session)
+    now: date = await conn.fetchval(ADVANCE_CLOCK_SQL, day)
+    return now
+
+
+async def insert_terms(
+    session: AsyncSession, terms: Mapping[str, Any], schedule: Sequence[Mapping[str, Any]]
+) -> None:
+    """The loan's terms and instalments, unless known already (a repeat changes nothing)."""
+    await session.execute(
+        insert(TERMS).values(dict(terms)).on_conflict_do_nothing(index_elements=["loan_id"])
+    )
+    if schedule:
+        rows = [dict(r) for r in schedule]
+        await session.execute(insert(INSTALMENT).values(rows).on_conflict_do_nothing())
+
+
+async def insert_allocation_lines(
+    session: AsyncSession,
+    *,
+    payment_id: str,
+    reversal: bool,
+    loan_id: str,
+    booked_on: date,
+    lines: Mapping[int, tuple[Decimal, Decimal]],
+    entry: str,
+) -> None:
+    """One allocation row per instalment (seq → principal, total), unless recorded already."""
+    conn = await driver_connection(session)
+    await conn.execute(
+        RECORD_ALLOCATION_SQL,
+        payment_id,
+        reversal,
+        loan_id,
+        booked_on,
+        list(lines),
+        [principal for principal, _ in lines.values()],
+        [total for _, total in lines.values()],
+        entry,
+    )
+
+
+async def insert_bureau(session: AsyncSession, report: Mapping[str, Any]) -> None:
+    """A bureau report row, unless recorded already."""
+    await session.execute(insert(BUREAU).values(dict(report)).on_conflict_do_nothing())
+
+
+async def insert_alert(session: AsyncSession, alert: Mapping[str, Any]) -> None:
+    """An alert row, unless recorded already."""
+    await session.execute(insert(ALERT).values(dict(alert)).on_conflict_do_nothing())
+
+
+async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> None:
+    """Mark the loan closed (once) and drop its feature segments."""
+    await session.execute(
+        sa.update(TERMS)
+        .where(TERMS.c.loan_id == loan_id, TERMS.c.closed_on.is_(None))
+        .values(closed_on=closed_on)
+    )
+    # A closed loan is rescored no more: its features ahead are of no use.
+    await session.execute(sa.delete(SEGMENT).where(SEGMENT.c.loan_id == loan_id))
+
+
+async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+    """The loan's terms row; None when unknown."""
+    row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
+    found = row.mappings().one_or_none()
+    return dict(found) if found else None
