@@ -16,9 +16,9 @@ from factories import make_registration
 from notify.main import create_app as create_notify
 from notify.service_layer.recipients import record_recipient
 from notify.settings import NotifySettings
+from postloan_testing.plugin import NatsUnderTest
 from shared.app import Runtime
 from shared.events import LoanAccepted
-from shared.testing.plugin import NatsUnderTest
 
 ACCEPTED = LoanAccepted.model_validate(make_registration(loan_id="L-REF", borrower_id="B-REF"))
 

@@ -9,12 +9,12 @@ import logging
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from postloan_testing.plugin import NatsUnderTest
 from shared import app as factory
 from shared.app import Runtime, ServiceDefinition, Worker, create_service_app, supervise
 from shared.events import CloudEvent, ContactUpdated, LoanAccepted, PaymentApplied, spec_for
 from shared.messaging.consumer import On, handler_table
 from shared.settings import ServiceSettings
-from shared.testing.plugin import NatsUnderTest
 
 
 async def test_a_failing_worker_is_logged_by_name_and_restarted(
