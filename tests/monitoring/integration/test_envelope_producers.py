@@ -56,11 +56,6 @@ async def outbox_rows(db: Database) -> list[tuple[bytes, dict[str, str]]]:
         return [(bytes(body), headers) for body, headers in rows]
 
 
-def envelope_bytes(body: bytes) -> bytes:
-    """The body up to its ``data`` (the last key): every attribute of the envelope."""
-    return body[: body.index(b',"data":')]
-
-
 def rebuilt(event: CloudEvent) -> bytes:
     """The body ``make_event`` writes for the same event."""
     spec = event.spec
@@ -115,7 +110,7 @@ async def produced(client: httpx.AsyncClient, db: Database) -> dict[str, list[tu
     return by_producer
 
 
-async def test_every_producer_writes_the_envelope_make_event_writes(
+async def test_every_producer_writes_the_envelope_keys_in_order_and_formats(
     monitoring: httpx.AsyncClient, db: Database
 ) -> None:
     by_producer = await produced(monitoring, db)
@@ -131,7 +126,6 @@ async def test_every_producer_writes_the_envelope_make_event_writes(
         for body, headers in rows:
             event = CloudEvent.model_validate_json(body)
             assert tuple(json.loads(body)) == envelope.KEYS, name
-            assert envelope_bytes(body) == envelope_bytes(rebuilt(event)), name
             assert UUID.match(str(json.loads(body)["id"])), name
             assert UTC_TIME.match(json.loads(body)["time"]), name
             assert event.source == "postloan/monitoring", name
@@ -140,10 +134,11 @@ async def test_every_producer_writes_the_envelope_make_event_writes(
             assert headers == {"traceparent": event.traceparent}, name
 
 
-async def test_the_sql_writes_the_whole_body_make_event_writes(
+async def test_every_producer_writes_the_bytes_make_event_writes_for_the_same_event(
     monitoring: httpx.AsyncClient, db: Database
 ) -> None:
     by_producer = await produced(monitoring, db)
 
-    for body, _ in by_producer["sql"] + by_producer["copy"]:
-        assert body == rebuilt(CloudEvent.model_validate_json(body))
+    for name, rows in by_producer.items():
+        for body, _ in rows:
+            assert body == rebuilt(CloudEvent.model_validate_json(body)), name
