@@ -240,7 +240,9 @@ def _delinquency_sql(bucket_case: str) -> str:
     Each instalment with anything unpaid is read once (fully paid ones change nothing):
     ``due`` aggregates them per loan; ``next`` is each open loan's DPD, bucket and status;
     ``changed`` writes the loans that moved, ``events`` records one ``delinquency.changed``
-    per bucket transition in the outbox, and ``snap`` writes the day's snapshot.
+    per bucket transition in the outbox, and ``snap`` writes the day's snapshot. The snapshot's
+    ``principal`` and ``total`` are :func:`monitoring.domain.payoff.outstanding`, set-based
+    (tests/monitoring/integration/test_money_rules_parity.py holds the two to the cent).
     """
     return f"""
     WITH due AS (
