@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from pydantic import AwareDatetime, Field, PlainSerializer
+from pydantic import AwareDatetime, Field, PlainSerializer, WithJsonSchema
 
 SPECVERSION: Final = "1.0"
 DATACONTENTTYPE: Final = "application/json"
@@ -74,7 +74,10 @@ def headers_json(traceparent: str | None) -> str:
 # --- the attribute types of the CloudEvent model --------------------------------------------
 
 EventTime = Annotated[
-    AwareDatetime, PlainSerializer(format_time, return_type=str, when_used="json")
+    AwareDatetime,
+    PlainSerializer(format_time, return_type=str, when_used="json"),
+    # the serializer would publish a bare string: the contract (docs/asyncapi.yaml) says more
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
 EventType = Annotated[str, Field(pattern=TYPE_PATTERN)]
 Source = Annotated[str, Field(min_length=1, max_length=200)]

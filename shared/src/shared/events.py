@@ -436,10 +436,10 @@ def spec_for(payload_type: type[Payload], *, domain: str | None = None) -> Event
 
 
 class CloudEvent(BaseModel):
-    """A CloudEvents 1.0 envelope in JSON structured mode, with ``traceparent`` as extension.
+    """A CloudEvents 1.0 envelope in JSON structured mode, with ``traceparent`` as extension."""
 
-    Its fields are :data:`shared.envelope.KEYS`, in that order, typed by :mod:`shared.envelope`.
-    """
+    # Its fields are shared.envelope.KEYS, in that order, typed by shared.envelope (the one
+    # definition of the envelope; a comment, not the docstring, which docs/asyncapi.yaml shows).
 
     model_config = ConfigDict(extra="forbid")
 
