@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared import envelope
 from shared.types import (
     CurrencyCode,
     EmailAddress,
@@ -437,16 +438,19 @@ def spec_for(payload_type: type[Payload], *, domain: str | None = None) -> Event
 class CloudEvent(BaseModel):
     """A CloudEvents 1.0 envelope in JSON structured mode, with ``traceparent`` as extension."""
 
+    # Its fields are shared.envelope.KEYS, in that order, typed by shared.envelope (the one
+    # definition of the envelope; a comment, not the docstring, which docs/asyncapi.yaml shows).
+
     model_config = ConfigDict(extra="forbid")
 
-    specversion: Literal["1.0"] = "1.0"
+    specversion: Literal["1.0"] = envelope.SPECVERSION
     id: uuid.UUID
-    type: str = Field(pattern=r"^postloan\.[a-z]+\.[a-z_.]+\.v[0-9]+$")
-    source: str = Field(min_length=1, max_length=200)
-    time: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
-    subject: str | None = Field(default=None, max_length=200)
-    datacontenttype: Literal["application/json"] = "application/json"
-    traceparent: str | None = Field(default=None, max_length=55)
+    type: envelope.EventType
+    source: envelope.Source
+    time: envelope.EventTime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: envelope.Subject = None
+    datacontenttype: Literal["application/json"] = envelope.DATACONTENTTYPE
+    traceparent: envelope.Traceparent = None
     data: dict[str, Any]
 
     @property
@@ -474,6 +478,7 @@ def make_event(
     domain: str | None = None,
     traceparent: str | None = None,
     event_id: uuid.UUID | None = None,
+    time: datetime | None = None,
 ) -> CloudEvent:
     """Wrap a payload in a new envelope (the id is the idempotency key on the bus)."""
     spec = spec_for(type(payload), domain=domain)
@@ -481,6 +486,7 @@ def make_event(
         id=event_id or uuid.uuid4(),
         type=spec.type,
         source=source,
+        time=time or datetime.now(UTC),
         subject=subject,
         traceparent=traceparent,
         data=payload.model_dump(mode="json", exclude_none=False),

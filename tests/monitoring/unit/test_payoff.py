@@ -1,7 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitoring.domain.payoff import Due, Parts, accrued_interest, outstanding, payoff
 
@@ -75,3 +77,37 @@ def test_the_outstanding_counts_interest_and_fees_only_of_instalments_due() -> N
 
 def test_a_settled_loan_owes_nothing() -> None:
     assert outstanding([FIRST, SECOND], date(2026, 4, 1), settled=True) == Parts()
+
+
+amounts = st.decimals(min_value=D("0.00"), max_value=D("50000.00"), places=2)
+parts = st.builds(Parts, amounts, amounts, amounts, amounts)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> list[Due]:
+    """Instalments a month or so apart, each paid anything from nothing to more than owed."""
+    dues, starts_on = [], date(2026, 1, 1)
+    for seq in range(1, draw(st.integers(0, 8)) + 1):
+        due_on = starts_on + timedelta(days=draw(st.integers(1, 45)))
+        dues.append(Due(seq, starts_on, due_on, draw(parts), draw(parts)))
+        starts_on = due_on
+    return dues
+
+
+@given(schedules(), st.integers(-10, 400), st.data())
+def test_the_outstanding_is_the_payoff_less_what_is_not_yet_billed(
+    dues: list[Due], day: int, data: st.DataObject
+) -> None:
+    # any day, or (the edge) an instalment's own due date
+    days = [date(2026, 1, 1) + timedelta(days=day), *(d.due_on for d in dues)]
+    as_of = data.draw(st.sampled_from(days))
+    owed, settles = outstanding(dues, as_of), payoff(dues, as_of)
+
+    # principal and penalty are owed whatever the date: the same in both
+    assert (owed.principal, owed.penalty) == (settles.principal, settles.penalty)
+    # interest and fees only of instalments fallen due; the payoff adds the current period's
+    billed = [d for d in dues if d.due_on <= as_of]
+    assert owed.fees == settles.fees == sum((d.remaining.fees for d in billed), D("0.00"))
+    assert owed.interest == sum((d.remaining.interest for d in billed), D("0.00"))
+    assert owed.interest <= settles.interest
+    assert outstanding(dues, as_of, settled=True) == Parts()

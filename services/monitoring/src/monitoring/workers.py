@@ -5,6 +5,7 @@ periodic bureau refresh."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 from monitoring.domain.bureau import RefreshPolicy
 from monitoring.service_layer.bureau import refresh_periodically, simulated_bureau
@@ -17,16 +18,18 @@ class EndOfDayRuns:
     """The end-of-day runner as a worker: it resumes the runs a stopped process left running,
     then starts each run the API asks for (each in a task of its own, at most one per run).
 
-    The API's requests wait in a queue until the worker is up, so none is lost to start-up."""
+    The API's requests wait in a queue until the worker is up, so none is lost to start-up;
+    each keeps the context of the request that asked for it, so a run's events carry the
+    caller's trace."""
 
     def __init__(self, config: EodConfig) -> None:
         self.config = config
-        self._requested: asyncio.Queue[str] = asyncio.Queue()
+        self._requested: asyncio.Queue[tuple[str, contextvars.Context]] = asyncio.Queue()
         self._runner: EodRunner | None = None
 
     def start(self, run_id: str) -> None:
         """Run ``run_id`` in the background (the route has recorded it as to run)."""
-        self._requested.put_nowait(run_id)
+        self._requested.put_nowait((run_id, contextvars.copy_context()))
 
     async def __call__(self, rt: Runtime) -> None:
         if self._runner is None:  # kept across restarts: it knows which runs are running
@@ -34,7 +37,8 @@ class EndOfDayRuns:
             await runner.resume_interrupted()
             self._runner = runner
         while True:
-            self._runner.start(await self._requested.get())
+            run_id, context = await self._requested.get()
+            context.run(self._runner.start, run_id)  # its task inherits the request's context
 
 
 class Workers:

@@ -19,6 +19,7 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import envelope
 from shared.db import asyncpg_dsn, driver_connection
 from shared.events import CloudEvent
 from shared.messaging.bus import Bus, OutgoingMessage
@@ -68,7 +69,7 @@ async def enqueue(session: AsyncSession, events: Iterable[CloudEvent]) -> None:
             event.traceparent = current
         trace = event.traceparent
         if trace not in headers:
-            headers[trace] = json.dumps({"traceparent": trace} if trace else {})
+            headers[trace] = envelope.headers_json(trace)
         rows.append(
             (event.id, event.spec.subject, event.model_dump_json().encode(), headers[trace])
         )

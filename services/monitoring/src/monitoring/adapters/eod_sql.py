@@ -10,7 +10,6 @@ no column for: ``"<step>|<penalty accrued so far>|<last loan id done in this ste
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from monitoring.adapters.tables import Base, EodRunRow
 from monitoring.domain.buckets import BucketScale, counted_on
+from shared import envelope
 from shared.events import DelinquencyChanged, LoanStatus, spec_for
 
 EOD_RUN = Base.metadata.tables[EodRunRow.__tablename__]
@@ -179,6 +179,25 @@ async def next_chunk(session: AsyncSession, *, after: str, size: int) -> Chunk |
 # --- closing the day of one chunk of loans --------------------------------------------------
 
 CHANGED = spec_for(DelinquencyChanged)
+#: The body of a ``delinquency.changed`` of a row of ``moved``, as ``make_event`` writes it.
+_COUNTED_ON = "to_char(CAST(:counted_on AS date), 'YYYY-MM-DD')"
+_CHANGED_BODY = envelope.sql_envelope(
+    event_id="m.event_id",
+    subject="m.loan_id",
+    data=envelope.sql_object(
+        [
+            ("loan_id", envelope.sql_value("m.loan_id")),
+            ("borrower_id", envelope.sql_value("m.borrower_id")),
+            # The date the new DPD holds on: the morning after the day closed.
+            ("business_date", envelope.sql_value(_COUNTED_ON)),
+            ("dpd_before", envelope.sql_value("m.dpd_before")),
+            ("dpd", envelope.sql_value("m.dpd")),
+            ("bucket_before", envelope.sql_value("m.bucket_before")),
+            ("bucket", envelope.sql_value("m.bucket")),
+            ("overdue_amount", envelope.sql_value("CAST(m.overdue AS text)")),
+        ]
+    ),
+)
 
 # One day's penalty on one instalment (monitoring.domain.penalty, set-based): overdue principal
 # × min(mult × rate, cap − rate) / 365, never negative; round() is half away from zero, which
@@ -228,7 +247,9 @@ def _delinquency_sql(bucket_case: str) -> str:
     date the run moves to, ``counted_on``: the day after ``as_of``), bucket and status;
     ``changed`` writes the loans that moved, ``events`` records one ``delinquency.changed``
     per bucket transition in the outbox (its ``business_date`` is ``counted_on``, the date
-    the new DPD holds on), and ``snap`` writes the snapshot of the close of ``as_of``.
+    the new DPD holds on), and ``snap`` writes the snapshot of the close of ``as_of``. The
+    snapshot's ``principal`` and ``total`` are :func:`monitoring.domain.payoff.outstanding`,
+    set-based (tests/monitoring/integration/test_money_rules_parity.py holds the two to the cent).
     """
     return f"""
     WITH due AS (
@@ -276,19 +297,8 @@ def _delinquency_sql(bucket_case: str) -> str:
         FROM changed c WHERE c.bucket_before IS DISTINCT FROM c.bucket
     ), events AS (
         INSERT INTO outbox (event_id, subject, body, headers)
-        SELECT m.event_id, CAST(:subject AS text),
-               convert_to(json_build_object(
-                   'specversion', '1.0', 'id', m.event_id, 'type', CAST(:type AS text),
-                   'source', CAST(:source AS text), 'time', CAST(:time AS text),
-                   'subject', m.loan_id, 'datacontenttype', 'application/json',
-                   'traceparent', CAST(:traceparent AS text),
-                   'data', json_build_object(
-                       'loan_id', m.loan_id, 'borrower_id', m.borrower_id,
-                       'business_date', to_char(CAST(:counted_on AS date), 'YYYY-MM-DD'),
-                       'dpd_before', m.dpd_before, 'dpd', m.dpd,
-                       'bucket_before', m.bucket_before, 'bucket', m.bucket,
-                       'overdue_amount', CAST(m.overdue AS text)))::text, 'UTF8'),
-               CAST(:headers AS jsonb)
+        SELECT m.event_id, CAST(:subject AS text), convert_to({_CHANGED_BODY}, 'UTF8'),
+               CAST(:event_headers AS jsonb)
         FROM moved m ORDER BY m.loan_id
         RETURNING 1
     ), snap AS (
@@ -331,18 +341,18 @@ async def close_loans(
     snapshot, without an object per loan in Python.
     """
     case, params = _bucket_case(scale, "c.dpd")
-    headers = {"traceparent": context.traceparent} if context.traceparent else {}
     params |= {
         "as_of": as_of,
         "counted_on": counted_on(as_of),
         "after": chunk.after,
         "upto": chunk.upto,
         "subject": CHANGED.subject,
-        "type": CHANGED.type,
-        "source": context.source,
-        "time": context.time.isoformat(),
-        "traceparent": context.traceparent,
-        "headers": json.dumps(headers),
+        **envelope.sql_params(
+            type=CHANGED.type,
+            source=context.source,
+            time=context.time,
+            traceparent=context.traceparent,
+        ),
     }
     penalty = (await session.execute(PENALTY_SQL, params)).scalar_one()
     row = (await session.execute(sa.text(_delinquency_sql(case)), params)).one()

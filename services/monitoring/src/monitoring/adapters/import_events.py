@@ -1,10 +1,9 @@
-"""Outbox bodies of an import's events, written as ``make_event`` would write them."""
+"""Outbox bodies of an import's events, in the envelope of :mod:`shared.envelope`."""
 
 from __future__ import annotations
 
 import os
-import time
-import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -12,24 +11,29 @@ import orjson
 from monitoring.adapters.copy_schedules import contract_schedule
 from monitoring.domain.import_history import AppliedPayment
 from monitoring.domain.imports import LoanIn
-from shared.events import CloudEvent, LoanAccepted, Payload, PaymentApplied, spec_for
+from shared import envelope
+from shared.events import LoanAccepted, Payload, PaymentApplied, spec_for
 
-SOURCE = "postloan/monitoring"
+SOURCE = envelope.source_of("monitoring")
 
 
 class EventBodies:
     """The bodies of ``monitoring.loan.registered`` and ``monitoring.payment.applied`` events,
     as ``make_event`` would write them.
 
-    The envelopes are made once by the model; each event adds its id, subject and data. Event
-    ids are UUIDv7 (time-ordered), which keeps the outbox's unique index append-only.
+    The envelopes are made once, from :func:`shared.envelope.template`; each event adds its id,
+    subject and data. Event ids are UUIDv7 (time-ordered), which keeps the outbox's unique
+    index append-only. Every event of an import carries the import's start as its ``time``.
     """
 
-    def __init__(self, traceparent: str | None) -> None:
-        self.envelope, self.subject = _envelope(LoanAccepted, traceparent)
-        self.payment_envelope, self.payment_subject = _envelope(PaymentApplied, traceparent)
-        self.headers = orjson.dumps({"traceparent": traceparent} if traceparent else {}).decode()
-        self._next = _uuid7_base()
+    def __init__(self, traceparent: str | None, *, now: datetime | None = None) -> None:
+        started = now or datetime.now(UTC)
+        self.loan_envelope, self.subject = _envelope(LoanAccepted, traceparent, started)
+        self.payment_envelope, self.payment_subject = _envelope(
+            PaymentApplied, traceparent, started
+        )
+        self.headers = envelope.headers_json(traceparent)
+        self._next = _uuid7_base(started)
 
     def body(
         self,
@@ -49,7 +53,7 @@ class EventBodies:
         data["status"] = status
         data["jurisdiction"] = jurisdiction
         event_id = self._event_id()
-        event = self.envelope | {"id": event_id, "subject": loan.loan_id, "data": data}
+        event = self.loan_envelope | {"id": event_id, "subject": loan.loan_id, "data": data}
         return event_id, _fitted(orjson.dumps(event))
 
     def payment(self, loan_id: str, applied: AppliedPayment) -> tuple[str, bytes]:
@@ -81,8 +85,7 @@ class EventBodies:
 
     def _event_id(self) -> str:
         self._next += 1
-        h = f"{self._next:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return envelope.format_id(self._next)
 
 
 def _fitted(body: bytes) -> bytes:
@@ -91,17 +94,17 @@ def _fitted(body: bytes) -> bytes:
     return bytes(memoryview(body))
 
 
-def _envelope(payload: type[Payload], traceparent: str | None) -> tuple[dict[str, Any], str]:
+def _envelope(
+    payload: type[Payload], traceparent: str | None, time: datetime
+) -> tuple[dict[str, Any], str]:
     spec = spec_for(payload, domain="monitoring")
-    envelope = CloudEvent(
-        id=uuid.uuid4(), type=spec.type, source=SOURCE, traceparent=traceparent, data={}
-    )
-    return envelope.model_dump(mode="json"), spec.subject
+    made = envelope.template(type=spec.type, source=SOURCE, time=time, traceparent=traceparent)
+    return made, spec.subject
 
 
-def _uuid7_base() -> int:
+def _uuid7_base(now: datetime) -> int:
     """A UUIDv7 whose random tail leaves room to count up (RFC 9562, monotonic method)."""
-    millis = time.time_ns() // 1_000_000
+    millis = int(now.timestamp() * 1000)
     rand_a = int.from_bytes(os.urandom(2)) & 0x0FFF
     rand_b = int.from_bytes(os.urandom(8)) & ((1 << 61) - 1)  # top bit kept clear
     return (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b

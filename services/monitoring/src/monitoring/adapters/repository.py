@@ -81,14 +81,3 @@ async def list_loans(
     if after is not None:
         query = query.where(LOAN.c.loan_id > after)
     return [dict(r) for r in (await session.execute(query)).mappings()]
-
-
-async def outstanding_principal(session: AsyncSession, loan_ids: list[str]) -> dict[str, Any]:
-    query = (
-        sa.select(
-            INSTALMENT.c.loan_id, sa.func.sum(INSTALMENT.c.principal - INSTALMENT.c.paid_principal)
-        )
-        .where(INSTALMENT.c.loan_id.in_(loan_ids))
-        .group_by(INSTALMENT.c.loan_id)
-    )
-    return dict((await session.execute(query)).tuples().all())

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from monitoring.domain.imports import ZERO, LoanIn, PaymentIn, ScheduleLine, value_date
-from monitoring.domain.payoff import DEFAULT_WATERFALL, NOTHING, Due, Part, Parts
+from monitoring.domain.payoff import DEFAULT_WATERFALL, NOTHING, Due, Part, Parts, outstanding
 from monitoring.domain.waterfall import Allocation, Payment, replay
 
 
@@ -27,10 +27,7 @@ def allocate(
     order: Sequence[Part] = DEFAULT_WATERFALL,
 ) -> History:
     """The history applied in order by the ledger's waterfall (no penalty before import)."""
-    dues, starts_on = [], loan.disbursed_on
-    for seq, due_on, principal, interest, fees in schedule:
-        dues.append(Due(seq, starts_on, due_on, Parts(ZERO, fees, interest, principal)))
-        starts_on = due_on
+    dues = _contract_dues(loan, schedule)
     payments = [
         Payment(p.payment_id, p.amount, p.paid_at, value_date(p, loan)) for p in loan.payments
     ]
@@ -56,20 +53,24 @@ def applied_payments(
     loan: LoanIn, schedule: Sequence[ScheduleLine], history: History, booked_on: Sequence[date]
 ) -> list[AppliedPayment]:
     """The history's payments in the order they were applied, each with the loan's balance
-    after it as the ledger counts one (``payoff.outstanding``: all principal, and the interest
-    and fees fallen due by the payment's day; nothing once settled)."""
+    after it on the day it was booked, by :func:`monitoring.domain.payoff.outstanding`."""
     by_id = {p.payment_id: (p, day) for p, day in zip(loan.payments, booked_on, strict=True)}
-    left = {seq: [principal, interest + fees] for seq, _, principal, interest, fees in schedule}
-    due_on = {seq: day for seq, day, *_ in schedule}
+    dues = {due.seq: due for due in _contract_dues(loan, schedule)}
     applied = []
     for allocation in history.allocations:
         payment, day = by_id[allocation.payment_id]
         for line in allocation.lines:
-            left[line.seq][0] -= line.paid.principal
-            left[line.seq][1] -= line.paid.interest + line.paid.fees
-        balance = ZERO
-        if not allocation.settles:
-            for seq, (principal, rest) in left.items():
-                balance += principal + (rest if due_on[seq] <= day else ZERO)
+            d = dues[line.seq]
+            dues[line.seq] = Due(d.seq, d.starts_on, d.due_on, d.owed, d.paid + line.paid)
+        balance = outstanding(dues.values(), day, settled=allocation.settles).total
         applied.append(AppliedPayment(payment, allocation, day, balance))
     return applied
+
+
+def _contract_dues(loan: LoanIn, schedule: Sequence[ScheduleLine]) -> list[Due]:
+    """The schedule's instalments, nothing paid; each period starts at the previous due date."""
+    dues, starts_on = [], loan.disbursed_on
+    for seq, due_on, principal, interest, fees in schedule:
+        dues.append(Due(seq, starts_on, due_on, Parts(ZERO, fees, interest, principal)))
+        starts_on = due_on
+    return dues

@@ -16,6 +16,9 @@ The **payoff** on a date (提前结清金额) is the sum of those: a payment of 
 that date settles the loan, and the interest and fees of the periods after it are waived.
 The loan's **outstanding** on the business date counts interest and fees only of instalments
 due on or before it (the current period is not yet billed), plus all principal and penalty.
+:func:`outstanding` is its one definition: payments, settlement, write-off, the loan's API view
+and the import's ``payment.applied`` events use it, and end of day's snapshot computes it
+set-based (``adapters/eod_sql.py``), held to it to the cent by a property test.
 """
 
 from __future__ import annotations
@@ -163,12 +166,21 @@ def outstanding(dues: Iterable[Due], as_of: date, *, settled: bool = False) -> P
 
     A settled loan owes nothing: what its settlement did not pay was waived.
     """
-    result = NOTHING
     if settled:
-        return result
+        return NOTHING
+    # Four running sums rather than a Parts per instalment: the import counts the balance after
+    # every payment of a history, so this runs once per instalment per payment.
+    penalty = fees = interest = principal = ZERO
     for d in dues:
-        left = d.remaining
+        owed, paid = d.owed, d.paid
+        if owed.principal > paid.principal:  # (what was paid beyond a part is not owed back)
+            principal += owed.principal - paid.principal
+        if owed.penalty > paid.penalty:
+            penalty += owed.penalty - paid.penalty
         if d.due_on > as_of:  # not yet due: its interest and fees are not owed yet
-            left = Parts(left.penalty, ZERO, ZERO, left.principal)
-        result += left
-    return result
+            continue
+        if owed.interest > paid.interest:
+            interest += owed.interest - paid.interest
+        if owed.fees > paid.fees:
+            fees += owed.fees - paid.fees
+    return Parts(penalty, fees, interest, principal)
