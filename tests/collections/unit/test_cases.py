@@ -1,0 +1,70 @@
+"""The case state machine, as a table: every phase × happening, and a loan's whole story."""
+
+from __future__ import annotations
+
+import pytest
+
+from collections_service.domain.cases import (
+    CloseReason,
+    Emit,
+    Happened,
+    Phase,
+    bucket_move,
+    transition,
+)
+
+NONE, OPEN = Phase.NONE, Phase.OPEN
+OPENED, CLOSED, MOVED = Emit.CASE_OPENED, Emit.CASE_CLOSED, Emit.BUCKET_CHANGED
+
+
+@pytest.mark.parametrize(
+    ("phase", "happened", "after", "emit", "reason"),
+    [
+        (NONE, Happened.MOVED_DELINQUENT, OPEN, (OPENED,), None),
+        (NONE, Happened.MOVED_CURRENT, NONE, (), None),
+        (NONE, Happened.PAID_OFF, NONE, (), None),
+        (NONE, Happened.SETTLED, NONE, (), None),
+        (NONE, Happened.WRITTEN_OFF, NONE, (), None),
+        (NONE, Happened.TRANSFERRED_TO_LEGAL, NONE, (), None),
+        (OPEN, Happened.MOVED_DELINQUENT, OPEN, (MOVED,), None),
+        (OPEN, Happened.MOVED_CURRENT, NONE, (CLOSED,), CloseReason.CURED),
+        (OPEN, Happened.PAID_OFF, NONE, (CLOSED,), CloseReason.PAID_OFF),
+        (OPEN, Happened.SETTLED, NONE, (CLOSED,), CloseReason.SETTLED),
+        (OPEN, Happened.WRITTEN_OFF, NONE, (CLOSED,), CloseReason.WRITTEN_OFF),
+        (OPEN, Happened.TRANSFERRED_TO_LEGAL, NONE, (CLOSED,), CloseReason.LEGAL),
+    ],
+)
+def test_the_transition_table(
+    phase: Phase,
+    happened: Happened,
+    after: Phase,
+    emit: tuple[Emit, ...],
+    reason: CloseReason | None,
+) -> None:
+    result = transition(phase, happened)
+
+    assert (result.phase, result.emit, result.close_reason) == (after, emit, reason)
+
+
+def test_every_pair_of_phase_and_happening_has_an_answer() -> None:
+    for phase in Phase:
+        for happened in Happened:
+            assert transition(phase, happened).phase in Phase
+
+
+def test_a_relapse_after_a_cure_opens_a_new_case() -> None:
+    story = ["M1", "M2", "C", "M1"]
+    phase, opened, closed = NONE, 0, 0
+
+    for bucket in story:
+        result = transition(phase, bucket_move(bucket))
+        opened += result.opens
+        closed += result.closes
+        phase = result.phase
+
+    assert (phase, opened, closed) == (OPEN, 2, 1)
+
+
+def test_only_bucket_c_counts_as_current() -> None:
+    assert bucket_move("C") is Happened.MOVED_CURRENT
+    assert {bucket_move(b) for b in ("M1", "M2", "M3", "M7+")} == {Happened.MOVED_DELINQUENT}
