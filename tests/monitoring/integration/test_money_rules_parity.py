@@ -3,13 +3,14 @@
 The set-based statements of :mod:`monitoring.adapters.eod_sql` are what production runs; the
 pure functions of :mod:`monitoring.domain` (penalty, days past due, outstanding) are the rules
 read and tested on their own. Both stay, held together here: penalty accrued for the day,
-DPD, and the snapshot's outstanding principal and total of every loan.
+DPD, and the snapshot's outstanding principal and total of every loan. Each example closes a
+drawn business date ("as of"), and both sides are asked about that same date.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -27,8 +28,10 @@ from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest
 from shared.db import Database
 
-AS_OF = date(2026, 6, 15)
 DISBURSED = date(2026, 1, 1)
+ZERO = Decimal("0.00")
+#: When the batch's events say they were written (nothing here depends on the real clock).
+WRITTEN_AT = datetime(2026, 6, 16, 1, 0, tzinfo=UTC)
 
 
 def money(high: str) -> st.SearchStrategy[Decimal]:
@@ -48,13 +51,13 @@ class Line:
 
 
 @st.composite
-def lines(draw: st.DrawFn) -> list[Line]:
+def lines(draw: st.DrawFn, as_of: date) -> list[Line]:
     due_on = DISBURSED + timedelta(days=draw(st.integers(1, 60)))
     result = []
     for _ in range(draw(st.integers(1, 6))):
         principal = draw(money("50000.00"))
         interest, fees = draw(money("800.00")), draw(money("50.00"))
-        penalty = draw(money("120.00")) if due_on < AS_OF else Decimal("0.00")  # accrued
+        penalty = draw(money("120.00")) if due_on < as_of else Decimal("0.00")  # accrued
         owed = Parts(penalty=penalty, fees=fees, interest=interest, principal=principal)
         paid = Parts(
             penalty=draw(paid_of(penalty)),
@@ -81,7 +84,33 @@ products = st.builds(
     grace_days=st.integers(0, 5),
 )
 rates = st.decimals(min_value=Decimal("0"), max_value=Decimal("0.36"), places=4)
-portfolios = st.lists(st.tuples(rates, lines()), min_size=1, max_size=8)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    as_of: date  # the business date end of day closes
+    loans: list[tuple[Decimal, list[Line]]]  # each loan's annual rate and schedule
+
+
+@st.composite
+def portfolios(draw: st.DrawFn) -> Portfolio:
+    """Loans and payment histories, and a day to close: any day, or one an instalment falls
+    due on or just after (the edges of penalty, DPD and what is billed)."""
+    day = draw(st.integers(1, 330))
+    as_of = DISBURSED + timedelta(days=day)
+    loans = draw(st.lists(st.tuples(rates, lines(as_of)), min_size=1, max_size=8))
+    edges = [x.due_on + timedelta(days=d) for _, s in loans for x in s for d in (0, 1)]
+    as_of = draw(st.sampled_from([as_of, *edges]))
+    # only days closed before as_of accrue penalty: none on an instalment not yet overdue
+    unaccrued = [(rate, [accrued_by(x, as_of) for x in s]) for rate, s in loans]
+    return Portfolio(as_of, unaccrued)
+
+
+def accrued_by(line: Line, as_of: date) -> Line:
+    """The line without penalty if it was not yet overdue before ``as_of``."""
+    if line.due_on < as_of:
+        return line
+    return Line(line.due_on, replace(line.owed, penalty=ZERO), replace(line.paid, penalty=ZERO))
 
 
 @pytest.fixture
@@ -155,11 +184,11 @@ async def store(db: Database, product: Product, loans: list[tuple[Decimal, list[
                 )
 
 
-def with_todays_penalty(line: Line, rate: Decimal, product: Product) -> Line:
-    """The line after end of day for ``AS_OF`` by the domain's penalty rule."""
+def with_todays_penalty(line: Line, rate: Decimal, product: Product, as_of: date) -> Line:
+    """The line after end of day for ``as_of`` by the domain's penalty rule."""
     left = line.owed.principal - line.paid.principal
     if left <= 0 or not accrues_on(
-        due_on=line.due_on, grace_days=product.grace_days, business_date=AS_OF
+        due_on=line.due_on, grace_days=product.grace_days, business_date=as_of
     ):
         return line
     day = daily_penalty(
@@ -171,38 +200,42 @@ def with_todays_penalty(line: Line, rate: Decimal, product: Product) -> Line:
     return Line(line.due_on, line.owed + Parts(penalty=day), line.paid)
 
 
-def expected(rate: Decimal, schedule: list[Line], product: Product) -> tuple[int, Parts]:
-    """DPD and outstanding after the day, by the domain's rules."""
-    closed = [with_todays_penalty(line, rate, product) for line in schedule]
+def expected(
+    rate: Decimal, schedule: list[Line], product: Product, as_of: date
+) -> tuple[int, Parts]:
+    """DPD and outstanding after end of day for ``as_of``, by the domain's rules."""
+    closed = [with_todays_penalty(line, rate, product, as_of) for line in schedule]
     dues = [Due(n, DISBURSED, x.due_on, x.owed, x.paid) for n, x in enumerate(closed, start=1)]
     unpaid = [
         d.due_on for d in dues if d.remaining.principal or d.remaining.interest or d.remaining.fees
     ]
-    return days_past_due(min(unpaid, default=None), counted_on(AS_OF)), outstanding(dues, AS_OF)
+    # The end of day for ``as_of`` counts DPD against the morning after it (BRIEF section 3).
+    return days_past_due(min(unpaid, default=None), counted_on(as_of)), outstanding(dues, as_of)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(product=products, loans=portfolios)
+@given(product=products, portfolio=portfolios())
 async def test_end_of_day_sql_and_the_domain_rules_agree_to_the_cent(
-    db: Database, product: Product, loans: list[tuple[Decimal, list[Line]]]
+    db: Database, product: Product, portfolio: Portfolio
 ) -> None:
+    as_of, loans = portfolio.as_of, portfolio.loans
     await store(db, product, loans)
     async with db.unit_of_work() as s:
         closed = await eod_sql.close_loans(
             s,
-            as_of=AS_OF,
+            as_of=as_of,
             chunk=eod_sql.Chunk(after="", upto="L-~", open_loans=len(loans)),
             scale=parse_buckets(DEFAULT_BUCKETS),
-            context=eod_sql.EventContext("postloan/test", datetime.now(UTC), None),
+            context=eod_sql.EventContext("postloan/test", WRITTEN_AT, None),
         )
         rows = await s.execute(
             sa.text(
                 """SELECT loan_id, dpd, outstanding_principal, outstanding_total
                    FROM delinquency_snapshot WHERE as_of = :as_of ORDER BY loan_id"""
             ),
-            {"as_of": AS_OF},
+            {"as_of": as_of},
         )
         snapshot = {r.loan_id: (r.dpd, r.outstanding_principal, r.outstanding_total) for r in rows}
         penalties = await s.execute(sa.text("SELECT sum(penalty) FROM instalment"))
@@ -210,9 +243,11 @@ async def test_end_of_day_sql_and_the_domain_rules_agree_to_the_cent(
 
     wanted = {}
     for n, (rate, schedule) in enumerate(loans):
-        dpd, owed = expected(rate, schedule, product)
+        dpd, owed = expected(rate, schedule, product, as_of)
         wanted[f"L-{n}"] = (dpd, owed.principal, owed.total)
     assert snapshot == wanted
     before = sum(x.owed.penalty for _, schedule in loans for x in schedule)
-    after = sum(with_todays_penalty(x, rate, product).owed.penalty for rate, s in loans for x in s)
+    after = sum(
+        with_todays_penalty(x, rate, product, as_of).owed.penalty for rate, s in loans for x in s
+    )
     assert (penalty_after, closed.penalty) == (after, after - before)
