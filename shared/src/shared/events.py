@@ -295,7 +295,7 @@ class CaseOpened(Payload):
 class CaseClosed(Payload):
     case_id: uuid.UUID
     loan_id: ExternalId
-    reason: Literal["cured", "settled", "written_off", "legal_transfer"]
+    reason: Literal["cured", "paid_off", "settled", "written_off", "legal"]
     closed_on: date
 
 
@@ -308,13 +308,21 @@ class Channel(StrEnum):
 
 
 class ContactRequested(Payload):
+    """A contact the guard allowed; ``request_id`` is notify's idempotency key, derived so that
+    a step re-run after a crash requests the same message (BRIEF section 5)."""
+
     request_id: uuid.UUID
     case_id: uuid.UUID | None
     loan_id: ExternalId
     borrower_id: ExternalId
+    recipient: Literal[
+        "borrower", "guarantor", "co_signer", "spouse", "attorney", "contact_person"
+    ] = "borrower"
     channel: Channel
-    template: str
+    template_id: str = Field(min_length=1, max_length=100)
     variables: dict[str, str]
+    pack: str = Field(min_length=1, max_length=20)
+    pack_version: int = Field(ge=1)
 
 
 class PromiseBroken(Payload):
@@ -329,8 +337,8 @@ class DeliveryUpdated(Payload):
     request_id: uuid.UUID | None
     borrower_id: ExternalId
     channel: Channel
-    status: Literal["queued", "deferred", "sent", "delivered", "failed", "suppressed"]
-    detail: str | None = None
+    status: Literal["queued", "deferred", "sending", "sent", "delivered", "failed", "blocked"]
+    reason: str | None = None
 
 
 # --- the catalogue -------------------------------------------------------------------------
