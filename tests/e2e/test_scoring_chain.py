@@ -43,7 +43,7 @@ async def test_a_loan_falling_behind_is_rescored_from_monitorings_events(
     async def scored() -> bool:
         return (await scoring.get("/api/v1/scores/L-CHAIN")).status_code == 200
 
-    await eventually(scored, timeout=10)
+    await eventually(scored, timeout=30)  # the loan's first score, on a loaded machine too
     first = (await scoring.get("/api/v1/scores/L-CHAIN")).json()
     assert first["features"]["outstanding_ratio"] == 1.0
 
