@@ -8,9 +8,10 @@ the steps due on a business day are pure functions of it and a loan's snapshot.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 
 
@@ -132,21 +133,39 @@ class Strategy:
         return next((e for e in self.escalation if e.bucket == bucket), None)
 
 
-def draw(strategy_id: str, version: int, segment: str, case_id: str) -> Decimal:
-    """A uniform draw in [0, 1) fixed by its inputs: the same case always draws the same."""
-    key = f"{strategy_id}\x1f{version}\x1f{segment}\x1f{case_id}".encode()
-    word = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
-    return Decimal(word) / Decimal(2**64)
+#: A draw is the first 60 bits of a SHA-256: PostgreSQL's ``sha256`` reproduces it in SQL
+#: (``adapters/segment_sql.py``), so a preview assigns variants exactly as the engine does.
+DRAW_BITS = 60
+DRAW_SCALE = 2**DRAW_BITS
+
+
+def draw_key(strategy_id: str, version: int, segment: str, case_id: str) -> str:
+    return f"{strategy_id}\x1f{version}\x1f{segment}\x1f{case_id}"
+
+
+def draw(strategy_id: str, version: int, segment: str, case_id: str) -> int:
+    """A uniform integer in [0, 2**60) fixed by its inputs: the same case always draws the same."""
+    digest = hashlib.sha256(draw_key(strategy_id, version, segment, case_id).encode()).hexdigest()
+    return int(digest[: DRAW_BITS // 4], 16)
 
 
 def assign_variant(segment: Segment, *, strategy_id: str, version: int, case_id: str) -> Variant:
-    """Champion/challenger: random but sticky per case and segment, reproducible."""
+    """Champion/challenger: random but sticky per case and segment, reproducible.
+
+    The draw falls in the variant whose cumulative share first exceeds it; integers and exact
+    decimals, so SQL and Python agree at every boundary."""
     point, running = draw(strategy_id, version, segment.name, case_id), Decimal(0)
     for variant in segment.variants:
         running += variant.share
-        if point < running:
+        if point < threshold(running):
             return variant
     return segment.variants[-1]  # shares sum to 1, so only rounding could land here
+
+
+def threshold(cumulative_share: Decimal) -> int:
+    """The first draw past a cumulative share: a draw is below the share iff below this."""
+    with localcontext(prec=60):  # exact for any share a document can hold
+        return int(math.ceil(cumulative_share * DRAW_SCALE))
 
 
 def days_between(entered_on: date, business_date: date) -> int:
