@@ -165,7 +165,8 @@ def assign_variant(segment: Segment, *, strategy_id: str, version: int, case_id:
 def threshold(cumulative_share: Decimal) -> int:
     """The first draw past a cumulative share: a draw is below the share iff below this."""
     with localcontext(prec=60):  # exact for any share a document can hold
-        return int(math.ceil(cumulative_share * DRAW_SCALE))
+        whole: int = math.ceil(cumulative_share * DRAW_SCALE)
+        return whole
 
 
 def days_between(entered_on: date, business_date: date) -> int:
