@@ -332,6 +332,40 @@ class PromiseBroken(Payload):
     promised_on: date
 
 
+class PackActivated(Payload):
+    """A compliance pack version became the one every later decision uses (notify follows)."""
+
+    pack: str = Field(min_length=1, max_length=20)
+    version: int = Field(ge=1)
+
+
+class PreferencesChanged(Payload):
+    """A borrower's contact preferences, whole, as they hold from now (notify mirrors them)."""
+
+    borrower_id: ExternalId
+    stopped_channels: list[str]
+    preferred_hours: dict[str, str] | None = None  # {"from": "19:00", "to": "21:30"}
+    consent: bool = False
+
+
+class DisputeChanged(Payload):
+    """A dispute opened (collection on the loan freezes) or was resolved."""
+
+    dispute_id: uuid.UUID
+    loan_id: ExternalId
+    borrower_id: ExternalId
+    status: Literal["open", "resolved"]
+    resolution: Literal["upheld", "rejected"] | None = None
+
+
+class DisputeOpened(DisputeChanged):
+    """A dispute opened: collection on the loan is frozen until it is resolved."""
+
+
+class DisputeResolved(DisputeChanged):
+    """A dispute was resolved (upheld or rejected): collection may resume."""
+
+
 class DeliveryUpdated(Payload):
     message_id: uuid.UUID
     request_id: uuid.UUID | None
@@ -423,6 +457,18 @@ CATALOGUE: tuple[EventSpec, ...] = (
         "collections",
         "A promise to pay was missed.",
     ),
+    _spec(
+        "collections", "pack.activated", PackActivated, "collections", "A pack version is in force."
+    ),
+    _spec(
+        "collections",
+        "preferences.changed",
+        PreferencesChanged,
+        "collections",
+        "A borrower's contact preferences changed.",
+    ),
+    _spec("collections", "dispute.opened", DisputeOpened, "collections", "A dispute opened."),
+    _spec("collections", "dispute.resolved", DisputeResolved, "collections", "A dispute ended."),
     _spec(
         "notify", "delivery.updated", DeliveryUpdated, "notify", "A message's delivery moved on."
     ),

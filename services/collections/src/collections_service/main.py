@@ -6,22 +6,32 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from collections_service.entrypoints.api.cases import router as cases
+from collections_service.entrypoints.api.compliance import router as compliance
 from collections_service.entrypoints.api.loans import router as loans
+from collections_service.entrypoints.api.strategies import router as strategies
 from collections_service.entrypoints.consumers import subscriptions
+from collections_service.service_layer.clock import Clock, Context, system_clock
 from collections_service.settings import CollectionsSettings
 from collections_service.workers import workers
 from shared.app import ServiceDefinition, create_service_app
 
 
-def create_app(settings: CollectionsSettings | None = None) -> FastAPI:
+def create_app(
+    settings: CollectionsSettings | None = None, *, clock: Clock = system_clock
+) -> FastAPI:
+    """``clock`` is the wall clock contacts are decided by (tests fix it)."""
     settings = settings or CollectionsSettings()
+    ctx = Context(now=clock, contact_line=settings.lender_contact_line)
     definition = ServiceDefinition(
         name="collections",
         title="PostLoan collections",
         description="Collection strategies, cases, the compliance guard, incentives.",
-        routers=[loans],
-        subscriptions=subscriptions(),
-        workers=workers(settings),
+        routers=[loans, cases, strategies, compliance],
+        subscriptions=subscriptions(ctx),
+        workers=workers(settings, ctx),
         migrations=Path(__file__).parent / "migrations",
     )
-    return create_service_app(definition, settings)
+    app = create_service_app(definition, settings)
+    app.state.context = ctx
+    return app

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 
 class CollectionsSettings(ServiceSettings):
     service_name: str = "collections"
+    deferral_poll_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often deferred contacts that came due are decided again.",
+    )
+    lender_contact_line: str = Field(
+        default="", description="The lender's contact line quoted by messages (`contact_line`)."
+    )

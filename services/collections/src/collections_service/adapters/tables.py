@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import uuid
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.db import new_registry
@@ -45,3 +47,195 @@ class LoanRefRow(Base, table=True):
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         )
     )
+
+
+def _jsonb() -> sa.Column[object]:
+    return sa.Column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"))
+
+
+def _stamp() -> sa.Column[datetime]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+class LoanStateRow(Base, table=True):
+    """The latest of each loan collections knows: bucket and DPD (monitoring), tier (scoring).
+
+    ``business_date`` is the date the delinquency fact is about: an older fact changes nothing
+    (events may arrive out of order)."""
+
+    __tablename__ = "loan_state"
+
+    loan_id: str = Field(primary_key=True, max_length=64)
+    bucket: str = Field(default="C", sa_column_kwargs={"server_default": "C"})
+    dpd: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    overdue_amount: Decimal = Field(
+        default=Decimal("0.00"), sa_type=sa.Numeric(18, 2), sa_column_kwargs={"server_default": "0"}
+    )
+    outstanding: Decimal | None = Field(default=None, sa_type=sa.Numeric(18, 2))
+    business_date: date | None = None
+    tier: str | None = Field(default=None, max_length=1)
+    scored_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class CaseRow(Base, table=True):
+    """A collection case: one open per loan (a partial unique index), following its loan."""
+
+    __tablename__ = "collection_case"
+    __table_args__ = (
+        sa.Index(
+            "uq_collection_case_open_loan",
+            "loan_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+    )
+
+    case_id: uuid.UUID = Field(primary_key=True)
+    loan_id: str = Field(index=True, max_length=64)
+    borrower_id: str = Field(index=True, max_length=64)
+    status: str = Field(default="open", max_length=10)
+    opened_on: date
+    closed_on: date | None = None
+    close_reason: str | None = Field(default=None, max_length=20)
+    dpd: int
+    bucket: str
+    overdue_amount: Decimal = Field(sa_type=sa.Numeric(18, 2))
+    tier: str | None = Field(default=None, max_length=1)
+    quadrant: str | None = None
+    pack: str = Field(max_length=20)
+    assignee: str | None = None
+    strategy_id: str | None = None
+    strategy_version: int | None = None
+    segment: str | None = None
+    variant: str | None = None
+    segment_entered_on: date | None = None
+    created_at: datetime = Field(sa_column=_stamp())
+
+
+class CaseEventRow(Base, table=True):
+    """One line of a case's timeline."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    business_date: date
+    kind: str
+    detail: dict[str, object] = Field(sa_column=_jsonb())
+
+
+class StrategyVersionRow(Base, table=True):
+    """A strategy document as uploaded: never edited, every upload a new version."""
+
+    __tablename__ = "strategy_version"
+
+    strategy_id: str = Field(primary_key=True, max_length=100)
+    version: int = Field(primary_key=True)
+    document: dict[str, object] = Field(sa_column=_jsonb())
+    created_at: datetime = Field(sa_column=_stamp())
+
+
+class ProductStrategyRow(Base, table=True):
+    """Which strategy version new cases of a product follow (one per product)."""
+
+    __tablename__ = "product_strategy"
+
+    product: str = Field(primary_key=True)
+    strategy_id: str = Field(max_length=100)
+    version: int
+    activated_at: datetime = Field(sa_column=_stamp())
+
+
+class PackVersionRow(Base, table=True):
+    """A compliance pack's document; the shipped ``cn`` and ``us`` are version 1."""
+
+    __tablename__ = "pack_version"
+
+    pack: str = Field(primary_key=True, max_length=20)
+    version: int = Field(primary_key=True)
+    document: dict[str, object] = Field(sa_column=_jsonb())
+    active: bool = False
+    created_at: datetime = Field(sa_column=_stamp())
+
+
+class ContactDecisionRow(Base, table=True):
+    """Every decision of the guard, allowed, deferred or refused: the decisions log."""
+
+    __tablename__ = "contact_decision"
+
+    decision_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID | None = Field(default=None, index=True)
+    loan_id: str = Field(index=True, max_length=64)
+    borrower_id: str = Field(index=True, max_length=64)
+    recipient: str
+    channel: str
+    template_id: str | None = None
+    purpose: str
+    outcome: str = Field(max_length=10)
+    rule: str | None = None
+    reason: str
+    pack: str = Field(max_length=20)
+    pack_version: int
+    decided_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    business_date: date
+    deferred_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    request_id: uuid.UUID | None = None
+    step: dict[str, object] = Field(sa_column=_jsonb())
+
+
+class DeferredContactRow(Base, table=True):
+    """A deferred decision waiting to be decided again at ``due_at`` (the worker's queue)."""
+
+    __tablename__ = "deferred_contact"
+
+    decision_id: uuid.UUID = Field(foreign_key="contact_decision.decision_id", primary_key=True)
+    due_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+
+
+class ContactAttemptRow(Base, table=True):
+    """The contact ledger, the one counter of contacts: a slot reserved by an allowed
+    decision, confirmed or released by what happened."""
+
+    __tablename__ = "contact_attempt"
+
+    request_id: uuid.UUID = Field(primary_key=True)
+    decision_id: uuid.UUID
+    loan_id: str = Field(index=True, max_length=64)
+    borrower_id: str = Field(index=True, max_length=64)
+    channel: str
+    recipient: str
+    to: str | None = None
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    status: str = "pending"
+    borrower_requested: bool = False
+
+
+class ContactPreferenceRow(Base, table=True):
+    """What the borrower asked: channels stopped, hours preferred (with consent for calls)."""
+
+    __tablename__ = "contact_preference"
+
+    borrower_id: str = Field(primary_key=True, max_length=64)
+    stopped_channels: list[str] = Field(
+        sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default="{}")
+    )
+    preferred_from: time | None = None
+    preferred_to: time | None = None
+    consent: bool = False
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class DisputeRow(Base, table=True):
+    """A dispute freezes collection on its loan until resolved."""
+
+    __tablename__ = "dispute"
+
+    dispute_id: uuid.UUID = Field(primary_key=True)
+    loan_id: str = Field(index=True, max_length=64)
+    borrower_id: str = Field(max_length=64)
+    reason: str
+    status: str = Field(default="open", max_length=10)
+    resolution: str | None = None
+    opened_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    resolved_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

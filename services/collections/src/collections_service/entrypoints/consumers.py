@@ -1,24 +1,73 @@
-"""Collections' event consumers."""
+"""Collections' event consumers: monitoring's, scoring's and notify's facts in.
+
+Each handler runs in its consumer's transaction with the inbox row that makes a redelivery a
+no-op; what it changes and the events it causes commit together."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collections_service.service_layer import cases, contacts
+from collections_service.service_layer.clock import Context
 from collections_service.service_layer.loans import record_loan
-from shared.events import CloudEvent, LoanAccepted, spec_for
+from shared.events import (
+    CloudEvent,
+    DelinquencyChanged,
+    DeliveryUpdated,
+    EodCompleted,
+    LoanAccepted,
+    LoanClosed,
+    LoanUpdated,
+    ScoreUpdated,
+    spec_for,
+)
 from shared.messaging.consumer import On, Subscription, handler_table
 
 
-async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: LoanAccepted) -> None:
-    """Keep the borrower and loan reference of a loan that monitoring accepted."""
-    await record_loan(session, payload)
+def subscriptions(ctx: Context) -> list[Subscription]:
+    async def on_loan_registered(session: AsyncSession, _: CloudEvent, loan: LoanAccepted) -> None:
+        await record_loan(session, loan)
 
+    async def on_delinquency(
+        session: AsyncSession, _: CloudEvent, fact: DelinquencyChanged
+    ) -> None:
+        await cases.apply_delinquency(session, fact, ctx)
 
-def subscriptions() -> list[Subscription]:
+    async def on_loan_closed(session: AsyncSession, _: CloudEvent, fact: LoanClosed) -> None:
+        await cases.apply_loan_closed(session, fact, ctx)
+
+    async def on_loan_updated(session: AsyncSession, _: CloudEvent, fact: LoanUpdated) -> None:
+        await cases.apply_loan_updated(session, fact)
+
+    async def on_end_of_day(session: AsyncSession, _: CloudEvent, fact: EodCompleted) -> None:
+        await cases.apply_end_of_day(session, fact.business_date, ctx)
+
+    async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
+        await cases.apply_score(session, fact)
+
+    async def on_delivery(session: AsyncSession, _: CloudEvent, fact: DeliveryUpdated) -> None:
+        await contacts.apply_delivery(session, fact.request_id, fact.status)
+
     return [
         Subscription(
             durable="collections-monitoring",
             stream=spec_for(LoanAccepted).stream,
-            handlers=handler_table(On(LoanAccepted, on_loan_registered)),
-        )
+            handlers=handler_table(
+                On(LoanAccepted, on_loan_registered),
+                On(DelinquencyChanged, on_delinquency),
+                On(LoanClosed, on_loan_closed),
+                On(LoanUpdated, on_loan_updated),
+                On(EodCompleted, on_end_of_day),
+            ),
+        ),
+        Subscription(
+            durable="collections-scoring",
+            stream=spec_for(ScoreUpdated).stream,
+            handlers=handler_table(On(ScoreUpdated, on_score)),
+        ),
+        Subscription(
+            durable="collections-notify",
+            stream=spec_for(DeliveryUpdated).stream,
+            handlers=handler_table(On(DeliveryUpdated, on_delivery)),
+        ),
     ]

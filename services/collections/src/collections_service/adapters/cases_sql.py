@@ -1,0 +1,266 @@
+"""SQL of cases: the loan state collections follows, cases and their timelines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters.tables import (
+    Base,
+    BorrowerRefRow,
+    CaseEventRow,
+    CaseRow,
+    LoanRefRow,
+    LoanStateRow,
+)
+
+STATE = Base.metadata.tables[LoanStateRow.__tablename__]
+CASE = Base.metadata.tables[CaseRow.__tablename__]
+TIMELINE = Base.metadata.tables[CaseEventRow.__tablename__]
+LOAN = Base.metadata.tables[LoanRefRow.__tablename__]
+BORROWER = Base.metadata.tables[BorrowerRefRow.__tablename__]
+
+
+@dataclass(frozen=True, slots=True)
+class LoanState:
+    loan_id: str
+    bucket: str
+    dpd: int
+    overdue_amount: Decimal
+    business_date: date | None
+    tier: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case as stored (what the API shows, less the timeline)."""
+
+    case_id: uuid.UUID
+    loan_id: str
+    borrower_id: str
+    status: str
+    opened_on: date
+    closed_on: date | None
+    close_reason: str | None
+    dpd: int
+    bucket: str
+    overdue_amount: Decimal
+    tier: str | None
+    quadrant: str | None
+    pack: str
+    assignee: str | None
+    strategy_id: str | None
+    strategy_version: int | None
+    segment: str | None
+    variant: str | None
+    segment_entered_on: date | None
+    product: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    business_date: date
+    kind: str
+    detail: dict[str, object]
+
+
+def _case_query() -> sa.Select[tuple[object, ...]]:
+    columns = [
+        CASE.c[f.name] for f in CaseRecord.__dataclass_fields__.values() if f.name != "product"
+    ]
+    return sa.select(*columns, LOAN.c.product).join(LOAN, LOAN.c.loan_id == CASE.c.loan_id)
+
+
+def _case(row: Mapping[str, object]) -> CaseRecord:
+    return CaseRecord(**{k: row[k] for k in CaseRecord.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+async def lock_state(session: AsyncSession, loan_id: str) -> LoanState | None:
+    """The loan's state, locked for this transaction (facts about one loan apply in turn)."""
+    await session.execute(
+        insert(STATE).values(loan_id=loan_id).on_conflict_do_nothing(index_elements=["loan_id"])
+    )
+    row = (
+        (
+            await session.execute(
+                sa.select(STATE).where(STATE.c.loan_id == loan_id).with_for_update()
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return LoanState(
+        row["loan_id"],
+        row["bucket"],
+        row["dpd"],
+        row["overdue_amount"],
+        row["business_date"],
+        row["tier"],
+    )
+
+
+async def save_state(session: AsyncSession, loan_id: str, **values: object) -> None:
+    await session.execute(sa.update(STATE).where(STATE.c.loan_id == loan_id).values(**values))
+
+
+async def open_case(session: AsyncSession, loan_id: str) -> CaseRecord | None:
+    query = _case_query().where(CASE.c.loan_id == loan_id, CASE.c.status == "open")
+    row = (await session.execute(query.with_for_update(of=CASE))).mappings().one_or_none()
+    return _case(row) if row else None
+
+
+async def get_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord | None:
+    row = (await session.execute(_case_query().where(CASE.c.case_id == case_id))).mappings()
+    found = row.one_or_none()
+    return _case(found) if found else None
+
+
+async def loan_ref(session: AsyncSession, loan_id: str) -> Mapping[str, object] | None:
+    """The loan's reference with its borrower (pack, product, contact data); None if unknown."""
+    query = (
+        sa.select(
+            LOAN,
+            BORROWER.c.name,
+            BORROWER.c.phone,
+            BORROWER.c.email,
+            BORROWER.c.time_zone,
+            BORROWER.c.locale,
+        )
+        .join(BORROWER)
+        .where(LOAN.c.loan_id == loan_id)
+    )
+    return (await session.execute(query)).mappings().one_or_none()
+
+
+async def insert_case(session: AsyncSession, values: Mapping[str, object]) -> None:
+    await session.execute(sa.insert(CASE).values(dict(values)))
+
+
+async def update_case(session: AsyncSession, case_id: uuid.UUID, **values: object) -> None:
+    await session.execute(sa.update(CASE).where(CASE.c.case_id == case_id).values(**values))
+
+
+async def add_timeline(
+    session: AsyncSession, case_id: uuid.UUID, entries: Sequence[TimelineEntry]
+) -> None:
+    if entries:
+        await session.execute(
+            sa.insert(TIMELINE),
+            [
+                {
+                    "case_id": case_id,
+                    "at": e.at,
+                    "business_date": e.business_date,
+                    "kind": e.kind,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ],
+        )
+
+
+async def timeline(session: AsyncSession, case_id: uuid.UUID) -> list[TimelineEntry]:
+    query = sa.select(TIMELINE).where(TIMELINE.c.case_id == case_id).order_by(TIMELINE.c.id)
+    rows = (await session.execute(query)).mappings()
+    return [TimelineEntry(r["at"], r["business_date"], r["kind"], r["detail"]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    status: str | None = None
+    loan_id: str | None = None
+    borrower_id: str | None = None
+    assignee: str | None = None
+    bucket: str | None = None
+
+
+async def list_cases(
+    session: AsyncSession, where: CaseFilter, *, after: tuple[datetime, str] | None, limit: int
+) -> list[tuple[CaseRecord, datetime]]:
+    """Newest first, keyset-paginated on (created_at, case_id)."""
+    query = _case_query().add_columns(CASE.c.created_at)
+    for name in ("status", "loan_id", "borrower_id", "assignee", "bucket"):
+        value = getattr(where, name)
+        if value is not None:
+            query = query.where(CASE.c[name] == value)
+    if after is not None:
+        query = query.where(
+            sa.tuple_(CASE.c.created_at, sa.cast(CASE.c.case_id, sa.Text))
+            < sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+        )
+    query = query.order_by(CASE.c.created_at.desc(), sa.cast(CASE.c.case_id, sa.Text).desc())
+    rows = (await session.execute(query.limit(limit))).mappings().all()
+    return [(_case(r), r["created_at"]) for r in rows]
+
+
+async def advance_open_cases(session: AsyncSession, business_date: date) -> None:
+    """A day passed: an unpaid loan's DPD grows with the business date (monitoring announces
+    only bucket moves); set-based over every open case."""
+    days = sa.cast(sa.literal(business_date), sa.Date) - STATE.c.business_date
+    await session.execute(
+        sa.update(CASE)
+        .where(
+            CASE.c.status == "open",
+            CASE.c.loan_id == STATE.c.loan_id,
+            STATE.c.business_date < business_date,
+            STATE.c.dpd > 0,
+        )
+        .values(dpd=STATE.c.dpd + days)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentGroup:
+    strategy_id: str
+    strategy_version: int
+    segment: str
+    variant: str | None
+
+
+async def segment_groups(session: AsyncSession) -> list[SegmentGroup]:
+    """The (strategy version, segment, variant) open cases are in: the engine's work list."""
+    query = (
+        sa.select(CASE.c.strategy_id, CASE.c.strategy_version, CASE.c.segment, CASE.c.variant)
+        .where(CASE.c.status == "open", CASE.c.segment.is_not(None))
+        .distinct()
+    )
+    return [SegmentGroup(*row) for row in (await session.execute(query)).all()]
+
+
+async def cases_entered(
+    session: AsyncSession, group: SegmentGroup, entered_on: date
+) -> list[CaseRecord]:
+    """Open cases of ``group`` that entered their segment on ``entered_on``."""
+    variant = CASE.c.variant.is_(None) if group.variant is None else CASE.c.variant == group.variant
+    query = _case_query().where(
+        CASE.c.status == "open",
+        CASE.c.strategy_id == group.strategy_id,
+        CASE.c.strategy_version == group.strategy_version,
+        CASE.c.segment == group.segment,
+        variant,
+        CASE.c.segment_entered_on == entered_on,
+    )
+    return [_case(r) for r in (await session.execute(query)).mappings()]
+
+
+async def outstanding(session: AsyncSession, loan_id: str) -> Decimal:
+    """The loan's outstanding total as last announced, else its principal."""
+    query = (
+        sa.select(sa.func.coalesce(STATE.c.outstanding, LOAN.c.principal))
+        .select_from(LOAN.outerjoin(STATE, STATE.c.loan_id == LOAN.c.loan_id))
+        .where(LOAN.c.loan_id == loan_id)
+    )
+    return Decimal(await session.scalar(query) or 0)
+
+
+async def borrower_known(session: AsyncSession, borrower_id: str) -> bool:
+    query = sa.select(sa.literal(True)).where(BORROWER.c.borrower_id == borrower_id)
+    return bool(await session.scalar(query))

@@ -1,0 +1,209 @@
+"""SQL of contacts: the decisions log, the contact ledger, preferences, disputes, deferrals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters.tables import (
+    Base,
+    CaseRow,
+    ContactAttemptRow,
+    ContactDecisionRow,
+    ContactPreferenceRow,
+    DeferredContactRow,
+    DisputeRow,
+)
+
+DECISION = Base.metadata.tables[ContactDecisionRow.__tablename__]
+ATTEMPT = Base.metadata.tables[ContactAttemptRow.__tablename__]
+PREFERENCE = Base.metadata.tables[ContactPreferenceRow.__tablename__]
+DISPUTE = Base.metadata.tables[DisputeRow.__tablename__]
+DEFERRED = Base.metadata.tables[DeferredContactRow.__tablename__]
+CASE = Base.metadata.tables[CaseRow.__tablename__]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    at: datetime
+    channel: str
+    loan_id: str
+    status: str
+    recipient: str
+    to: str | None
+    borrower_requested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    stopped_channels: tuple[str, ...]
+    preferred_from: time | None
+    preferred_to: time | None
+    consent: bool
+    updated_at: datetime | None
+
+
+async def attempts_since(
+    session: AsyncSession, borrower_id: str, since: datetime
+) -> list[AttemptRecord]:
+    """The borrower's contacts (every loan) since ``since``, oldest first."""
+    query = (
+        sa.select(ATTEMPT)
+        .where(ATTEMPT.c.borrower_id == borrower_id, ATTEMPT.c.at >= since)
+        .order_by(ATTEMPT.c.at)
+    )
+    rows = (await session.execute(query)).mappings()
+    return [
+        AttemptRecord(
+            r["at"],
+            r["channel"],
+            r["loan_id"],
+            r["status"],
+            r["recipient"],
+            r["to"],
+            r["borrower_requested"],
+        )
+        for r in rows
+    ]
+
+
+async def preferences(session: AsyncSession, borrower_id: str) -> Preferences | None:
+    query = sa.select(PREFERENCE).where(PREFERENCE.c.borrower_id == borrower_id)
+    r = (await session.execute(query)).mappings().one_or_none()
+    if r is None:
+        return None
+    return Preferences(
+        tuple(r["stopped_channels"]),
+        r["preferred_from"],
+        r["preferred_to"],
+        r["consent"],
+        r["updated_at"],
+    )
+
+
+async def save_preferences(session: AsyncSession, borrower_id: str, p: Preferences) -> None:
+    values = {
+        "stopped_channels": list(p.stopped_channels),
+        "preferred_from": p.preferred_from,
+        "preferred_to": p.preferred_to,
+        "consent": p.consent,
+        "updated_at": p.updated_at,
+    }
+    stmt = insert(PREFERENCE).values(borrower_id=borrower_id, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["borrower_id"], set_=values))
+
+
+async def open_disputes(session: AsyncSession, borrower_id: str) -> frozenset[str]:
+    query = sa.select(DISPUTE.c.loan_id).where(
+        DISPUTE.c.borrower_id == borrower_id, DISPUTE.c.status == "open"
+    )
+    return frozenset((await session.execute(query)).scalars())
+
+
+async def case_is_open(session: AsyncSession, case_id: uuid.UUID) -> bool:
+    status = await session.scalar(sa.select(CASE.c.status).where(CASE.c.case_id == case_id))
+    return status == "open"
+
+
+async def insert_dispute(session: AsyncSession, values: Mapping[str, object]) -> None:
+    await session.execute(sa.insert(DISPUTE).values(dict(values)))
+
+
+async def dispute(
+    session: AsyncSession, dispute_id: uuid.UUID, *, lock: bool = False
+) -> Mapping[str, object] | None:
+    query = sa.select(DISPUTE).where(DISPUTE.c.dispute_id == dispute_id)
+    return (
+        (await session.execute(query.with_for_update() if lock else query)).mappings().one_or_none()
+    )
+
+
+async def resolve_dispute(
+    session: AsyncSession, dispute_id: uuid.UUID, resolution: str, at: datetime
+) -> None:
+    await session.execute(
+        sa.update(DISPUTE)
+        .where(DISPUTE.c.dispute_id == dispute_id)
+        .values(status="resolved", resolution=resolution, resolved_at=at)
+    )
+
+
+async def insert_decision(session: AsyncSession, values: Mapping[str, object]) -> None:
+    await session.execute(sa.insert(DECISION).values(dict(values)))
+
+
+async def reserve(session: AsyncSession, values: Mapping[str, object]) -> bool:
+    """Reserve the contact's slot in the ledger; False when this request holds one already."""
+    stmt = (
+        insert(ATTEMPT).values(dict(values)).on_conflict_do_nothing(index_elements=["request_id"])
+    )
+    return bool((await session.execute(stmt)).rowcount)
+
+
+async def set_attempt_status(
+    session: AsyncSession, request_id: uuid.UUID, status: str
+) -> str | None:
+    """Confirm or release a slot; the loan id of the attempt, None when it is unknown."""
+    stmt = (
+        sa.update(ATTEMPT)
+        .where(ATTEMPT.c.request_id == request_id)
+        .values(status=status)
+        .returning(ATTEMPT.c.loan_id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def defer(session: AsyncSession, decision_id: uuid.UUID, due_at: datetime) -> None:
+    await session.execute(sa.insert(DEFERRED).values(decision_id=decision_id, due_at=due_at))
+
+
+async def claim_due_deferrals(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[Mapping[str, object]]:
+    """Deferred decisions due by ``now``, taken off the queue (skipping those another
+    worker holds)."""
+    due = (
+        sa.select(DEFERRED.c.decision_id)
+        .where(DEFERRED.c.due_at <= now)
+        .order_by(DEFERRED.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
+    await session.execute(sa.delete(DEFERRED).where(DEFERRED.c.decision_id.in_(ids)))
+    rows = await session.execute(sa.select(DECISION).where(DECISION.c.decision_id.in_(ids)))
+    return list(rows.mappings())
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFilter:
+    loan_id: str | None = None
+    borrower_id: str | None = None
+    case_id: uuid.UUID | None = None
+    outcome: str | None = None
+
+
+async def list_decisions(
+    session: AsyncSession, where: DecisionFilter, *, after: tuple[datetime, str] | None, limit: int
+) -> list[Mapping[str, object]]:
+    """Newest first, keyset-paginated on (decided_at, decision_id)."""
+    query = sa.select(DECISION)
+    for name in ("loan_id", "borrower_id", "case_id", "outcome"):
+        value = getattr(where, name)
+        if value is not None:
+            query = query.where(DECISION.c[name] == value)
+    key = sa.tuple_(DECISION.c.decided_at, sa.cast(DECISION.c.decision_id, sa.Text))
+    if after is not None:
+        query = query.where(key < sa.tuple_(sa.literal(after[0]), sa.literal(after[1])))
+    query = query.order_by(
+        DECISION.c.decided_at.desc(), sa.cast(DECISION.c.decision_id, sa.Text).desc()
+    )
+    return list((await session.execute(query.limit(limit))).mappings())

@@ -1,0 +1,116 @@
+"""Routes of collection cases: the list (filters, cursor pages) and one case with its timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from collections_service.service_layer import case_queries
+from shared.app import SessionDep
+from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.problems import NotFound
+from shared.types import Money
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+class StrategyRef(BaseModel):
+    strategy_id: str
+    version: int
+    segment: str | None
+    variant: str | None
+
+
+class TimelineLine(BaseModel):
+    at: datetime
+    business_date: date
+    kind: str
+    detail: dict[str, Any]
+
+
+class CasePublic(BaseModel):
+    case_id: uuid.UUID
+    loan_id: str
+    borrower_id: str
+    status: Literal["open", "closed"]
+    opened_on: date
+    closed_on: date | None
+    close_reason: Literal["cured", "paid_off", "settled", "written_off", "legal"] | None
+    dpd: int
+    bucket: str
+    overdue_amount: Money
+    tier: str | None
+    quadrant: str | None
+    pack: str
+    product: str
+    strategy: StrategyRef | None
+    assignee: str | None
+
+
+class CaseDetail(CasePublic):
+    timeline: list[TimelineLine]
+    promises: list[dict[str, Any]]  # promises to pay, offers and tasks: the collectors' issue
+    offers: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    next_cursor: str | None
+
+
+def _public(case: case_queries.CaseRecord) -> dict[str, Any]:
+    fields = {k: getattr(case, k) for k in CasePublic.model_fields if k != "strategy"}
+    strategy = None
+    if case.strategy_id is not None and case.strategy_version is not None:
+        strategy = StrategyRef(
+            strategy_id=case.strategy_id,
+            version=case.strategy_version,
+            segment=case.segment,
+            variant=case.variant,
+        )
+    return {**fields, "strategy": strategy}
+
+
+@router.get("", response_model=CasePage)
+async def list_cases(
+    session: SessionDep,
+    case_status: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
+    loan_id: str | None = None,
+    borrower_id: str | None = None,
+    assignee: str | None = None,
+    bucket: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> CasePage:
+    """Cases, newest first, filtered, one page at a time (pass ``next_cursor`` back)."""
+    where = case_queries.CaseFilter(case_status, loan_id, borrower_id, assignee, bucket)
+    rows = await case_queries.list_cases(
+        session, where, after=decode_time_cursor(cursor), limit=limit + 1
+    )
+    page = rows[:limit]
+    more = len(rows) > limit
+    next_cursor = encode_time_cursor(page[-1][1], str(page[-1][0].case_id)) if more else None
+    return CasePage(
+        items=[CasePublic.model_validate(_public(c)) for c, _ in page], next_cursor=next_cursor
+    )
+
+
+@router.get("/{case_id}", response_model=CaseDetail)
+async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
+    """One case with the timeline of everything that happened to it."""
+    found = await case_queries.case_with_timeline(session, case_id)
+    if found is None:
+        raise NotFound("case", str(case_id))
+    case, lines = found
+    timeline = [
+        TimelineLine(at=t.at, business_date=t.business_date, kind=t.kind, detail=t.detail)
+        for t in lines
+    ]
+    return CaseDetail.model_validate(
+        {**_public(case), "timeline": timeline, "promises": [], "offers": [], "tasks": []}
+    )

@@ -1,0 +1,119 @@
+"""Routes of strategies: versioned documents, activation per product, and the preview."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from collections_service.service_layer import documents, preview
+from shared.app import SessionDep
+from shared.problems import NotFound
+
+router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
+
+EXAMPLE = {
+    "name": "Consumer standard",
+    "products": ["consumer-12m"],
+    "segments": [
+        {
+            "segment": "early",
+            "when": {"buckets": ["M1"]},
+            "path": [{"day": 0, "action": "sms", "template_id": "reminder-soft"}],
+        }
+    ],
+    "escalation": [{"bucket": "M3", "action": "legal_review"}],
+}
+
+
+def _answer(v: documents.Version) -> dict[str, Any]:
+    return {
+        **v.document,
+        "strategy_id": v.key,
+        "version": v.version,
+        "active": v.active,
+        "created_at": v.created_at.isoformat(),
+    }
+
+
+@router.put("/{strategy_id}", status_code=201)
+async def put_strategy(
+    strategy_id: str,
+    session: SessionDep,
+    document: Annotated[dict[str, Any], Body(examples=[EXAMPLE])],
+) -> JSONResponse:
+    """Store a new, inactive version (422 lists every mistake by path; nothing is stored)."""
+    stored = await documents.upload_strategy(session, strategy_id, document)
+    return JSONResponse(_answer(stored), status_code=201)
+
+
+@router.get("")
+async def list_strategies(session: SessionDep) -> dict[str, list[dict[str, Any]]]:
+    """Every strategy's latest version, and which versions are active."""
+    latest: dict[str, documents.Version] = {}
+    active: dict[str, list[int]] = {}
+    for v in await documents.strategies(session):
+        latest[v.key] = v
+        if v.active:
+            active.setdefault(v.key, []).append(v.version)
+    return {
+        "items": [{**_answer(v), "active_versions": active.get(k, [])} for k, v in latest.items()]
+    }
+
+
+@router.get("/{strategy_id}")
+async def get_strategy(strategy_id: str, session: SessionDep) -> dict[str, Any]:
+    """The latest version, with the list of all versions."""
+    versions = await documents.strategies(session, strategy_id)
+    if not versions:
+        raise NotFound("strategy", strategy_id)
+    return {
+        **_answer(versions[-1]),
+        "versions": [
+            {"version": v.version, "active": v.active, "created_at": v.created_at} for v in versions
+        ],
+    }
+
+
+@router.get("/{strategy_id}/versions/{version}")
+async def get_strategy_version(
+    strategy_id: str, version: int, session: SessionDep
+) -> dict[str, Any]:
+    return _answer(await documents.strategy_version(session, strategy_id, version))
+
+
+@router.post("/{strategy_id}/versions/{version}/activate")
+async def activate_strategy(strategy_id: str, version: int, session: SessionDep) -> dict[str, Any]:
+    """New cases of this version's products follow it; open cases keep theirs."""
+    return _answer(await documents.activate_strategy(session, strategy_id, version))
+
+
+class PreviewRequest(BaseModel):
+    as_of: date | None = None  # the preview reads the cases as they stand now; echoed back
+
+
+@router.post("/{strategy_id}/versions/{version}/preview")
+async def preview_strategy(
+    strategy_id: str,
+    version: int,
+    session: SessionDep,
+    request: Annotated[PreviewRequest | None, Body()] = None,
+    sample: Annotated[int, Query(ge=0, le=1000)] = 20,
+) -> dict[str, Any]:
+    """Which open cases this version would put in which segment and variant, counts per
+    segment and a sample of loan ids in each (changes nothing)."""
+    rows = await preview.preview(session, strategy_id, version, sample)
+    as_of = request.as_of.isoformat() if request and request.as_of else None
+    return {
+        "strategy_id": strategy_id,
+        "version": version,
+        "as_of": as_of,
+        "total": sum(r.count for r in rows),
+        "segments": [
+            {"segment": r.segment, "variant": r.variant, "count": r.count, "loans": r.loans}
+            for r in rows
+        ],
+    }

@@ -1,0 +1,193 @@
+"""Use cases of cases: monitoring's and scoring's facts open, follow and close them.
+
+Each fact about a loan is applied under a lock of the loan's state, in the consumer's
+transaction (with the inbox row and the events it causes), so facts about one loan apply one
+at a time. A fact dated before what the state already reflects changes nothing: events may be
+redelivered (the inbox stops those) or arrive out of order (this stops those).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters import cases_sql as sql
+from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
+from collections_service.domain.cases import Emit, Phase, bucket_move, transition
+from collections_service.domain.cases import Happened as H
+from collections_service.service_layer import treatment
+from collections_service.service_layer.clock import Context
+from shared.envelope import source_of
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    DelinquencyChanged,
+    LoanClosed,
+    LoanStatus,
+    LoanUpdated,
+    ScoreUpdated,
+    make_event,
+)
+from shared.messaging.outbox import enqueue
+from shared.problems import Problem
+
+SOURCE = source_of("collections")
+CLOSING = {
+    LoanStatus.SETTLED: H.SETTLED,
+    LoanStatus.WRITTEN_OFF: H.WRITTEN_OFF,
+    LoanStatus.CLOSED: H.PAID_OFF,
+}
+
+
+class LoanNotYetKnown(Problem):
+    """A delinquency of a loan whose registration has not arrived: retried by redelivery."""
+
+    def __init__(self, loan_id: str) -> None:
+        super().__init__(409, "Loan not yet known", f"no reference for loan {loan_id} yet")
+
+
+async def apply_delinquency(session: AsyncSession, fact: DelinquencyChanged, ctx: Context) -> None:
+    state = await sql.lock_state(session, fact.loan_id)
+    if (
+        state is not None
+        and state.business_date is not None
+        and fact.business_date < state.business_date
+    ):
+        return  # an older fact than the state reflects: out of order, changes nothing
+    await sql.save_state(
+        session,
+        fact.loan_id,
+        bucket=fact.bucket,
+        dpd=fact.dpd,
+        overdue_amount=fact.overdue_amount,
+        business_date=fact.business_date,
+    )
+    case = await sql.open_case(session, fact.loan_id)
+    step = transition(Phase.OPEN if case else Phase.NONE, bucket_move(fact.bucket))
+    now = ctx.now()
+    if step.opens:
+        await _open(session, fact, state.tier if state else None, ctx)
+    elif case is not None and step.closes:
+        await _close(session, case, step.close_reason.value, fact.business_date, now)  # type: ignore[union-attr]
+    elif case is not None:
+        await sql.update_case(
+            session,
+            case.case_id,
+            dpd=fact.dpd,
+            bucket=fact.bucket,
+            overdue_amount=fact.overdue_amount,
+        )
+        if Emit.BUCKET_CHANGED in step.emit and fact.bucket != case.bucket:
+            detail = {"from": case.bucket, "to": fact.bucket, "dpd": fact.dpd}
+            await sql.add_timeline(
+                session, case.case_id, [_line(now, fact.business_date, "bucket_changed", detail)]
+            )
+            await treatment.follow_segment(session, case.case_id, fact.business_date, ctx)
+
+
+async def _open(
+    session: AsyncSession, fact: DelinquencyChanged, tier: str | None, ctx: Context
+) -> None:
+    now = ctx.now()
+    ref = await sql.loan_ref(session, fact.loan_id)
+    if ref is None:
+        raise LoanNotYetKnown(fact.loan_id)
+    case_id = uuid.uuid4()
+    await sql.insert_case(
+        session,
+        {
+            "case_id": case_id,
+            "loan_id": fact.loan_id,
+            "borrower_id": fact.borrower_id,
+            "opened_on": fact.business_date,
+            "dpd": fact.dpd,
+            "bucket": fact.bucket,
+            "overdue_amount": fact.overdue_amount,
+            "tier": tier,
+            "pack": ref["jurisdiction"],
+        },
+    )
+    detail = {"bucket": fact.bucket, "dpd": fact.dpd, "overdue_amount": str(fact.overdue_amount)}
+    await sql.add_timeline(session, case_id, [_line(now, fact.business_date, "opened", detail)])
+    opened = CaseOpened(
+        case_id=case_id,
+        loan_id=fact.loan_id,
+        borrower_id=fact.borrower_id,
+        bucket=fact.bucket,
+        opened_on=fact.business_date,
+    )
+    await enqueue(session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)])
+    await treatment.follow_segment(session, case_id, fact.business_date, ctx)
+
+
+async def _close(
+    session: AsyncSession, case: CaseRecord, reason: str, on: date, now: datetime
+) -> None:
+    await sql.update_case(session, case.case_id, status="closed", closed_on=on, close_reason=reason)
+    await sql.add_timeline(session, case.case_id, [_line(now, on, "closed", {"reason": reason})])
+    closed = CaseClosed(
+        case_id=case.case_id,
+        loan_id=case.loan_id,
+        reason=reason,  # type: ignore[arg-type]
+        closed_on=on,
+    )
+    await enqueue(session, [make_event(closed, source=SOURCE, subject=case.loan_id, time=now)])
+
+
+async def apply_loan_closed(session: AsyncSession, fact: LoanClosed, ctx: Context) -> None:
+    await sql.lock_state(session, fact.loan_id)
+    case = await sql.open_case(session, fact.loan_id)
+    happened = CLOSING.get(fact.status)
+    if case is None or happened is None:
+        return
+    step = transition(Phase.OPEN, happened)
+    if step.close_reason is not None:
+        await _close(session, case, step.close_reason.value, fact.closed_on, ctx.now())
+
+
+async def apply_loan_updated(session: AsyncSession, fact: LoanUpdated) -> None:
+    """A payment or correction: DPD may fall within a bucket (buckets move by delinquency)."""
+    state = await sql.lock_state(session, fact.loan_id)
+    if (
+        state is not None
+        and state.business_date is not None
+        and fact.business_date < state.business_date
+    ):
+        return
+    await sql.save_state(session, fact.loan_id, outstanding=fact.outstanding_total)
+    case = await sql.open_case(session, fact.loan_id)
+    if case is not None and fact.bucket == case.bucket:
+        await sql.update_case(session, case.case_id, dpd=fact.dpd)
+
+
+async def apply_score(session: AsyncSession, fact: ScoreUpdated) -> None:
+    """The latest tier: on the loan's state (for cases to come) and its open case."""
+    state = await sql.lock_state(session, fact.loan_id)
+    if state is not None and state.tier == fact.tier:
+        return
+    await sql.save_state(session, fact.loan_id, tier=fact.tier, scored_at=fact.scored_at)
+    case = await sql.open_case(session, fact.loan_id)
+    if case is not None:
+        await sql.update_case(session, case.case_id, tier=fact.tier)
+        detail = {
+            "from": case.tier,
+            "to": fact.tier,
+            "pd": str(fact.pd),
+            "model_version": fact.model_version,
+        }
+        on = state.business_date if state and state.business_date else case.opened_on
+        await sql.add_timeline(
+            session, case.case_id, [_line(fact.scored_at, on, "tier_changed", detail)]
+        )
+
+
+async def apply_end_of_day(session: AsyncSession, business_date: date, ctx: Context) -> None:
+    """A business day begins: open cases age a day and the steps due today run."""
+    await sql.advance_open_cases(session, business_date)
+    await treatment.run_due_steps(session, business_date, ctx)
+
+
+def _line(at: datetime, on: date, kind: str, detail: dict[str, object]) -> TimelineEntry:
+    return TimelineEntry(at=at, business_date=on, kind=kind, detail=detail)

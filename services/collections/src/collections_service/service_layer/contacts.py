@@ -1,0 +1,264 @@
+"""Every contact decided before it happens, and every decision recorded (BRIEF decisions 1-3).
+
+:func:`decide_and_record` reads what the guard needs from the contact ledger, preferences and
+disputes, asks :func:`shared.compliance.guard.decide` under the loan's pack at its active
+version, and records the answer. An allowed contact reserves its slot in the ledger (the one
+counter of contacts) and, for a message, emits ``collections.contact.requested``; a deferred one
+waits in the queue the deferral worker reads; nothing is ever edited, a re-decision is a new row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters import contacts_sql as sql
+from collections_service.adapters import documents_sql
+from shared.compliance.guard import decide
+from shared.compliance.history import (
+    Attempt,
+    ContactHistory,
+    ContactRequest,
+    Conversation,
+    Decision,
+    PreferredHours,
+)
+from shared.compliance.pack import Pack
+from shared.compliance.parse import parse_pack
+from shared.compliance.vocabulary import CALLS, AttemptStatus, Channel, Purpose, Recipient
+from shared.envelope import source_of
+from shared.events import Channel as MessageChannel
+from shared.events import ContactRequested, make_event
+from shared.messaging.outbox import enqueue
+
+SOURCE = source_of("collections")
+#: Every window a pack counts in is at most 7 x 24 h, plus a local day's offset.
+LOOKBACK = timedelta(days=8)
+MESSAGE_CHANNELS = frozenset(c.value for c in MessageChannel)
+REQUESTS = uuid.UUID("6f1d3c64-5b0e-4f43-9a53-4a4d2b8f0c11")  # namespace of request ids
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A contact to decide: a strategy step, a re-decision, or a collector's attempt."""
+
+    loan_id: str
+    borrower_id: str
+    channel: str
+    time_zone: str
+    pack: str
+    business_date: date
+    request_key: str  # what makes the request the same after a crash (see request_id_for)
+    case_id: uuid.UUID | None = None
+    recipient: str = Recipient.BORROWER.value
+    purpose: str = Purpose.REMINDER.value
+    template_id: str | None = None
+    to: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **asdict(self),
+            "business_date": self.business_date.isoformat(),
+            "case_id": str(self.case_id) if self.case_id else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Planned:
+        raw = dict(data)
+        raw["business_date"] = date.fromisoformat(str(raw["business_date"]))
+        raw["case_id"] = uuid.UUID(str(raw["case_id"])) if raw.get("case_id") else None
+        return cls(**raw)  # type: ignore[arg-type]
+
+
+def request_id_for(key: str) -> uuid.UUID:
+    """notify's idempotency key: the same step (same case, segment entry, day, action,
+    template and recipient) always gets the same id, so a re-run requests the same message."""
+    return uuid.uuid5(REQUESTS, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    decision_id: uuid.UUID
+    decision: Decision
+    pack_version: int
+    request_id: uuid.UUID | None
+
+
+@lru_cache(maxsize=64)
+def _parsed(pack: str, version: int, document: str) -> Pack:
+    del pack, version  # the cache key: a stored version never changes
+    import json
+
+    parsed = parse_pack(json.loads(document))
+    if isinstance(parsed, list):
+        raise ValueError(f"a stored pack is invalid: {parsed}")
+    return parsed
+
+
+async def active_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
+    import json
+
+    stored = await documents_sql.active_pack(session, pack)
+    if stored is None:
+        raise LookupError(f"no active version of compliance pack {pack!r}")
+    return _parsed(
+        pack, stored.version, json.dumps(stored.document, sort_keys=True)
+    ), stored.version
+
+
+async def history(session: AsyncSession, planned: Planned, now: datetime) -> ContactHistory:
+    attempts = await sql.attempts_since(session, planned.borrower_id, now - LOOKBACK)
+    prefs = await sql.preferences(session, planned.borrower_id)
+    hours = None
+    if prefs and prefs.preferred_from and prefs.preferred_to:
+        hours = PreferredHours(prefs.preferred_from, prefs.preferred_to)
+    return ContactHistory(
+        attempts=tuple(
+            Attempt(
+                a.at,
+                Channel(a.channel),
+                a.loan_id,
+                AttemptStatus(a.status),
+                Recipient(a.recipient),
+                a.to,
+                a.borrower_requested,
+            )
+            for a in attempts
+        ),
+        conversations=tuple(
+            Conversation(a.at, Channel(a.channel), a.loan_id)
+            for a in attempts
+            if a.status == AttemptStatus.CONNECTED and Channel(a.channel) in CALLS
+        ),
+        stopped_channels=frozenset(Channel(c) for c in prefs.stopped_channels)
+        if prefs
+        else frozenset(),
+        preferred_hours=hours,
+        preferred_hours_consent=bool(prefs and prefs.consent),
+        open_disputes=await sql.open_disputes(session, planned.borrower_id),
+        case_closed=planned.case_id is not None
+        and not await sql.case_is_open(session, planned.case_id),
+    )
+
+
+def _request(planned: Planned) -> ContactRequest:
+    return ContactRequest(
+        channel=Channel(planned.channel),
+        loan_id=planned.loan_id,
+        borrower_id=planned.borrower_id,
+        time_zone=planned.time_zone,
+        recipient=Recipient(planned.recipient),
+        purpose=Purpose(planned.purpose),
+        case_id=str(planned.case_id) if planned.case_id else None,
+        to=planned.to,
+        business_on=planned.business_date,
+    )
+
+
+async def decide_and_record(session: AsyncSession, planned: Planned, now: datetime) -> Recorded:
+    pack, version = await active_pack(session, planned.pack)
+    decision = decide(_request(planned), pack, await history(session, planned, now), now)
+    decision_id = uuid.uuid4()
+    request_id = request_id_for(planned.request_key) if decision.allowed else None
+    await sql.insert_decision(
+        session,
+        {
+            "decision_id": decision_id,
+            "case_id": planned.case_id,
+            "loan_id": planned.loan_id,
+            "borrower_id": planned.borrower_id,
+            "recipient": planned.recipient,
+            "channel": planned.channel,
+            "template_id": planned.template_id,
+            "purpose": planned.purpose,
+            "outcome": decision.outcome.value,
+            "rule": decision.rule.value if decision.rule else None,
+            "reason": decision.reason,
+            "pack": planned.pack,
+            "pack_version": version,
+            "decided_at": now,
+            "business_date": planned.business_date,
+            "deferred_until": decision.until,
+            "request_id": request_id,
+            "step": planned.as_json(),
+        },
+    )
+    if decision.until is not None:
+        await sql.defer(session, decision_id, decision.until)
+    if request_id is not None:
+        await _reserve_and_request(session, planned, decision_id, request_id, version, now)
+    return Recorded(decision_id, decision, version, request_id)
+
+
+async def _reserve_and_request(
+    session: AsyncSession,
+    planned: Planned,
+    decision_id: uuid.UUID,
+    request_id: uuid.UUID,
+    version: int,
+    now: datetime,
+) -> None:
+    fresh = await sql.reserve(
+        session,
+        {
+            "request_id": request_id,
+            "decision_id": decision_id,
+            "loan_id": planned.loan_id,
+            "borrower_id": planned.borrower_id,
+            "channel": planned.channel,
+            "recipient": planned.recipient,
+            "to": planned.to,
+            "at": now,
+            "status": AttemptStatus.PENDING.value,
+        },
+    )
+    if not fresh or planned.channel not in MESSAGE_CHANNELS or planned.template_id is None:
+        return  # already requested once (a re-run), or a human contact: nothing to send
+    requested = ContactRequested(
+        request_id=request_id,
+        case_id=planned.case_id,
+        loan_id=planned.loan_id,
+        borrower_id=planned.borrower_id,
+        recipient=planned.recipient,  # type: ignore[arg-type]
+        channel=MessageChannel(planned.channel),
+        template_id=planned.template_id,
+        variables=planned.variables,
+        pack=planned.pack,
+        pack_version=version,
+    )
+    await enqueue(
+        session, [make_event(requested, source=SOURCE, subject=planned.loan_id, time=now)]
+    )
+
+
+async def redecide_due(session: AsyncSession, now: datetime, limit: int = 200) -> int:
+    """Decide again every deferred contact now due (a new decision each, same request id when
+    allowed); the deferral worker calls this in a loop. How many were decided."""
+    rows = await sql.claim_due_deferrals(session, now, limit)
+    for row in rows:
+        await decide_and_record(session, Planned.from_json(row["step"]), now)  # type: ignore[arg-type]
+    return len(rows)
+
+
+#: What a delivery update means for the ledger's slot (BRIEF decision 2).
+DELIVERY_TO_ATTEMPT = {
+    "sent": AttemptStatus.DELIVERED,
+    "delivered": AttemptStatus.DELIVERED,
+    "failed": AttemptStatus.FAILED,
+    "blocked": AttemptStatus.BLOCKED,
+}
+
+
+async def apply_delivery(
+    session: AsyncSession, request_id: uuid.UUID | None, status: str
+) -> str | None:
+    """Confirm (sent, delivered) or release (failed, blocked) the request's slot."""
+    attempt = DELIVERY_TO_ATTEMPT.get(status)
+    if request_id is None or attempt is None:
+        return None
+    return await sql.set_attempt_status(session, request_id, attempt.value)

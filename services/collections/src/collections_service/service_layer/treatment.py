@@ -1,0 +1,204 @@
+"""The strategy engine: which segment and variant a case is in, and the steps due each day.
+
+A case follows its product's active strategy version from when it opens (open cases keep the
+version they started with). Its segment is chosen again on every bucket change; ``day`` counts
+business days since it entered the current segment (BRIEF decision 4). Day 0 runs at once; day
+N when the end of day before business day N completes. Message steps are decided by the guard
+(:mod:`.contacts`); tasks, legal review and offers are written on the timeline for collectors.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters import cases_sql, documents_sql
+from collections_service.adapters.cases_sql import CaseRecord, SegmentGroup, TimelineEntry
+from collections_service.domain.strategy import (
+    MESSAGES,
+    LoanSnapshot,
+    Step,
+    Strategy,
+    assign_variant,
+)
+from collections_service.domain.strategy_document import parse_strategy
+from collections_service.service_layer import contacts
+from collections_service.service_layer.clock import Context
+
+
+@lru_cache(maxsize=128)
+def _strategy(strategy_id: str, version: int, document: str) -> Strategy:
+    del strategy_id, version  # the cache key: a stored version never changes
+    parsed = parse_strategy(json.loads(document))
+    if isinstance(parsed, list):
+        raise ValueError(f"a stored strategy is invalid: {parsed}")
+    return parsed
+
+
+async def load_strategy(session: AsyncSession, strategy_id: str, version: int) -> Strategy | None:
+    document = await documents_sql.strategy_version(session, strategy_id, version)
+    if document is None:
+        return None
+    return _strategy(strategy_id, version, json.dumps(document, sort_keys=True))
+
+
+async def follow_segment(session: AsyncSession, case_id: uuid.UUID, on: date, ctx: Context) -> None:
+    """Choose the case's segment now (at opening or a bucket change); entering a new one
+    assigns its variant and runs its day-0 steps."""
+    case = await cases_sql.get_case(session, case_id)
+    if case is None:
+        return
+    strategy_id, version = case.strategy_id, case.strategy_version
+    if strategy_id is None or version is None:
+        active = await documents_sql.active_strategy_for(session, case.product)
+        if active is None:
+            return  # no strategy for this product: collectors work the case by hand
+        strategy_id, version = active.key, active.version
+    strategy = await load_strategy(session, strategy_id, version)
+    if strategy is None:
+        return
+    snapshot = LoanSnapshot(
+        case.bucket,
+        case.dpd,
+        await cases_sql.outstanding(session, case.loan_id),
+        case.tier,
+        case.quadrant,
+    )
+    segment = strategy.segment_for(snapshot)
+    now = ctx.now()
+    escalation = strategy.escalation_for(case.bucket)
+    if escalation is not None:
+        detail = {"bucket": case.bucket, "action": escalation.action.value}
+        await cases_sql.add_timeline(
+            session, case_id, [TimelineEntry(now, on, "escalated", detail)]
+        )
+    if segment is None or segment.name == case.segment:
+        return
+    variant = assign_variant(
+        segment, strategy_id=strategy_id, version=version, case_id=str(case_id)
+    )
+    await cases_sql.update_case(
+        session,
+        case_id,
+        strategy_id=strategy_id,
+        strategy_version=version,
+        segment=segment.name,
+        variant=variant.name,
+        segment_entered_on=on,
+    )
+    detail = {
+        "strategy_id": strategy_id,
+        "version": version,
+        "segment": segment.name,
+        "variant": variant.name,
+    }
+    await cases_sql.add_timeline(
+        session, case_id, [TimelineEntry(now, on, "segment_entered", detail)]
+    )
+    entered = await cases_sql.get_case(session, case_id)
+    for step in (s for s in variant.path if s.day == 0):
+        await run_step(session, entered, step, on, ctx)  # type: ignore[arg-type]
+
+
+async def run_due_steps(session: AsyncSession, business_date: date, ctx: Context) -> int:
+    """The steps of day 1 and later that begin on ``business_date``, for every open case:
+    one query per (strategy version, segment, variant, day) — a handful — not per case."""
+    ran = 0
+    for group in await cases_sql.segment_groups(session):
+        strategy = await load_strategy(session, group.strategy_id, group.strategy_version)
+        if strategy is None:
+            continue
+        for step in _later_steps(strategy, group):
+            entered_on = business_date - timedelta(days=step.day)
+            for case in await cases_sql.cases_entered(session, group, entered_on):
+                await run_step(session, case, step, business_date, ctx)
+                ran += 1
+    return ran
+
+
+def _later_steps(strategy: Strategy, group: SegmentGroup) -> list[Step]:
+    segment = next((s for s in strategy.segments if s.name == group.segment), None)
+    variant = (
+        next((v for v in segment.variants if v.name == group.variant), None) if segment else None
+    )
+    return [s for s in variant.path if s.day > 0] if variant else []
+
+
+async def run_step(
+    session: AsyncSession, case: CaseRecord, step: Step, on: date, ctx: Context
+) -> None:
+    now = ctx.now()
+    if step.action not in MESSAGES:
+        detail = {"action": step.action.value, "queue": step.queue, "day": step.day}
+        await cases_sql.add_timeline(
+            session, case.case_id, [TimelineEntry(now, on, "step_due", detail)]
+        )
+        return
+    ref = await cases_sql.loan_ref(session, case.loan_id)
+    if ref is None:
+        return
+    planned = contacts.Planned(
+        loan_id=case.loan_id,
+        borrower_id=case.borrower_id,
+        channel=step.action.value,
+        time_zone=str(ref["time_zone"]),
+        pack=case.pack,
+        business_date=on,
+        case_id=case.case_id,
+        template_id=step.template_id,
+        to=_address(step, ref),
+        request_key=_request_key(case, step),
+        variables=variables(case, ref, on, ctx.contact_line),
+    )
+    recorded = await contacts.decide_and_record(session, planned, now)
+    detail = {
+        "decision_id": str(recorded.decision_id),
+        "channel": step.action.value,
+        "template_id": step.template_id,
+        "outcome": recorded.decision.outcome.value,
+        "rule": recorded.decision.rule.value if recorded.decision.rule else None,
+    }
+    await cases_sql.add_timeline(
+        session, case.case_id, [TimelineEntry(now, on, "contact_decided", detail)]
+    )
+
+
+def _request_key(case: CaseRecord, step: Step) -> str:
+    return "|".join(
+        str(x)
+        for x in (
+            case.case_id,
+            case.strategy_id,
+            case.strategy_version,
+            case.segment,
+            case.variant,
+            case.segment_entered_on,
+            step.day,
+            step.action.value,
+            step.template_id,
+            "borrower",
+        )
+    )
+
+
+def _address(step: Step, ref: object) -> str | None:
+    values = dict(ref)  # type: ignore[call-overload]
+    return values.get("email") if step.action.value == "email" else values.get("phone")
+
+
+def variables(case: CaseRecord, ref: object, on: date, contact_line: str) -> dict[str, str]:
+    """What the templates of collection messages may use (notify checks each is declared)."""
+    values = dict(ref)  # type: ignore[call-overload]
+    return {
+        "name": str(values["name"]),
+        "amount_due": str(case.overdue_amount),
+        "dpd": str(case.dpd),
+        # DPD counts from the oldest unpaid due date: DPD 1 on D + 1 for a loan due on D
+        "due_date": (on - timedelta(days=case.dpd)).isoformat(),
+        "loan_id": case.loan_id,
+        "contact_line": contact_line,
+    }

@@ -1,0 +1,79 @@
+"""Collections under test: the service on real PostgreSQL and NATS, fed monitoring's events,
+deciding contacts by a fixed wall clock (10:00 in Shanghai, inside every pack's hours)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import nats
+import pytest
+
+from collections_service.main import create_app
+from collections_service.settings import CollectionsSettings
+from postloan_testing.plugin import NatsUnderTest
+from postloan_testing.servers import running
+from scoring_events import Monitoring
+
+#: 10:00 in Asia/Shanghai: contacts are allowed by the hours of both packs.
+NOW = datetime(2026, 2, 16, 2, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def collections_settings(database_url: str, nats_server: NatsUnderTest) -> CollectionsSettings:
+    return CollectionsSettings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        outbox_poll_interval_s=0.1,
+        deferral_poll_interval_s=0.1,
+        lender_contact_line="400-800-0000",
+    )
+
+
+@pytest.fixture
+async def collections(
+    collections_settings: CollectionsSettings, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(collections_settings, clock=clock)) as client:
+        yield client
+
+
+@pytest.fixture
+def monitoring(nats_server: NatsUnderTest) -> Monitoring:
+    return Monitoring(nats_server.url)
+
+
+async def published(
+    nats_url: str, subject: str, stream: str = "POSTLOAN_COLLECTIONS"
+) -> list[dict[str, Any]]:
+    """Every event on ``subject`` so far (the data of each), in order."""
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe(subject, stream=stream, ordered_consumer=True)
+        found: list[dict[str, Any]] = []
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=0.5)
+            except TimeoutError:
+                return found
+            found.append(json.loads(msg.data)["data"])
+    finally:
+        await nc.close()
