@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import RowMapping
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,7 +71,7 @@ class TimelineEntry:
     at: datetime
     business_date: date
     kind: str
-    detail: dict[str, object]
+    detail: Mapping[str, object]
 
 
 def _case_query() -> sa.Select[tuple[object, ...]]:
@@ -79,8 +81,8 @@ def _case_query() -> sa.Select[tuple[object, ...]]:
     return sa.select(*columns, LOAN.c.product).join(LOAN, LOAN.c.loan_id == CASE.c.loan_id)
 
 
-def _case(row: Mapping[str, object]) -> CaseRecord:
-    return CaseRecord(**{k: row[k] for k in CaseRecord.__dataclass_fields__})  # type: ignore[arg-type]
+def _case(row: RowMapping) -> CaseRecord:
+    return CaseRecord(**{k: row[k] for k in CaseRecord.__dataclass_fields__})
 
 
 async def lock_state(session: AsyncSession, loan_id: str) -> LoanState | None:
@@ -123,7 +125,7 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord | No
     return _case(found) if found else None
 
 
-async def loan_ref(session: AsyncSession, loan_id: str) -> Mapping[str, object] | None:
+async def loan_ref(session: AsyncSession, loan_id: str) -> RowMapping | None:
     """The loan's reference with its borrower (pack, product, contact data); None if unknown."""
     query = (
         sa.select(
@@ -140,7 +142,7 @@ async def loan_ref(session: AsyncSession, loan_id: str) -> Mapping[str, object] 
     return (await session.execute(query)).mappings().one_or_none()
 
 
-async def insert_case(session: AsyncSession, values: Mapping[str, object]) -> None:
+async def insert_case(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(sa.insert(CASE).values(dict(values)))
 
 

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import RowMapping
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,13 +113,13 @@ async def case_is_open(session: AsyncSession, case_id: uuid.UUID) -> bool:
     return status == "open"
 
 
-async def insert_dispute(session: AsyncSession, values: Mapping[str, object]) -> None:
+async def insert_dispute(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(sa.insert(DISPUTE).values(dict(values)))
 
 
 async def dispute(
     session: AsyncSession, dispute_id: uuid.UUID, *, lock: bool = False
-) -> Mapping[str, object] | None:
+) -> RowMapping | None:
     query = sa.select(DISPUTE).where(DISPUTE.c.dispute_id == dispute_id)
     return (
         (await session.execute(query.with_for_update() if lock else query)).mappings().one_or_none()
@@ -134,16 +136,17 @@ async def resolve_dispute(
     )
 
 
-async def insert_decision(session: AsyncSession, values: Mapping[str, object]) -> None:
+async def insert_decision(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(sa.insert(DECISION).values(dict(values)))
 
 
-async def reserve(session: AsyncSession, values: Mapping[str, object]) -> bool:
+async def reserve(session: AsyncSession, values: Mapping[str, Any]) -> bool:
     """Reserve the contact's slot in the ledger; False when this request holds one already."""
     stmt = (
         insert(ATTEMPT).values(dict(values)).on_conflict_do_nothing(index_elements=["request_id"])
     )
-    return bool((await session.execute(stmt)).rowcount)
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def set_attempt_status(
@@ -156,16 +159,15 @@ async def set_attempt_status(
         .values(status=status)
         .returning(ATTEMPT.c.loan_id)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    loan_id: str | None = (await session.execute(stmt)).scalar_one_or_none()
+    return loan_id
 
 
 async def defer(session: AsyncSession, decision_id: uuid.UUID, due_at: datetime) -> None:
     await session.execute(sa.insert(DEFERRED).values(decision_id=decision_id, due_at=due_at))
 
 
-async def claim_due_deferrals(
-    session: AsyncSession, now: datetime, limit: int
-) -> list[Mapping[str, object]]:
+async def claim_due_deferrals(session: AsyncSession, now: datetime, limit: int) -> list[RowMapping]:
     """Deferred decisions due by ``now``, taken off the queue (skipping those another
     worker holds)."""
     due = (
@@ -193,7 +195,7 @@ class DecisionFilter:
 
 async def list_decisions(
     session: AsyncSession, where: DecisionFilter, *, after: tuple[datetime, str] | None, limit: int
-) -> list[Mapping[str, object]]:
+) -> list[RowMapping]:
     """Newest first, keyset-paginated on (decided_at, decision_id)."""
     query = sa.select(DECISION)
     for name in ("loan_id", "borrower_id", "case_id", "outcome"):

@@ -9,6 +9,7 @@ redelivered (the inbox stops those) or arrive out of order (this stops those).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -189,5 +190,5 @@ async def apply_end_of_day(session: AsyncSession, business_date: date, ctx: Cont
     await treatment.run_due_steps(session, business_date, ctx)
 
 
-def _line(at: datetime, on: date, kind: str, detail: dict[str, object]) -> TimelineEntry:
+def _line(at: datetime, on: date, kind: str, detail: Mapping[str, object]) -> TimelineEntry:
     return TimelineEntry(at=at, business_date=on, kind=kind, detail=detail)

@@ -241,7 +241,7 @@ async def redecide_due(session: AsyncSession, now: datetime, limit: int = 200) -
     allowed); the deferral worker calls this in a loop. How many were decided."""
     rows = await sql.claim_due_deferrals(session, now, limit)
     for row in rows:
-        await decide_and_record(session, Planned.from_json(row["step"]), now)  # type: ignore[arg-type]
+        await decide_and_record(session, Planned.from_json(row["step"]), now)
     return len(rows)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import contacts_sql
@@ -15,5 +15,5 @@ __all__ = ["DecisionFilter", "list_decisions"]
 
 async def list_decisions(
     session: AsyncSession, where: DecisionFilter, *, after: tuple[datetime, str] | None, limit: int
-) -> list[Mapping[str, object]]:
+) -> list[RowMapping]:
     return await contacts_sql.list_decisions(session, where, after=after, limit=limit)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,11 +92,14 @@ async def get_dispute(
     row = await contacts_sql.dispute(session, dispute_id, lock=lock)
     if row is None:
         raise NotFound("dispute", str(dispute_id))
-    return Dispute(**{k: row[k] for k in Dispute.__dataclass_fields__})  # type: ignore[arg-type]
+    return Dispute(**{k: row[k] for k in Dispute.__dataclass_fields__})
 
 
 async def resolve_dispute(
-    session: AsyncSession, dispute_id: uuid.UUID, resolution: str, now: datetime
+    session: AsyncSession,
+    dispute_id: uuid.UUID,
+    resolution: Literal["upheld", "rejected"],
+    now: datetime,
 ) -> Dispute:
     dispute = await get_dispute(session, dispute_id, lock=True)
     if dispute.status != "open":
@@ -109,6 +113,6 @@ async def resolve_dispute(
         borrower_id=dispute.borrower_id,
         status="resolved",
         resolution=resolution,
-    )  # type: ignore[arg-type]
+    )
     await enqueue(session, [make_event(resolved, source=SOURCE, subject=dispute.loan_id, time=now)])
     return await get_dispute(session, dispute_id)

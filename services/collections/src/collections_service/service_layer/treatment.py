@@ -72,7 +72,7 @@ async def follow_segment(session: AsyncSession, case_id: uuid.UUID, on: date, ct
     now = ctx.now()
     escalation = strategy.escalation_for(case.bucket)
     if escalation is not None:
-        detail = {"bucket": case.bucket, "action": escalation.action.value}
+        detail: dict[str, object] = {"bucket": case.bucket, "action": escalation.action.value}
         await cases_sql.add_timeline(
             session, case_id, [TimelineEntry(now, on, "escalated", detail)]
         )
@@ -187,7 +187,8 @@ def _request_key(case: CaseRecord, step: Step) -> str:
 
 def _address(step: Step, ref: object) -> str | None:
     values = dict(ref)  # type: ignore[call-overload]
-    return values.get("email") if step.action.value == "email" else values.get("phone")
+    address = values.get("email") if step.action.value == "email" else values.get("phone")
+    return str(address) if address else None
 
 
 def variables(case: CaseRecord, ref: object, on: date, contact_line: str) -> dict[str, str]:

@@ -108,7 +108,7 @@ async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
         raise NotFound("case", str(case_id))
     case, lines = found
     timeline = [
-        TimelineLine(at=t.at, business_date=t.business_date, kind=t.kind, detail=t.detail)
+        TimelineLine(at=t.at, business_date=t.business_date, kind=t.kind, detail=dict(t.detail))
         for t in lines
     ]
     return CaseDetail.model_validate(

@@ -1,0 +1,170 @@
+"""The guard's data through the API, and the decisions it leads to: stop-contact and disputes
+hold at once, night-time contacts are deferred and decided again when the hours open, bad
+documents are 422 problems listing each mistake with nothing stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from postloan_testing.plugin import NatsUnderTest, eventually
+from scoring_events import Monitoring
+
+from .conftest import Clock, published
+from .test_cases import cases, loan_known, moved, with_strategy
+
+
+async def decisions(client: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/contact-decisions", params=params)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def open_case(client: httpx.AsyncClient, monitoring: Monitoring) -> None:
+    await with_strategy(client)
+    await loan_known(client, monitoring)
+    await monitoring.publish(moved("C", "M1", "2026-02-16", 1))
+
+    async def decided() -> bool:
+        return bool(await decisions(client))
+
+    await eventually(decided)
+
+
+async def test_a_stopped_channel_refuses_the_step(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await loan_known(collections, monitoring)
+    stopped = await collections.put(
+        "/api/v1/borrowers/B-1/contact-preferences", json={"stopped_channels": ["sms"]}
+    )
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["stopped_channels"] == ["sms"]
+    await open_case(collections, monitoring)
+    [decision] = await decisions(collections)
+    assert (decision["outcome"], decision["rule"], decision["request_id"]) == (
+        "refused",
+        "stop_contact",
+        None,
+    )
+
+
+async def test_an_open_dispute_refuses_and_its_resolution_lifts_it(
+    collections: httpx.AsyncClient, monitoring: Monitoring, nats_server: NatsUnderTest
+) -> None:
+    await loan_known(collections, monitoring)
+    opened = await collections.post("/api/v1/loans/L-1/disputes", json={"reason": "not my loan"})
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["status"] == "open"
+    await open_case(collections, monitoring)
+    [decision] = await decisions(collections)
+    assert (decision["outcome"], decision["rule"]) == ("refused", "dispute")
+    resolved = await collections.post(
+        f"/api/v1/disputes/{opened.json()['dispute_id']}/resolve", json={"resolution": "rejected"}
+    )
+    assert resolved.status_code == 200
+    assert (resolved.json()["status"], resolved.json()["resolution"]) == ("resolved", "rejected")
+    again = await collections.post(
+        f"/api/v1/disputes/{opened.json()['dispute_id']}/resolve", json={"resolution": "upheld"}
+    )
+    assert again.status_code == 409
+    events = await published(nats_server.url, "postloan.collections.dispute.>")
+    assert [e["status"] for e in events] == ["open", "resolved"]
+
+
+async def test_a_contact_at_night_is_deferred_then_decided_again_when_hours_open(
+    collections: httpx.AsyncClient, monitoring: Monitoring, clock: Clock, nats_server: NatsUnderTest
+) -> None:
+    clock.at = datetime(2026, 2, 16, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    await open_case(collections, monitoring)
+    [deferred] = await decisions(collections)
+    assert (deferred["outcome"], deferred["rule"]) == ("deferred", "contact_hours")
+    assert deferred["deferred_until"] == "2026-02-17T00:00:00Z"  # 08:00 in Shanghai
+    clock.at = datetime(2026, 2, 17, 0, 0, tzinfo=UTC)
+
+    async def redecided() -> bool:
+        return len(await decisions(collections)) == 2
+
+    await eventually(redecided)
+    allowed, first = await decisions(collections)
+    assert (allowed["outcome"], first["outcome"]) == ("allowed", "deferred")
+    assert allowed["case_id"] == first["case_id"]
+    [request] = await published(nats_server.url, "postloan.collections.contact.requested")
+    assert request["request_id"] == allowed["request_id"]
+    deferred_only = await decisions(collections, outcome="deferred")
+    assert [d["decision_id"] for d in deferred_only] == [first["decision_id"]]
+
+
+async def test_bad_strategies_and_packs_list_each_mistake_and_store_nothing(
+    collections: httpx.AsyncClient,
+) -> None:
+    bad = {
+        "name": "x",
+        "products": ["p"],
+        "segments": [
+            {"segment": "s", "when": {"buckets": ["M1"]}, "path": [{"day": -1, "action": "fax"}]}
+        ],
+    }
+    response = await collections.put("/api/v1/strategies/bad", json=bad)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"segments[0].path[0].day", "segments[0].path[0].action"} <= fields
+    assert (await collections.get("/api/v1/strategies/bad")).status_code == 404
+    pack = (await collections.get("/api/v1/compliance-packs/cn")).json()
+    broken = {**pack["document"], "contact_hours": {"from": "25:00", "to": "22:00"}}
+    refused = await collections.put("/api/v1/compliance-packs/cn", json=broken)
+    assert refused.status_code == 422
+    assert any(e["field"].startswith("contact_hours") for e in refused.json()["errors"])
+    listed = (await collections.get("/api/v1/compliance-packs")).json()["items"]
+    assert {(p["pack"], p["active_version"], tuple(p["versions"])) for p in listed} == {
+        ("cn", 1, (1,)),
+        ("us", 1, (1,)),
+    }
+    for body in (
+        {"stopped_channels": ["fax"]},
+        {"preferred_hours": {"from": "21:00", "to": "19:00"}},
+    ):
+        assert (
+            await collections.put("/api/v1/borrowers/B-1/contact-preferences", json=body)
+        ).status_code == 422
+    assert (
+        await collections.post("/api/v1/loans/L-404/disputes", json={"reason": "x"})
+    ).status_code == 404
+
+
+async def test_a_pack_version_is_stored_inactive_then_activated_for_every_later_decision(
+    collections: httpx.AsyncClient, nats_server: NatsUnderTest
+) -> None:
+    pack = (await collections.get("/api/v1/compliance-packs/us")).json()
+    stricter = {
+        **pack["document"],
+        "contact_hours": {**pack["document"]["contact_hours"], "to": "20:00"},
+    }
+    stored = await collections.put("/api/v1/compliance-packs/us", json=stricter)
+    assert stored.status_code == 201, stored.text
+    assert (stored.json()["version"], stored.json()["active"]) == (2, False)
+    assert (await collections.get("/api/v1/compliance-packs/us")).json()["version"] == 1
+    activated = await collections.post("/api/v1/compliance-packs/us/versions/2/activate")
+    assert activated.status_code == 200
+    assert (await collections.get("/api/v1/compliance-packs/us")).json()["version"] == 2
+    [event] = await published(nats_server.url, "postloan.collections.pack.activated")
+    assert event == {"pack": "us", "version": 2}
+
+
+async def test_a_strategy_preview_counts_cases_by_segment(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await open_case(collections, monitoring)
+    preview = await collections.post(
+        "/api/v1/strategies/standard/versions/1/preview", json={"as_of": "2026-02-16"}
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["segments"] == [
+        {"segment": "early", "variant": None, "count": 1, "loans": ["L-1"]}
+    ]
+    [case] = await cases(collections)
+    assert case["strategy"]["segment"] == "early"
