@@ -53,7 +53,27 @@ def test_collectors_work_alerts_as_well_as_risk_analysts() -> None:
         Role.ADMIN,
         Role.RISK_ANALYST,
         Role.COLLECTOR,
+        Role.SUPERVISOR,
     }
+
+
+@pytest.mark.parametrize(
+    ("scope", "roles"),
+    [
+        (Scope.CASES_ASSIGN, {Role.ADMIN, Role.SUPERVISOR}),
+        (Scope.OFFERS_APPROVE, {Role.ADMIN, Role.SUPERVISOR}),
+        (Scope.STRATEGIES_WRITE, {Role.ADMIN, Role.RISK_ANALYST}),
+        (Scope.PACKS_WRITE, {Role.ADMIN, Role.COMPLIANCE}),
+    ],
+)
+def test_collections_scopes_go_to_the_roles_brief_decision_12_names(
+    scope: Scope, roles: set[Role]
+) -> None:
+    assert {role for role, scopes in ROLE_SCOPES.items() if scope in scopes} == roles
+
+
+def test_a_supervisor_can_do_what_a_collector_can() -> None:
+    assert ROLE_SCOPES[Role.COLLECTOR] < ROLE_SCOPES[Role.SUPERVISOR]
 
 
 def test_only_administrators_read_the_metrics() -> None:

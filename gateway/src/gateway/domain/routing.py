@@ -90,6 +90,15 @@ ROUTES: tuple[Route, ...] = (
     Route(WRITE, "/api/v1/scoring/*", S, Scope.MODELS_WRITE),
     Route(READ, "/api/v1/cases", C, Scope.CASES_READ),
     Route(WRITE, "/api/v1/cases", C, Scope.CASES_WRITE),
+    Route(READ, "/api/v1/strategies", C, Scope.CASES_READ),
+    Route(POST_PUT, "/api/v1/strategies", C, Scope.STRATEGIES_WRITE),  # also .../activate
+    Route(POST, "/api/v1/strategies/*/versions/*/preview", C, Scope.CASES_READ),  # changes nothing
+    Route(READ, "/api/v1/compliance-packs", C, Scope.CASES_READ),
+    Route(POST_PUT, "/api/v1/compliance-packs", C, Scope.PACKS_WRITE),  # also .../activate
+    Route(READ, "/api/v1/contact-decisions", C, Scope.CASES_READ),
+    Route(frozenset({"PUT"}), "/api/v1/borrowers/*/contact-preferences", C, Scope.CASES_WRITE),
+    Route(POST, "/api/v1/loans/*/disputes", C, Scope.CASES_WRITE),
+    Route(POST, "/api/v1/disputes", C, Scope.CASES_WRITE),  # .../{id}/resolve
     Route(READ, "/api/v1/collections/*", C, Scope.CASES_READ),
     Route(READ, "/api/v1/collections/loans", C, Scope.CASES_READ, personal=True),
     Route(WRITE, "/api/v1/collections/*", C, Scope.CASES_WRITE),

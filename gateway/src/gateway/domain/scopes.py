@@ -25,6 +25,10 @@ class Scope(StrEnum):
     MODELS_WRITE = "models:write"
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
+    CASES_ASSIGN = "cases:assign"
+    OFFERS_APPROVE = "offers:approve"
+    STRATEGIES_WRITE = "strategies:write"
+    PACKS_WRITE = "packs:write"
     MESSAGES_READ = "messages:read"
     MESSAGES_WRITE = "messages:write"
     BORROWERS_READ = "borrowers:read"
@@ -49,7 +53,11 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.SCORES_READ: "read scores, models and drift reports",
     Scope.MODELS_WRITE: "register and promote scoring models",
     Scope.CASES_READ: "read collection cases and strategies",
-    Scope.CASES_WRITE: "work collection cases and manage strategies",
+    Scope.CASES_WRITE: "work collection cases: outcomes, contact attempts, disputes, preferences",
+    Scope.CASES_ASSIGN: "assign collection cases to collectors",
+    Scope.OFFERS_APPROVE: "approve incentive and settlement offers within one's limit",
+    Scope.STRATEGIES_WRITE: "upload and activate collection strategies",
+    Scope.PACKS_WRITE: "upload and activate compliance packs",
     Scope.MESSAGES_READ: "read messages and deliveries",
     Scope.MESSAGES_WRITE: "manage templates and suppressions",
     Scope.BORROWERS_READ: "read borrower views and bureau data",
@@ -64,6 +72,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     RISK_ANALYST = "risk_analyst"
     COLLECTOR = "collector"
+    SUPERVISOR = "supervisor"  # a collections team lead: assigns cases, approves offers
     COMPLIANCE = "compliance"
     AUDITOR = "auditor"
     INGEST = "ingest"
@@ -81,6 +90,20 @@ _READ_ALL = frozenset(
     }
 )
 
+_COLLECTOR = frozenset(
+    {
+        Scope.LOANS_READ,
+        Scope.ALERTS_READ,
+        Scope.ALERTS_WRITE,
+        Scope.SCORES_READ,
+        Scope.CASES_READ,
+        Scope.CASES_WRITE,
+        Scope.MESSAGES_READ,
+        Scope.BORROWERS_READ,
+        Scope.PII_READ,
+    }
+)
+
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
     Role.RISK_ANALYST: _READ_ALL
@@ -90,21 +113,12 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.MODELS_WRITE,
         Scope.PRODUCTS_WRITE,
         Scope.LOANS_WRITE_OFF,
+        Scope.STRATEGIES_WRITE,
     },
-    Role.COLLECTOR: frozenset(
-        {
-            Scope.LOANS_READ,
-            Scope.ALERTS_READ,
-            Scope.ALERTS_WRITE,
-            Scope.SCORES_READ,
-            Scope.CASES_READ,
-            Scope.CASES_WRITE,
-            Scope.MESSAGES_READ,
-            Scope.BORROWERS_READ,
-            Scope.PII_READ,
-        }
-    ),
-    Role.COMPLIANCE: _READ_ALL | {Scope.MESSAGES_WRITE, Scope.PII_READ, Scope.AUDIT_READ},
+    Role.COLLECTOR: _COLLECTOR,
+    Role.SUPERVISOR: _COLLECTOR | {Scope.CASES_ASSIGN, Scope.OFFERS_APPROVE},
+    Role.COMPLIANCE: _READ_ALL
+    | {Scope.MESSAGES_WRITE, Scope.PII_READ, Scope.AUDIT_READ, Scope.PACKS_WRITE},
     Role.AUDITOR: _READ_ALL | {Scope.AUDIT_READ},
     Role.INGEST: frozenset({Scope.LOANS_WRITE, Scope.PAYMENTS_WRITE, Scope.BUREAU_WRITE}),
 }
