@@ -75,12 +75,12 @@ class Monitoring:
         """The data of every ``scoring.score.updated`` event so far, in order."""
         return await self.events("postloan.scoring.score.updated")
 
-    async def events(self, subject: str) -> list[dict[str, Any]]:
-        """The data of every event scoring published on ``subject`` so far, in order."""
+    async def events(self, subject: str, stream: str = "POSTLOAN_SCORING") -> list[dict[str, Any]]:
+        """The data of every event published on ``subject`` of ``stream`` so far, in order."""
         nc = await nats.connect(self.nats_url)
         try:
             js = nc.jetstream()
-            sub = await js.pull_subscribe(subject, stream="POSTLOAN_SCORING")
+            sub = await js.pull_subscribe(subject, stream=stream)
             found: list[dict[str, Any]] = []
             while True:
                 try:

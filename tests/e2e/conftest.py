@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,17 @@ from postloan_testing.servers import running, serving
 from scoring.settings import ScoringSettings
 from shared.settings import ServiceSettings
 
-SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type[ServiceSettings]]] = {
+SERVICES: dict[str, tuple[Callable[..., FastAPI], type[ServiceSettings]]] = {
     "monitoring": (monitoring.main.create_app, MonitoringSettings),
     "scoring": (scoring.main.create_app, ScoringSettings),
     "collections": (collections_service.main.create_app, CollectionsSettings),
     "notify": (notify.main.create_app, NotifySettings),
 }
+
+#: Collections decides contacts by the wall clock (contact hours): fixed at 10:00 in Shanghai,
+#: so an end-to-end contact is allowed whatever the time of day the suite runs.
+CONTACT_CLOCK = datetime(2026, 2, 16, 2, 0, tzinfo=UTC)
+APP_OPTIONS: dict[str, dict[str, Any]] = {"collections": {"clock": lambda: CONTACT_CLOCK}}
 
 #: Where each service shows a loan it has taken in (BRIEF: readable from every service).
 LOAN_PATHS = {
@@ -64,7 +70,8 @@ async def platform(
             settings = settings_class(
                 database_url=dbs[name], nats_url=nats_server.url, outbox_poll_interval_s=0.2
             )
-            urls[name] = await stack.enter_async_context(serving(create_app(settings)))
+            app = create_app(settings, **APP_OPTIONS.get(name, {}))
+            urls[name] = await stack.enter_async_context(serving(app))
             clients[name] = await stack.enter_async_context(
                 httpx.AsyncClient(base_url=urls[name], timeout=10)
             )

@@ -3,13 +3,11 @@ deciding contacts by a fixed wall clock (10:00 in Shanghai, inside every pack's 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from collections_service.main import create_app
@@ -61,19 +59,6 @@ def monitoring(nats_server: NatsUnderTest) -> Monitoring:
     return Monitoring(nats_server.url)
 
 
-async def published(
-    nats_url: str, subject: str, stream: str = "POSTLOAN_COLLECTIONS"
-) -> list[dict[str, Any]]:
-    """Every event on ``subject`` so far (the data of each), in order."""
-    nc = await nats.connect(nats_url)
-    try:
-        sub = await nc.jetstream().subscribe(subject, stream=stream, ordered_consumer=True)
-        found: list[dict[str, Any]] = []
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=0.5)
-            except TimeoutError:
-                return found
-            found.append(json.loads(msg.data)["data"])
-    finally:
-        await nc.close()
+async def published(nats_url: str, subject: str) -> list[dict[str, Any]]:
+    """Every event collections published on ``subject`` so far (the data of each), in order."""
+    return await Monitoring(nats_url).events(subject, stream="POSTLOAN_COLLECTIONS")
