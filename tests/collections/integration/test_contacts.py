@@ -4,7 +4,7 @@ documents are 422 problems listing each mistake with nothing stored."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -168,3 +168,37 @@ async def test_a_strategy_preview_counts_cases_by_segment(
     ]
     [case] = await cases(collections)
     assert case["strategy"]["segment"] == "early"
+
+
+async def test_collectors_ask_before_a_call_and_the_cap_counts_every_channel(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await open_case(collections, monitoring)
+    [case] = await cases(collections)
+    path = f"/api/v1/cases/{case['case_id']}/contact-attempts"
+    answers = [(await collections.post(path, json={"channel": "agent_call"})) for _ in range(4)]
+    assert [a.status_code for a in answers] == [201] * 4
+    outcomes = [(a.json()["outcome"], a.json()["rule"]) for a in answers]
+    # cn: 3 calls a day per borrower; the pending ones hold their slots until an outcome
+    assert outcomes == [("allowed", None)] * 3 + [("deferred", "daily_attempts")]
+    assert answers[3].json()["deferred_until"] is not None
+    logged = await decisions(collections, case_id=case["case_id"])
+    assert len(logged) == 5  # the strategy's SMS and the four calls
+    assert (await collections.post(path, json={"channel": "telegram"})).status_code == 422
+    missing = "/api/v1/cases/00000000-0000-0000-0000-000000000000/contact-attempts"
+    assert (await collections.post(missing, json={"channel": "agent_call"})).status_code == 404
+
+
+async def test_a_call_at_night_is_deferred_to_the_morning_in_the_borrowers_zone(
+    collections: httpx.AsyncClient, monitoring: Monitoring, clock: Clock
+) -> None:
+    await open_case(collections, monitoring)
+    [case] = await cases(collections)
+    clock.at = datetime(2026, 2, 16, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
+    answer = await collections.post(
+        f"/api/v1/cases/{case['case_id']}/contact-attempts", json={"channel": "agent_call"}
+    )
+    assert (answer.json()["outcome"], answer.json()["rule"]) == ("deferred", "contact_hours")
+    until = datetime.fromisoformat(answer.json()["deferred_until"])
+    assert until == datetime(2026, 2, 17, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    assert until.utcoffset() == timedelta(hours=8)  # said in the borrower's zone

@@ -266,3 +266,11 @@ async def outstanding(session: AsyncSession, loan_id: str) -> Decimal:
 async def borrower_known(session: AsyncSession, borrower_id: str) -> bool:
     query = sa.select(sa.literal(True)).where(BORROWER.c.borrower_id == borrower_id)
     return bool(await session.scalar(query))
+
+
+async def business_date_of(session: AsyncSession, loan_id: str) -> date | None:
+    """The business date of the latest fact collections applied to the loan."""
+    found: date | None = await session.scalar(
+        sa.select(STATE.c.business_date).where(STATE.c.loan_id == loan_id)
+    )
+    return found

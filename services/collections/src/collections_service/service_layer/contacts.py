@@ -85,6 +85,7 @@ def request_id_for(key: str) -> uuid.UUID:
 class Recorded:
     decision_id: uuid.UUID
     decision: Decision
+    pack: str
     pack_version: int
     request_id: uuid.UUID | None
 
@@ -192,7 +193,7 @@ async def decide_and_record(session: AsyncSession, planned: Planned, now: dateti
         await sql.defer(session, decision_id, decision.until)
     if request_id is not None:
         await _reserve_and_request(session, planned, decision_id, request_id, version, now)
-    return Recorded(decision_id, decision, version, request_id)
+    return Recorded(decision_id, decision, planned.pack, version, request_id)
 
 
 async def _reserve_and_request(

@@ -28,6 +28,7 @@ from collections_service.domain.strategy import (
 from collections_service.domain.strategy_document import parse_strategy
 from collections_service.service_layer import contacts
 from collections_service.service_layer.clock import Context
+from shared.problems import NotFound
 
 
 @lru_cache(maxsize=128)
@@ -203,3 +204,44 @@ def variables(case: CaseRecord, ref: object, on: date, contact_line: str) -> dic
         "loan_id": case.loan_id,
         "contact_line": contact_line,
     }
+
+
+async def contact_attempt(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    channel: str,
+    recipient: str,
+    to: str | None,
+    ctx: Context,
+) -> contacts.Recorded:
+    """A collector's call or visit, decided before it happens (BRIEF decision 3): allowed, or
+    deferred or refused with the rule; an allowed one holds its slot in the ledger."""
+    case = await cases_sql.get_case(session, case_id)
+    ref = await cases_sql.loan_ref(session, case.loan_id) if case else None
+    if case is None or ref is None:
+        raise NotFound("case", str(case_id))
+    on = await cases_sql.business_date_of(session, case.loan_id) or case.opened_on
+    planned = contacts.Planned(
+        loan_id=case.loan_id,
+        borrower_id=case.borrower_id,
+        channel=channel,
+        time_zone=str(ref["time_zone"]),
+        pack=case.pack,
+        business_date=on,
+        case_id=case.case_id,
+        recipient=recipient,
+        to=to or str(ref["phone"]),
+        request_key=f"attempt|{uuid.uuid4()}",
+    )
+    recorded = await contacts.decide_and_record(session, planned, ctx.now())
+    detail: dict[str, object] = {
+        "decision_id": str(recorded.decision_id),
+        "channel": channel,
+        "recipient": recipient,
+        "outcome": recorded.decision.outcome.value,
+        "rule": recorded.decision.rule.value if recorded.decision.rule else None,
+    }
+    await cases_sql.add_timeline(
+        session, case_id, [TimelineEntry(ctx.now(), on, "contact_decided", detail)]
+    )
+    return recorded

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from collections_service.service_layer import case_queries
+from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.service_layer import case_queries, treatment
 from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.problems import NotFound
@@ -113,4 +114,49 @@ async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
     ]
     return CaseDetail.model_validate(
         {**_public(case), "timeline": timeline, "promises": [], "offers": [], "tasks": []}
+    )
+
+
+class ContactAttemptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["agent_call", "field_visit"]
+    recipient: Literal[
+        "borrower", "guarantor", "co_signer", "spouse", "attorney", "contact_person"
+    ] = "borrower"
+    to: str | None = Field(default=None, max_length=100)  # the number; the borrower's by default
+
+
+class ContactDecisionOut(BaseModel):
+    decision_id: uuid.UUID
+    case_id: uuid.UUID
+    channel: str
+    recipient: str
+    outcome: Literal["allowed", "deferred", "refused"]
+    rule: str | None
+    reason: str
+    pack: str
+    pack_version: int
+    deferred_until: datetime | None
+
+
+@router.post("/{case_id}/contact-attempts", status_code=201, response_model=ContactDecisionOut)
+async def contact_attempt(
+    case_id: uuid.UUID, body: ContactAttemptIn, session: SessionDep, ctx: ContextDep
+) -> ContactDecisionOut:
+    """Ask before a call or a visit: the guard's decision, recorded in the decisions log."""
+    recorded = await treatment.contact_attempt(
+        session, case_id, body.channel, body.recipient, body.to, ctx
+    )
+    d = recorded.decision
+    return ContactDecisionOut(
+        decision_id=recorded.decision_id,
+        case_id=case_id,
+        channel=body.channel,
+        recipient=body.recipient,
+        outcome=d.outcome.value,
+        rule=d.rule.value if d.rule else None,
+        reason=d.reason,
+        pack=recorded.pack,
+        pack_version=recorded.pack_version,
+        deferred_until=d.until,
     )
