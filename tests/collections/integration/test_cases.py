@@ -16,6 +16,7 @@ from factories import make_registration
 from postloan_testing.plugin import NatsUnderTest, eventually
 from scoring_events import Monitoring
 from shared.events import (
+    BureauRecorded,
     DelinquencyChanged,
     EodCompleted,
     LoanAccepted,
@@ -265,3 +266,47 @@ async def test_bad_filters_and_unknown_cases_are_problems(collections: httpx.Asy
     assert bad.headers["content-type"] == "application/problem+json"
     missing = await collections.get(f"/api/v1/cases/{uuid.uuid4()}")
     assert missing.status_code == 404
+
+
+async def test_the_quadrant_is_read_from_the_bureau_and_shown_with_its_inputs(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await loan_known(collections, monitoring)
+    await monitoring.publish(moved("C", "M1", "2026-02-16", 1))
+
+    async def opened() -> bool:
+        return bool(await cases(collections))
+
+    await eventually(opened)
+    [case] = await cases(collections)
+    assert case["quadrant"] == "able_willing"  # no signal yet: the benefit of the doubt
+    report = BureauRecorded(
+        borrower_id="B-1",
+        reported_at=NOW,
+        score=480,
+        inquiries_30d=6,
+        open_loans=5,
+        total_debt=Decimal("150000.00"),
+        delinquent_accounts=2,
+    )
+    await monitoring.publish(report)
+
+    async def unable() -> bool:
+        return (await cases(collections))[0]["quadrant"] == "unable_willing"
+
+    await eventually(unable)
+    [case] = await cases(collections)
+    assert case["quadrant_inputs"]["signals"] == {
+        "ability.bureau_score": False,
+        "ability.total_debt": False,
+        "ability.no_delinquency_elsewhere": False,
+    }
+    older = report.model_copy(update={"reported_at": NOW.replace(year=2025), "score": 800})
+    await monitoring.publish(older)  # an older report changes nothing
+    await monitoring.publish(moved("M1", "M2", "2026-03-18", 31))
+
+    async def moved_on() -> bool:
+        return (await cases(collections))[0]["bucket"] == "M2"
+
+    await eventually(moved_on)
+    assert (await cases(collections))[0]["quadrant"] == "unable_willing"

@@ -56,6 +56,7 @@ class CaseRecord:
     overdue_amount: Decimal
     tier: str | None
     quadrant: str | None
+    quadrant_signals: dict[str, object]
     pack: str
     assignee: str | None
     strategy_id: str | None
@@ -274,3 +275,10 @@ async def business_date_of(session: AsyncSession, loan_id: str) -> date | None:
         sa.select(STATE.c.business_date).where(STATE.c.loan_id == loan_id)
     )
     return found
+
+
+async def open_case_ids_of(session: AsyncSession, borrower_id: str) -> list[uuid.UUID]:
+    query = sa.select(CASE.c.case_id).where(
+        CASE.c.borrower_id == borrower_id, CASE.c.status == "open"
+    )
+    return list((await session.execute(query)).scalars())

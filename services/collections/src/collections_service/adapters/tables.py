@@ -102,6 +102,7 @@ class CaseRow(Base, table=True):
     overdue_amount: Decimal = Field(sa_type=sa.Numeric(18, 2))
     tier: str | None = Field(default=None, max_length=1)
     quadrant: str | None = None
+    quadrant_signals: dict[str, object] = Field(sa_column=_jsonb())
     pack: str = Field(max_length=20)
     assignee: str | None = None
     strategy_id: str | None = None
@@ -239,3 +240,16 @@ class DisputeRow(Base, table=True):
     resolution: str | None = None
     opened_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     resolved_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class BorrowerSignalRow(Base, table=True):
+    """What the bureau last said of a borrower (ability signals of the quadrant)."""
+
+    __tablename__ = "borrower_signal"
+
+    borrower_id: str = Field(primary_key=True, max_length=64)
+    bureau_score: int
+    bureau_score_before: int | None = None
+    total_debt: Decimal = Field(sa_type=sa.Numeric(18, 2))
+    delinquent_elsewhere: int
+    reported_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.service_layer import cases, contacts
+from collections_service.service_layer import cases, contacts, quadrants
 from collections_service.service_layer.clock import Context
 from collections_service.service_layer.loans import record_loan
 from shared.events import (
+    BureauRecorded,
     CloudEvent,
     DelinquencyChanged,
     DeliveryUpdated,
@@ -42,6 +43,9 @@ def subscriptions(ctx: Context) -> list[Subscription]:
     async def on_end_of_day(session: AsyncSession, _: CloudEvent, fact: EodCompleted) -> None:
         await cases.apply_end_of_day(session, fact.business_date, ctx)
 
+    async def on_bureau(session: AsyncSession, _: CloudEvent, report: BureauRecorded) -> None:
+        await quadrants.apply_bureau(session, report)
+
     async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
         await cases.apply_score(session, fact)
 
@@ -58,6 +62,7 @@ def subscriptions(ctx: Context) -> list[Subscription]:
                 On(LoanClosed, on_loan_closed),
                 On(LoanUpdated, on_loan_updated),
                 On(EodCompleted, on_end_of_day),
+                On(BureauRecorded, on_bureau),
             ),
         ),
         Subscription(

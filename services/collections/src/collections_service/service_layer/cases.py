@@ -18,7 +18,7 @@ from collections_service.adapters import cases_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.cases import Emit, Phase, bucket_move, transition
 from collections_service.domain.cases import Happened as H
-from collections_service.service_layer import treatment
+from collections_service.service_layer import quadrants, treatment
 from collections_service.service_layer.clock import Context
 from shared.envelope import source_of
 from shared.events import (
@@ -120,6 +120,7 @@ async def _open(
         opened_on=fact.business_date,
     )
     await enqueue(session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)])
+    await quadrants.refresh(session, case_id)  # before the segment: segments may select on it
     await treatment.follow_segment(session, case_id, fact.business_date, ctx)
 
 
@@ -172,6 +173,7 @@ async def apply_score(session: AsyncSession, fact: ScoreUpdated) -> None:
     case = await sql.open_case(session, fact.loan_id)
     if case is not None:
         await sql.update_case(session, case.case_id, tier=fact.tier)
+        await quadrants.refresh(session, case.case_id)
         detail = {
             "from": case.tier,
             "to": fact.tier,

@@ -46,6 +46,7 @@ class CasePublic(BaseModel):
     overdue_amount: Money
     tier: str | None
     quadrant: str | None
+    quadrant_inputs: dict[str, Any]  # the signals that decided the quadrant (docs/collections.md)
     pack: str
     product: str
     strategy: StrategyRef | None
@@ -64,8 +65,12 @@ class CasePage(BaseModel):
     next_cursor: str | None
 
 
+SHOWN_OTHERWISE = frozenset({"strategy", "quadrant_inputs"})
+
+
 def _public(case: case_queries.CaseRecord) -> dict[str, Any]:
-    fields = {k: getattr(case, k) for k in CasePublic.model_fields if k != "strategy"}
+    fields = {k: getattr(case, k) for k in CasePublic.model_fields if k not in SHOWN_OTHERWISE}
+    fields["quadrant_inputs"] = dict(case.quadrant_signals)
     strategy = None
     if case.strategy_id is not None and case.strategy_version is not None:
         strategy = StrategyRef(

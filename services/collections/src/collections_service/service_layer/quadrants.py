@@ -1,0 +1,48 @@
+"""The quadrant on each open case, recomputed when what it reads changes: a bureau report, the
+tier, the case opening. Thresholds are data (``domain.quadrant.QuadrantThresholds``); the case
+keeps the signals that decided it, so it can show why."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters import cases_sql, signals_sql
+from collections_service.domain.quadrant import QuadrantThresholds, quadrant
+from shared.events import BureauRecorded
+
+THRESHOLDS = QuadrantThresholds()
+
+
+async def refresh(session: AsyncSession, case_id: uuid.UUID) -> None:
+    case = await cases_sql.get_case(session, case_id)
+    ref = await cases_sql.loan_ref(session, case.loan_id) if case else None
+    if case is None or ref is None:
+        return
+    able = await signals_sql.ability(session, case.borrower_id, ref["principal"], case.tier)
+    found = quadrant(able, await signals_sql.willingness(session, case.borrower_id), THRESHOLDS)
+    inputs = {"signals": found.signals, "ability": _json(asdict(able))}
+    await cases_sql.update_case(session, case_id, quadrant=found.quadrant, quadrant_signals=inputs)
+
+
+async def apply_bureau(session: AsyncSession, report: BureauRecorded) -> None:
+    newer = await signals_sql.save_report(
+        session,
+        report.borrower_id,
+        score=report.score,
+        total_debt=report.total_debt,
+        delinquent=report.delinquent_accounts,
+        reported_at=report.reported_at,
+    )
+    if newer:
+        for case_id in await cases_sql.open_case_ids_of(session, report.borrower_id):
+            await refresh(session, case_id)
+
+
+def _json(values: dict[str, object]) -> dict[str, object]:
+    return {
+        k: (str(v) if v is not None and not isinstance(v, int | str) else v)
+        for k, v in values.items()
+    }
