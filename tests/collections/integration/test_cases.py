@@ -292,7 +292,7 @@ async def test_the_quadrant_is_read_from_the_bureau_and_shown_with_its_inputs(
     await monitoring.publish(report)
 
     async def unable() -> bool:
-        return (await cases(collections))[0]["quadrant"] == "unable_willing"
+        return bool((await cases(collections))[0]["quadrant"] == "unable_willing")
 
     await eventually(unable)
     [case] = await cases(collections)
@@ -306,7 +306,7 @@ async def test_the_quadrant_is_read_from_the_bureau_and_shown_with_its_inputs(
     await monitoring.publish(moved("M1", "M2", "2026-03-18", 31))
 
     async def moved_on() -> bool:
-        return (await cases(collections))[0]["bucket"] == "M2"
+        return bool((await cases(collections))[0]["bucket"] == "M2")
 
     await eventually(moved_on)
     assert (await cases(collections))[0]["quadrant"] == "unable_willing"
