@@ -310,3 +310,26 @@ async def test_the_quadrant_is_read_from_the_bureau_and_shown_with_its_inputs(
 
     await eventually(moved_on)
     assert (await cases(collections))[0]["quadrant"] == "unable_willing"
+
+
+async def test_a_relapse_whose_cure_came_out_of_order_closes_the_case_and_opens_anew(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await loan_known(collections, monitoring)
+    await monitoring.publish(moved("C", "M1", "2026-02-16", 1))
+    await monitoring.publish(moved("C", "M1", "2026-03-16", 1))  # its cure (02-20) comes after
+    await monitoring.publish(moved("M1", "C", "2026-02-20", 0))
+
+    async def two() -> bool:
+        return len(await cases(collections)) == 2
+
+    await eventually(two)
+    newest, oldest = await cases(collections)
+    assert (oldest["status"], oldest["close_reason"], oldest["closed_on"]) == (
+        "closed",
+        "cured",
+        "2026-03-16",
+    )
+    assert (newest["status"], newest["opened_on"]) == ("open", "2026-03-16")
+    detail = (await collections.get(f"/api/v1/cases/{oldest['case_id']}")).json()
+    assert detail["timeline"][-1]["detail"] == {"reason": "cured", "cure_not_seen": True}

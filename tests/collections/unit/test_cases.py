@@ -10,6 +10,7 @@ from collections_service.domain.cases import (
     Happened,
     Phase,
     bucket_move,
+    missed_cure,
     transition,
 )
 
@@ -68,3 +69,18 @@ def test_a_relapse_after_a_cure_opens_a_new_case() -> None:
 def test_only_bucket_c_counts_as_current() -> None:
     assert bucket_move("C") is Happened.MOVED_CURRENT
     assert {bucket_move(b) for b in ("M1", "M2", "M3", "M7+")} == {Happened.MOVED_DELINQUENT}
+
+
+@pytest.mark.parametrize(
+    ("phase", "before", "after", "missed"),
+    [
+        (Phase.OPEN, "C", "M1", True),  # the cure between came late: close, open anew
+        (Phase.OPEN, "M1", "M2", False),  # the case follows the loan
+        (Phase.OPEN, "M1", "C", False),  # the cure itself
+        (Phase.NONE, "C", "M1", False),  # an ordinary opening
+    ],
+)
+def test_a_move_out_of_current_while_a_case_is_open_is_a_missed_cure(
+    phase: Phase, before: str, after: str, missed: bool
+) -> None:
+    assert missed_cure(phase, before, after) is missed

@@ -11,6 +11,7 @@ from collections_service.domain.quadrant import (
     QuadrantThresholds,
     Willingness,
     quadrant,
+    thresholds_from,
 )
 
 ABLE = Ability(bureau_score=700, bureau_score_before=710, total_debt=Decimal("20000"),
@@ -53,3 +54,22 @@ def test_thresholds_are_data() -> None:
     strict = QuadrantThresholds(min_bureau_score=750, able_share=Decimal(1))
 
     assert quadrant(ABLE, WILLING, strict).quadrant == "unable_willing"
+
+
+def test_thresholds_come_from_configuration_with_defaults_for_the_rest() -> None:
+    chosen = thresholds_from(
+        {"min_bureau_score": 650, "unable_tiers": ["D", "E"], "able_share": "0.6"}
+    )
+    assert (chosen.min_bureau_score, chosen.unable_tiers, chosen.able_share) == (
+        650,
+        frozenset({"D", "E"}),
+        Decimal("0.6"),
+    )
+    assert chosen.max_score_drop == QuadrantThresholds().max_score_drop
+
+
+def test_unknown_or_bad_thresholds_are_named() -> None:
+    with pytest.raises(
+        ValueError, match=r"min_score: unknown threshold; able_share: 'x' is not a Decimal"
+    ):
+        thresholds_from({"min_score": 1, "able_share": "x"})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from collections_service.domain.quadrant import thresholds_from
 from collections_service.entrypoints.api.cases import router as cases
 from collections_service.entrypoints.api.compliance import router as compliance
 from collections_service.entrypoints.api.loans import router as loans
@@ -22,7 +23,11 @@ def create_app(
 ) -> FastAPI:
     """``clock`` is the wall clock contacts are decided by (tests fix it)."""
     settings = settings or CollectionsSettings()
-    ctx = Context(now=clock, contact_line=settings.lender_contact_line)
+    ctx = Context(
+        now=clock,
+        contact_line=settings.lender_contact_line,
+        thresholds=thresholds_from(settings.quadrant_thresholds),
+    )
     definition = ServiceDefinition(
         name="collections",
         title="PostLoan collections",

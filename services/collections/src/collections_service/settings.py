@@ -14,6 +14,10 @@ class CollectionsSettings(ServiceSettings):
         gt=0,
         description="How often deferred contacts that came due are decided again.",
     )
+    quadrant_thresholds: dict[str, object] = Field(
+        default_factory=dict,
+        description="JSON of ability x willingness thresholds to override (docs/collections.md).",
+    )
     lender_contact_line: str = Field(
         default="", description="The lender's contact line quoted by messages (`contact_line`)."
     )

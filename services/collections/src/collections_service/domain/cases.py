@@ -91,3 +91,9 @@ def transition(phase: Phase, happened: Happened) -> Transition:
 def bucket_move(bucket: str) -> Happened:
     """What a ``monitoring.delinquency.changed`` to ``bucket`` means for a case."""
     return Happened.MOVED_CURRENT if bucket == CURRENT_BUCKET else Happened.MOVED_DELINQUENT
+
+
+def missed_cure(phase: Phase, bucket_before: str, bucket: str) -> bool:
+    """A move out of ``C`` while a case is still open: the loan was cured in between, and the
+    fact saying so came late (out of order) — the open case closes as cured, a new one opens."""
+    return phase is Phase.OPEN and bucket_before == CURRENT_BUCKET and bucket != CURRENT_BUCKET

@@ -113,3 +113,34 @@ def quadrant(
     signals = {f"ability.{k}": v for k, v in able_signals.items()}
     signals |= {f"willingness.{k}": v for k, v in willing_signals.items()}
     return Quadrant(name, able, willing, signals)
+
+
+def thresholds_from(values: dict[str, object]) -> QuadrantThresholds:
+    """Thresholds from configuration (``POSTLOAN_QUADRANT_THRESHOLDS``, JSON); every key left
+    out keeps its default. A ValueError names each unknown key or bad value."""
+    defaults = QuadrantThresholds()
+    problems: list[str] = []
+    chosen: dict[str, object] = {}
+    for key, value in values.items():
+        if not hasattr(defaults, key):
+            problems.append(f"{key}: unknown threshold")
+            continue
+        try:
+            chosen[key] = _as_type(getattr(defaults, key), value)
+        except (ValueError, TypeError, ArithmeticError):
+            problems.append(f"{key}: {value!r} is not a {type(getattr(defaults, key)).__name__}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return QuadrantThresholds(**chosen)  # type: ignore[arg-type]
+
+
+def _as_type(default: object, value: object) -> object:
+    if isinstance(default, frozenset):
+        if not isinstance(value, list):
+            raise TypeError("a list")
+        return frozenset(str(v) for v in value)
+    if isinstance(default, Decimal):
+        return Decimal(str(value))
+    if isinstance(default, int) and not isinstance(value, bool):
+        return int(str(value))
+    raise TypeError("unsupported")

@@ -44,10 +44,10 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         await cases.apply_end_of_day(session, fact.business_date, ctx)
 
     async def on_bureau(session: AsyncSession, _: CloudEvent, report: BureauRecorded) -> None:
-        await quadrants.apply_bureau(session, report)
+        await quadrants.apply_bureau(session, report, ctx.thresholds)
 
     async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
-        await cases.apply_score(session, fact)
+        await cases.apply_score(session, fact, ctx)
 
     async def on_delivery(session: AsyncSession, _: CloudEvent, fact: DeliveryUpdated) -> None:
         await contacts.apply_delivery(session, fact.request_id, fact.status)

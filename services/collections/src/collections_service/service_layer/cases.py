@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
-from collections_service.domain.cases import Emit, Phase, bucket_move, transition
+from collections_service.domain.cases import Emit, Phase, bucket_move, missed_cure, transition
 from collections_service.domain.cases import Happened as H
 from collections_service.service_layer import quadrants, treatment
 from collections_service.service_layer.clock import Context
@@ -66,8 +66,11 @@ async def apply_delinquency(session: AsyncSession, fact: DelinquencyChanged, ctx
         business_date=fact.business_date,
     )
     case = await sql.open_case(session, fact.loan_id)
-    step = transition(Phase.OPEN if case else Phase.NONE, bucket_move(fact.bucket))
     now = ctx.now()
+    if case is not None and missed_cure(Phase.OPEN, fact.bucket_before, fact.bucket):
+        await _close(session, case, "cured", fact.business_date, now, cure_not_seen=True)
+        case = None
+    step = transition(Phase.OPEN if case else Phase.NONE, bucket_move(fact.bucket))
     if step.opens:
         await _open(session, fact, state.tier if state else None, ctx)
     elif case is not None and step.closes:
@@ -120,21 +123,29 @@ async def _open(
         opened_on=fact.business_date,
     )
     await enqueue(session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)])
-    await quadrants.refresh(session, case_id)  # before the segment: segments may select on it
+    await quadrants.refresh(
+        session, case_id, ctx.thresholds
+    )  # before the segment: segments may select on it
     await treatment.follow_segment(session, case_id, fact.business_date, ctx)
 
 
 async def _close(
-    session: AsyncSession, case: CaseRecord, reason: str, on: date, now: datetime
+    session: AsyncSession,
+    case: CaseRecord,
+    reason: str,
+    on: date,
+    now: datetime,
+    *,
+    cure_not_seen: bool = False,
 ) -> None:
+    """Close the case; ``cure_not_seen``: closed by a relapse whose cure arrived out of order
+    (the closing date is then the relapse's, the real cure date being unknown)."""
     await sql.update_case(session, case.case_id, status="closed", closed_on=on, close_reason=reason)
-    await sql.add_timeline(session, case.case_id, [_line(now, on, "closed", {"reason": reason})])
-    closed = CaseClosed(
-        case_id=case.case_id,
-        loan_id=case.loan_id,
-        reason=reason,  # type: ignore[arg-type]
-        closed_on=on,
-    )
+    detail: dict[str, object] = {"reason": reason}
+    if cure_not_seen:
+        detail["cure_not_seen"] = True
+    await sql.add_timeline(session, case.case_id, [_line(now, on, "closed", detail)])
+    closed = CaseClosed(case_id=case.case_id, loan_id=case.loan_id, reason=reason, closed_on=on)  # type: ignore[arg-type]
     await enqueue(session, [make_event(closed, source=SOURCE, subject=case.loan_id, time=now)])
 
 
@@ -164,7 +175,7 @@ async def apply_loan_updated(session: AsyncSession, fact: LoanUpdated) -> None:
         await sql.update_case(session, case.case_id, dpd=fact.dpd)
 
 
-async def apply_score(session: AsyncSession, fact: ScoreUpdated) -> None:
+async def apply_score(session: AsyncSession, fact: ScoreUpdated, ctx: Context) -> None:
     """The latest tier: on the loan's state (for cases to come) and its open case."""
     state = await sql.lock_state(session, fact.loan_id)
     if state is not None and state.tier == fact.tier:
@@ -173,7 +184,7 @@ async def apply_score(session: AsyncSession, fact: ScoreUpdated) -> None:
     case = await sql.open_case(session, fact.loan_id)
     if case is not None:
         await sql.update_case(session, case.case_id, tier=fact.tier)
-        await quadrants.refresh(session, case.case_id)
+        await quadrants.refresh(session, case.case_id, ctx.thresholds)
         detail = {
             "from": case.tier,
             "to": fact.tier,

@@ -13,21 +13,23 @@ from collections_service.adapters import cases_sql, signals_sql
 from collections_service.domain.quadrant import QuadrantThresholds, quadrant
 from shared.events import BureauRecorded
 
-THRESHOLDS = QuadrantThresholds()
 
-
-async def refresh(session: AsyncSession, case_id: uuid.UUID) -> None:
+async def refresh(
+    session: AsyncSession, case_id: uuid.UUID, thresholds: QuadrantThresholds
+) -> None:
     case = await cases_sql.get_case(session, case_id)
     ref = await cases_sql.loan_ref(session, case.loan_id) if case else None
     if case is None or ref is None:
         return
     able = await signals_sql.ability(session, case.borrower_id, ref["principal"], case.tier)
-    found = quadrant(able, await signals_sql.willingness(session, case.borrower_id), THRESHOLDS)
+    found = quadrant(able, await signals_sql.willingness(session, case.borrower_id), thresholds)
     inputs = {"signals": found.signals, "ability": _json(asdict(able))}
     await cases_sql.update_case(session, case_id, quadrant=found.quadrant, quadrant_signals=inputs)
 
 
-async def apply_bureau(session: AsyncSession, report: BureauRecorded) -> None:
+async def apply_bureau(
+    session: AsyncSession, report: BureauRecorded, thresholds: QuadrantThresholds
+) -> None:
     newer = await signals_sql.save_report(
         session,
         report.borrower_id,
@@ -38,7 +40,7 @@ async def apply_bureau(session: AsyncSession, report: BureauRecorded) -> None:
     )
     if newer:
         for case_id in await cases_sql.open_case_ids_of(session, report.borrower_id):
-            await refresh(session, case_id)
+            await refresh(session, case_id, thresholds)
 
 
 def _json(values: dict[str, object]) -> dict[str, object]:
