@@ -4,16 +4,22 @@ documents are 422 problems listing each mistake with nothing stored."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
 
+import asyncpg
 import httpx
 
+from collections_service.settings import CollectionsSettings
 from postloan_testing.plugin import NatsUnderTest, eventually
 from scoring_events import Monitoring
+from scoring_events import accepted as accepted_with_schedule
+from shared.db import asyncpg_dsn
+from shared.events import ScoreUpdated, make_event
 
-from .conftest import Clock, published
-from .test_cases import cases, loan_known, moved, with_strategy
+from .conftest import NOW, Clock, published
+from .test_cases import STRATEGY, cases, eod, loan_known, moved, with_strategy
 
 
 async def decisions(client: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
@@ -202,3 +208,60 @@ async def test_a_call_at_night_is_deferred_to_the_morning_in_the_borrowers_zone(
     until = datetime.fromisoformat(answer.json()["deferred_until"])
     assert until == datetime(2026, 2, 17, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
     assert until.utcoffset() == timedelta(hours=8)  # said in the borrower's zone
+
+
+PRE_DUE_STRATEGY = {
+    **STRATEGY,
+    "pre_due": [{"days_before": 3, "when": {"tiers": ["D", "E"]}, "action": "sms",
+                 "template_id": "pre-due"}],
+}  # fmt: skip
+
+
+async def test_high_risk_loans_get_a_pre_due_reminder_without_a_case(
+    collections: httpx.AsyncClient,
+    monitoring: Monitoring,
+    nats_server: NatsUnderTest,
+    collections_settings: CollectionsSettings,
+) -> None:
+    assert (
+        await collections.put("/api/v1/strategies/pre", json=PRE_DUE_STRATEGY)
+    ).status_code == 201
+    assert (await collections.post("/api/v1/strategies/pre/versions/1/activate")).status_code == 200
+    tiers: tuple[tuple[str, Literal["E", "A"]], ...] = (("L-RISKY", "E"), ("L-SAFE", "A"))
+    for loan_id, tier in tiers:
+        await monitoring.publish(accepted_with_schedule(loan_id, disbursed_on=date(2026, 1, 15)))
+        score = ScoreUpdated(loan_id=loan_id, pd=Decimal("0.2"), score=500, tier=tier,
+                             model_version="m", reasons=[], scored_at=NOW)  # fmt: skip
+        await monitoring.publish_event(
+            make_event(score, source="postloan/scoring", domain="scoring")
+        )
+
+    async def tiered() -> bool:  # both loans known, with their tiers (two consumers)
+        conn = await asyncpg.connect(asyncpg_dsn(collections_settings.database_url))
+        try:
+            known = await conn.fetchval(
+                "SELECT count(*) FROM loan_ref JOIN loan_state USING (loan_id)"
+                " WHERE tier IS NOT NULL"
+            )
+        finally:
+            await conn.close()
+        return bool(known == 2)
+
+    await eventually(tiered)
+    await monitoring.publish(eod("2026-02-12"))  # the first instalment falls due on 02-15
+
+    async def reminded() -> bool:
+        return bool(await decisions(collections))
+
+    await eventually(reminded)
+    [decision] = await decisions(collections)
+    assert (decision["loan_id"], decision["case_id"], decision["outcome"]) == (
+        "L-RISKY",
+        None,
+        "allowed",
+    )
+    [request] = await published(nats_server.url, "postloan.collections.contact.requested")
+    assert (request["case_id"], request["template_id"]) == (None, "pre-due")
+    assert request["variables"]["due_date"] == "2026-02-15"
+    assert Decimal(request["variables"]["amount_due"]) > 0
+    assert await cases(collections) == []  # a reminder opens no case

@@ -158,3 +158,9 @@ async def active_pack(session: AsyncSession, pack: str) -> StoredVersion | None:
         if row
         else None
     )
+
+
+async def active_strategy_versions(session: AsyncSession) -> list[tuple[str, int]]:
+    """Each strategy version some product follows now."""
+    query = sa.select(ACTIVE.c.strategy_id, ACTIVE.c.version).distinct()
+    return [(str(s), int(v)) for s, v in (await session.execute(query)).all()]

@@ -42,6 +42,16 @@ class LoanRefRow(Base, table=True):
     principal: Decimal = Field(sa_type=sa.Numeric(18, 2))
     currency: str = Field(max_length=3)
     disbursed_on: date
+    #: the schedule's due dates (monitoring's resolved schedule): pre-due reminders read them
+    due_dates: list[date] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(sa.Date), nullable=False, server_default="{}"),
+    )
+    #: what falls due on each of ``due_dates`` (principal, interest and fees), same order
+    due_amounts: list[Decimal] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(sa.Numeric(18, 2)), nullable=False, server_default="{}"),
+    )
     received_at: datetime = Field(
         sa_column=sa.Column(
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()

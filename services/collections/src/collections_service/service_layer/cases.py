@@ -18,7 +18,7 @@ from collections_service.adapters import cases_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.cases import Emit, Phase, bucket_move, missed_cure, transition
 from collections_service.domain.cases import Happened as H
-from collections_service.service_layer import quadrants, treatment
+from collections_service.service_layer import pre_due, quadrants, treatment
 from collections_service.service_layer.clock import Context
 from shared.envelope import source_of
 from shared.events import (
@@ -198,9 +198,11 @@ async def apply_score(session: AsyncSession, fact: ScoreUpdated, ctx: Context) -
 
 
 async def apply_end_of_day(session: AsyncSession, business_date: date, ctx: Context) -> None:
-    """A business day begins: open cases age a day and the steps due today run."""
+    """A business day begins: open cases age a day, the steps due today run, and the
+    pre-due reminders of today are decided."""
     await sql.advance_open_cases(session, business_date)
     await treatment.run_due_steps(session, business_date, ctx)
+    await pre_due.run_pre_due(session, business_date, ctx)
 
 
 def _line(at: datetime, on: date, kind: str, detail: Mapping[str, object]) -> TimelineEntry:

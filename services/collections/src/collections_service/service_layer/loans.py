@@ -51,6 +51,7 @@ async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
             "locale": b.locale,
         },
     )
+    schedule = sorted(loan.schedule or (), key=lambda i: i.due_on)
     await repository.insert_loan(
         session,
         {
@@ -61,6 +62,8 @@ async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
             "principal": loan.principal,
             "currency": loan.currency,
             "disbursed_on": loan.disbursed_on,
+            "due_dates": [i.due_on for i in schedule],
+            "due_amounts": [i.principal + i.interest + i.fees for i in schedule],
         },
     )
 
