@@ -265,3 +265,38 @@ async def test_high_risk_loans_get_a_pre_due_reminder_without_a_case(
     assert request["variables"]["due_date"] == "2026-02-15"
     assert Decimal(request["variables"]["amount_due"]) > 0
     assert await cases(collections) == []  # a reminder opens no case
+
+
+async def test_a_simulation_replays_the_history_and_counts_what_the_guard_refuses(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await open_case(collections, monitoring)
+    await monitoring.publish(moved("M1", "C", "2026-02-20", 0))
+
+    async def cured() -> bool:
+        return [c["status"] for c in await cases(collections)] == ["closed"]
+
+    await eventually(cured)
+    period = {"from": "2026-02-14", "to": "2026-02-24"}
+    answer = await collections.post("/api/v1/strategies/standard/versions/1/simulate", json=period)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["totals"] == {"steps": {"sms": 1, "email": 1, "agent_call": 1},
+                              "outcomes": {"allowed": 3}, "rules": {}}  # fmt: skip
+    by_day = {d["date"]: d["steps"] for d in body["days"] if d["steps"]}
+    assert by_day == {
+        "2026-02-16": {"sms": 1},
+        "2026-02-18": {"email": 1},
+        "2026-02-19": {"agent_call": 1},
+    }
+    await collections.post("/api/v1/loans/L-1/disputes", json={"reason": "not mine"})  # 02-16
+    disputed = await collections.post(
+        "/api/v1/strategies/standard/versions/1/simulate", json=period
+    )
+    assert disputed.json()["totals"]["outcomes"] == {"refused": 3}
+    assert disputed.json()["totals"]["rules"] == {"dispute": 3}
+    too_long = {"from": "2026-01-01", "to": "2026-12-31"}
+    refused = await collections.post(
+        "/api/v1/strategies/standard/versions/1/simulate", json=too_long
+    )
+    assert refused.status_code == 422

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from collections_service.service_layer import documents, preview
+from collections_service.service_layer import documents, preview, simulation
 from shared.app import SessionDep
 from shared.problems import NotFound
 
@@ -117,3 +118,34 @@ async def preview_strategy(
             for r in rows
         ],
     }
+
+
+class SimulationRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+
+
+@router.post("/{strategy_id}/versions/{version}/simulate")
+async def simulate_strategy(
+    strategy_id: str, version: int, body: SimulationRequest, session: SessionDep
+) -> dict[str, Any]:
+    """What this version would have requested over the stored history, day by day, and what
+    the guard would have decided of each contact (changes nothing; at most 92 days)."""
+    days = await simulation.run(session, strategy_id, version, body.start, body.end)
+    totals: dict[str, Counter[str]] = {
+        "steps": Counter(),
+        "outcomes": Counter(),
+        "rules": Counter(),
+    }
+    for day in days:
+        totals["steps"] += day.steps
+        totals["outcomes"] += day.outcomes
+        totals["rules"] += day.rules
+    return {
+        "strategy_id": strategy_id, "version": version,
+        "from": body.start.isoformat(), "to": body.end.isoformat(),
+        "totals": {k: dict(v) for k, v in totals.items()},
+        "days": [{"date": d.on.isoformat(), "steps": dict(d.steps), "outcomes": dict(d.outcomes),
+                  "rules": dict(d.rules)} for d in days],
+    }  # fmt: skip
