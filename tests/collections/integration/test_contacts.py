@@ -4,6 +4,7 @@ documents are 422 problems listing each mistake with nothing stored."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from postloan_testing.plugin import NatsUnderTest, eventually
 from scoring_events import Monitoring
 from scoring_events import accepted as accepted_with_schedule
 from shared.db import asyncpg_dsn
-from shared.events import ScoreUpdated, make_event
+from shared.events import Channel, DeliveryUpdated, ScoreUpdated, make_event
 
 from .conftest import NOW, Clock, published
 from .test_cases import STRATEGY, cases, eod, loan_known, moved, with_strategy
@@ -300,3 +301,37 @@ async def test_a_simulation_replays_the_history_and_counts_what_the_guard_refuse
         "/api/v1/strategies/standard/versions/1/simulate", json=too_long
     )
     assert refused.status_code == 422
+
+
+async def test_delivery_updates_come_back_onto_the_case_and_into_the_ledger(
+    collections: httpx.AsyncClient,
+    monitoring: Monitoring,
+    nats_server: NatsUnderTest,
+    collections_settings: CollectionsSettings,
+) -> None:
+    await open_case(collections, monitoring)
+    [request] = await published(nats_server.url, "postloan.collections.contact.requested")
+    message_id = uuid.uuid4()
+    for status in ("queued", "sent", "delivered"):
+        update = DeliveryUpdated(message_id=message_id, request_id=uuid.UUID(request["request_id"]),
+                                 borrower_id="B-1", channel=Channel.SMS, status=status)  # fmt: skip
+        await monitoring.publish_event(
+            make_event(update, source="postloan/notify", domain="notify")
+        )
+    case_id = request["case_id"]
+
+    async def delivered() -> bool:
+        timeline = (await collections.get(f"/api/v1/cases/{case_id}")).json()["timeline"]
+        return [t["detail"]["status"] for t in timeline if t["kind"] == "delivery"] == [
+            "queued",
+            "sent",
+            "delivered",
+        ]
+
+    await eventually(delivered)
+    conn = await asyncpg.connect(asyncpg_dsn(collections_settings.database_url))
+    try:
+        status = await conn.fetchval("SELECT status FROM contact_attempt")
+    finally:
+        await conn.close()
+    assert status == "delivered"

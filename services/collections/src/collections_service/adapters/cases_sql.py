@@ -282,3 +282,14 @@ async def open_case_ids_of(session: AsyncSession, borrower_id: str) -> list[uuid
         CASE.c.borrower_id == borrower_id, CASE.c.status == "open"
     )
     return list((await session.execute(query)).scalars())
+
+
+async def business_date_of_case(session: AsyncSession, case_id: uuid.UUID) -> date:
+    """The business date of the latest fact applied to the case's loan (else its opening)."""
+    query = (
+        sa.select(sa.func.coalesce(STATE.c.business_date, CASE.c.opened_on))
+        .select_from(CASE.outerjoin(STATE, STATE.c.loan_id == CASE.c.loan_id))
+        .where(CASE.c.case_id == case_id)
+    )
+    found: date = await session.scalar(query)
+    return found

@@ -151,16 +151,22 @@ async def reserve(session: AsyncSession, values: Mapping[str, Any]) -> bool:
 
 async def set_attempt_status(
     session: AsyncSession, request_id: uuid.UUID, status: str
-) -> str | None:
-    """Confirm or release a slot; the loan id of the attempt, None when it is unknown."""
+) -> uuid.UUID | None:
+    """Confirm or release a slot; the case of the decision that reserved it (None when the
+    request is unknown or was not about a case)."""
     stmt = (
         sa.update(ATTEMPT)
         .where(ATTEMPT.c.request_id == request_id)
         .values(status=status)
-        .returning(ATTEMPT.c.loan_id)
+        .returning(ATTEMPT.c.decision_id)
     )
-    loan_id: str | None = (await session.execute(stmt)).scalar_one_or_none()
-    return loan_id
+    decision_id = (await session.execute(stmt)).scalar_one_or_none()
+    if decision_id is None:
+        return None
+    case_id: uuid.UUID | None = await session.scalar(
+        sa.select(DECISION.c.case_id).where(DECISION.c.decision_id == decision_id)
+    )
+    return case_id
 
 
 async def defer(session: AsyncSession, decision_id: uuid.UUID, due_at: datetime) -> None:
@@ -209,3 +215,10 @@ async def list_decisions(
         DECISION.c.decided_at.desc(), sa.cast(DECISION.c.decision_id, sa.Text).desc()
     )
     return list((await session.execute(query.limit(limit))).mappings())
+
+
+async def case_of_request(session: AsyncSession, request_id: uuid.UUID) -> uuid.UUID | None:
+    """The case of the allowed decision that made this request."""
+    query = sa.select(DECISION.c.case_id).where(DECISION.c.request_id == request_id).limit(1)
+    case_id: uuid.UUID | None = await session.scalar(query)
+    return case_id

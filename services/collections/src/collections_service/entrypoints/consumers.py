@@ -50,7 +50,7 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         await cases.apply_score(session, fact, ctx)
 
     async def on_delivery(session: AsyncSession, _: CloudEvent, fact: DeliveryUpdated) -> None:
-        await contacts.apply_delivery(session, fact.request_id, fact.status)
+        await contacts.apply_delivery(session, fact, ctx.now())
 
     return [
         Subscription(

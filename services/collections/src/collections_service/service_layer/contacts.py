@@ -16,8 +16,9 @@ from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collections_service.adapters import cases_sql, documents_sql
 from collections_service.adapters import contacts_sql as sql
-from collections_service.adapters import documents_sql
+from collections_service.adapters.cases_sql import TimelineEntry
 from shared.compliance.guard import decide
 from shared.compliance.history import (
     Attempt,
@@ -32,7 +33,7 @@ from shared.compliance.parse import parse_pack
 from shared.compliance.vocabulary import CALLS, AttemptStatus, Channel, Purpose, Recipient
 from shared.envelope import source_of
 from shared.events import Channel as MessageChannel
-from shared.events import ContactRequested, make_event
+from shared.events import ContactRequested, DeliveryUpdated, make_event
 from shared.messaging.outbox import enqueue
 
 SOURCE = source_of("collections")
@@ -255,11 +256,23 @@ DELIVERY_TO_ATTEMPT = {
 }
 
 
-async def apply_delivery(
-    session: AsyncSession, request_id: uuid.UUID | None, status: str
-) -> str | None:
-    """Confirm (sent, delivered) or release (failed, blocked) the request's slot."""
-    attempt = DELIVERY_TO_ATTEMPT.get(status)
-    if request_id is None or attempt is None:
-        return None
-    return await sql.set_attempt_status(session, request_id, attempt.value)
+async def apply_delivery(session: AsyncSession, update: DeliveryUpdated, now: datetime) -> None:
+    """Confirm (sent, delivered) or release (failed, blocked) the request's slot, and write
+    the delivery on its case's timeline (every status, queued and deferred included)."""
+    if update.request_id is None:
+        return  # a message notify sent on its own (POST /api/v1/messages): not in the ledger
+    attempt = DELIVERY_TO_ATTEMPT.get(update.status)
+    if attempt is not None:
+        case_id = await sql.set_attempt_status(session, update.request_id, attempt.value)
+    else:
+        case_id = await sql.case_of_request(session, update.request_id)
+    if case_id is not None:
+        detail: dict[str, object] = {
+            "request_id": str(update.request_id),
+            "message_id": str(update.message_id),
+            "channel": update.channel.value,
+            "status": update.status,
+            "reason": update.reason,
+        }
+        on = await cases_sql.business_date_of_case(session, case_id)
+        await cases_sql.add_timeline(session, case_id, [TimelineEntry(now, on, "delivery", detail)])
