@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -15,6 +16,7 @@ from collections_service.settings import CollectionsSettings
 from postloan_testing.plugin import NatsUnderTest
 from postloan_testing.servers import running
 from scoring_events import Monitoring
+from shared.db import asyncpg_dsn
 
 #: 10:00 in Asia/Shanghai: contacts are allowed by the hours of both packs.
 NOW = datetime(2026, 2, 16, 2, 0, tzinfo=UTC)
@@ -62,3 +64,16 @@ def monitoring(nats_server: NatsUnderTest) -> Monitoring:
 async def published(nats_url: str, subject: str) -> list[dict[str, Any]]:
     """Every event collections published on ``subject`` so far (the data of each), in order."""
     return await Monitoring(nats_url).events(subject, stream="POSTLOAN_COLLECTIONS")
+
+
+async def tiers_known(database_url: str, loans: int) -> bool:
+    """Whether collections holds a tier for ``loans`` loans it knows (scores come on a durable
+    of their own, so a test waits for them before the facts that read the tier)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        known = await conn.fetchval(
+            "SELECT count(*) FROM loan_ref JOIN loan_state USING (loan_id) WHERE tier IS NOT NULL"
+        )
+    finally:
+        await conn.close()
+    return bool(known == loans)

@@ -19,7 +19,7 @@ from scoring_events import accepted as accepted_with_schedule
 from shared.db import asyncpg_dsn
 from shared.events import Channel, DeliveryUpdated, ScoreUpdated, make_event
 
-from .conftest import NOW, Clock, published
+from .conftest import NOW, Clock, published, tiers_known
 from .test_cases import STRATEGY, cases, eod, loan_known, moved, with_strategy
 
 
@@ -238,15 +238,7 @@ async def test_high_risk_loans_get_a_pre_due_reminder_without_a_case(
         )
 
     async def tiered() -> bool:  # both loans known, with their tiers (two consumers)
-        conn = await asyncpg.connect(asyncpg_dsn(collections_settings.database_url))
-        try:
-            known = await conn.fetchval(
-                "SELECT count(*) FROM loan_ref JOIN loan_state USING (loan_id)"
-                " WHERE tier IS NOT NULL"
-            )
-        finally:
-            await conn.close()
-        return bool(known == 2)
+        return await tiers_known(collections_settings.database_url, 2)
 
     await eventually(tiered)
     await monitoring.publish(eod("2026-02-12"))  # the first instalment falls due on 02-15

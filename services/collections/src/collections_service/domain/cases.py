@@ -8,7 +8,9 @@ one. The service layer applies a :class:`Transition` and writes its events in on
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 CURRENT_BUCKET = "C"
@@ -97,3 +99,12 @@ def missed_cure(phase: Phase, bucket_before: str, bucket: str) -> bool:
     """A move out of ``C`` while a case is still open: the loan was cured in between, and the
     fact saying so came late (out of order) — the open case closes as cured, a new one opens."""
     return phase is Phase.OPEN and bucket_before == CURRENT_BUCKET and bucket != CURRENT_BUCKET
+
+
+_CASES = uuid.UUID("0b9e6a8e-2a7f-4c1e-9d3b-51c7c0a4e6f2")  # the namespace of case ids
+
+
+def case_id_for(loan_id: str, opened_on: date) -> uuid.UUID:
+    """A case's id, fixed by its loan and the business date it opened (a loan opens at most one
+    case a day): replaying the same history gives the same ids, hence the same variants."""
+    return uuid.uuid5(_CASES, f"{loan_id}|{opened_on.isoformat()}")

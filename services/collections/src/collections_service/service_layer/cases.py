@@ -8,7 +8,6 @@ redelivered (the inbox stops those) or arrive out of order (this stops those).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -16,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
-from collections_service.domain.cases import Emit, Phase, bucket_move, missed_cure, transition
+from collections_service.domain.cases import (
+    Emit,
+    Phase,
+    bucket_move,
+    case_id_for,
+    missed_cure,
+    transition,
+)
 from collections_service.domain.cases import Happened as H
 from collections_service.service_layer import pre_due, quadrants, treatment
 from collections_service.service_layer.clock import Context
@@ -98,7 +104,7 @@ async def _open(
     ref = await sql.loan_ref(session, fact.loan_id)
     if ref is None:
         raise LoanNotYetKnown(fact.loan_id)
-    case_id = uuid.uuid4()
+    case_id = case_id_for(fact.loan_id, fact.business_date)
     await sql.insert_case(
         session,
         {
