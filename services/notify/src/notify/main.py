@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from notify.entrypoints.api.recipients import router as recipients
+from notify.entrypoints.api.templates import router as templates
 from notify.entrypoints.consumers import subscriptions
+from notify.service_layer.lexicon import load_lexicon, use_lexicon
 from notify.settings import NotifySettings
 from notify.workers import workers
 from shared.app import ServiceDefinition, create_service_app
@@ -19,9 +22,21 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         name="notify",
         title="PostLoan notify",
         description="Templates, channels, deliveries and suppressions.",
-        routers=[recipients],
+        routers=[recipients, templates],
         subscriptions=subscriptions(),
         workers=workers(settings),
         migrations=Path(__file__).parent / "migrations",
+        on_startup=[_word_lists(settings)],
     )
     return create_service_app(definition, settings)
+
+
+def _word_lists(settings: NotifySettings) -> Callable[[FastAPI], None]:
+    """Start-up: lint with the shipped word lists and POSTLOAN_LINT_WORDS_FILE's (a wrong
+    file stops the start, naming its mistakes)."""
+
+    def use(app: FastAPI) -> None:
+        del app
+        use_lexicon(load_lexicon(settings.lint_words_file))
+
+    return use
