@@ -168,10 +168,10 @@ def render_text(template: Compiled, variables: Mapping[str, object]) -> str:
 
 
 def _forbidden(node: nodes.Node, *, loops: int) -> Iterator[str]:
+    # Every reason, the nodes inside a refused one included, so one upload shows them all.
     reason = _reason(node, loops)
     if reason is not None:
         yield reason
-        return
     inner = loops + 1 if isinstance(node, nodes.For) else loops
     for child in node.iter_child_nodes():
         yield from _forbidden(child, loops=inner)
