@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from notify.domain.lint import Lexicon
 from notify.entrypoints.api.recipients import router as recipients
 from notify.entrypoints.api.templates import router as templates
 from notify.entrypoints.consumers import subscriptions
@@ -18,6 +19,8 @@ from shared.app import ServiceDefinition, create_service_app
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
+    # Read before anything connects: a wrong POSTLOAN_LINT_WORDS_FILE stops the start here.
+    lexicon = load_lexicon(settings.lint_words_file)
     definition = ServiceDefinition(
         name="notify",
         title="PostLoan notify",
@@ -26,17 +29,16 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         subscriptions=subscriptions(),
         workers=workers(settings),
         migrations=Path(__file__).parent / "migrations",
-        on_startup=[_word_lists(settings)],
+        on_startup=[_lint_with(lexicon)],
     )
     return create_service_app(definition, settings)
 
 
-def _word_lists(settings: NotifySettings) -> Callable[[FastAPI], None]:
-    """Start-up: lint with the shipped word lists and POSTLOAN_LINT_WORDS_FILE's (a wrong
-    file stops the start, naming its mistakes)."""
+def _lint_with(lexicon: Lexicon) -> Callable[[FastAPI], None]:
+    """Start-up: every upload and render of this process is linted with ``lexicon``."""
 
     def use(app: FastAPI) -> None:
         del app
-        use_lexicon(load_lexicon(settings.lint_words_file))
+        use_lexicon(lexicon)
 
     return use
