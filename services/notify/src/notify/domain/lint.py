@@ -23,6 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from notify.domain.matching import Matcher
 from shared.compliance import FieldError, Purpose
 from shared.compliance import documents as d
 from shared.compliance.documents import Errors, at
@@ -39,6 +40,8 @@ class LintRule(StrEnum):
 
 
 _PURPOSES = frozenset(Purpose)
+_RULES = tuple(LintRule)
+_RULE_ORDER = {rule: i for i, rule in enumerate(_RULES)}
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _ENTRY_KEYS = ("purposes", "except_purposes")
@@ -72,37 +75,44 @@ class Entry:
 
 
 class Lexicon:
-    """The entries of every rule, compiled per purpose into one expression per rule."""
+    """The entries of every rule, with a matcher per purpose over the entries that apply."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
-        self._by_purpose = {p: _compile(self.entries, p) for p in Purpose}
+        self._by_purpose = {p: _PurposeMatcher(self.entries, p) for p in Purpose}
 
     def merged(self, other: Lexicon) -> Lexicon:
         """This lexicon with ``other``'s entries added (an extension never removes a word)."""
         return Lexicon(self.entries + other.entries)
 
     def lint(self, text: str, *, locale: str, purpose: Purpose | str) -> list[Finding]:
-        """Every forbidden wording in ``text``, in the order of the rules, then of position."""
-        return [
-            Finding(locale, rule, m.group(0), m.start())
-            for rule, pattern in self._by_purpose[Purpose(purpose)]
-            for m in pattern.finditer(text)
-        ]
+        """Every forbidden wording in ``text``, in the order of the rules, then of position
+        (matches of one rule that overlap are reported once, the first and longest)."""
+        return self._by_purpose[Purpose(purpose)].findings(text, locale)
 
 
-def _compile(
-    entries: Iterable[Entry], purpose: Purpose
-) -> tuple[tuple[LintRule, re.Pattern[str]], ...]:
-    by_rule: dict[LintRule, list[str]] = {}
-    for entry in entries:
-        if entry.applies_to(purpose):
-            by_rule.setdefault(entry.rule, []).append(entry.regex)
-    return tuple(
-        (rule, re.compile("|".join(f"(?:{r})" for r in by_rule[rule]), re.IGNORECASE))
-        for rule in LintRule
-        if rule in by_rule
-    )
+class _PurposeMatcher:
+    def __init__(self, entries: Iterable[Entry], purpose: Purpose) -> None:
+        picked = sorted(
+            (e for e in entries if e.applies_to(purpose)), key=lambda e: _RULE_ORDER[e.rule]
+        )
+        self._rules = [e.rule for e in picked]
+        self._matcher = Matcher([e.regex for e in picked])
+
+    def findings(self, text: str, locale: str) -> list[Finding]:
+        found = sorted(
+            (_RULE_ORDER[self._rules[m.key]], m.start, -len(m.text), m.text)
+            for m in self._matcher.matches(text)
+        )
+        kept: list[Finding] = []
+        end: dict[LintRule, int] = {}  # where the last kept match of each rule ends
+        for order, start, _, match in found:
+            rule = _RULES[order]
+            if start < end.get(rule, 0):
+                continue
+            end[rule] = start + len(match)
+            kept.append(Finding(locale, rule, match, start))
+        return kept
 
 
 def word_regex(word: str) -> str:
