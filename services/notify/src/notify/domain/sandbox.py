@@ -25,6 +25,10 @@ MAX_SOURCE = 20_000
 #: The longest rendered text, in characters: a long letter fits, a runaway loop does not.
 MAX_OUTPUT = 40_000
 
+#: The deepest syntax tree accepted: far beyond any message, well within what Python compiles
+#: (a hundred nested ``if`` blocks already exceed its indentation limit).
+MAX_DEPTH = 40
+
 #: Filters that keep or shrink their input (``replace``, ``center``, ``indent``, ``format``
 #: and ``wordwrap`` can multiply it; ``int``/``float``/``round`` would alter money).
 FILTERS = frozenset(
@@ -131,11 +135,16 @@ def check(source: str) -> Compiled | list[str]:
         return [f"template syntax error on line {e.lineno}: {e.message}"]
     except RecursionError:
         return ["template is nested too deeply"]
-    problems = list(dict.fromkeys(_forbidden(tree, loops=0)))
-    return problems or Compiled(tree)
+    problems = list(dict.fromkeys(_forbidden(tree, loops=0, depth=0)))
+    if problems:
+        return problems
+    try:
+        return Compiled(tree)
+    except (SyntaxError, RecursionError, MemoryError):  # Python's own limits on the code made
+        return ["template is nested too deeply"]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)  # the texts in use; bounded, since a text may be 20,000 characters
 def compiled(source: str) -> Compiled:
     """The compiled form of a stored (hence already checked) text, kept for the next render."""
     result = check(source)
@@ -167,14 +176,17 @@ def render_text(template: Compiled, variables: Mapping[str, object]) -> str:
     return "".join(parts)
 
 
-def _forbidden(node: nodes.Node, *, loops: int) -> Iterator[str]:
+def _forbidden(node: nodes.Node, *, loops: int, depth: int) -> Iterator[str]:
     # Every reason, the nodes inside a refused one included, so one upload shows them all.
+    if depth > MAX_DEPTH:
+        yield "template is nested too deeply"
+        return
     reason = _reason(node, loops)
     if reason is not None:
         yield reason
     inner = loops + 1 if isinstance(node, nodes.For) else loops
     for child in node.iter_child_nodes():
-        yield from _forbidden(child, loops=inner)
+        yield from _forbidden(child, loops=inner, depth=depth + 1)
 
 
 def _reason(node: nodes.Node, loops: int) -> str | None:
@@ -226,6 +238,7 @@ def _private_key(arg: nodes.Expr) -> bool:
 
 __all__ = [
     "FILTERS",
+    "MAX_DEPTH",
     "MAX_OUTPUT",
     "MAX_SOURCE",
     "TESTS",
