@@ -82,6 +82,9 @@ M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstre
         ("GET", "/api/v1/messages", N, Scope.MESSAGES_READ),
         ("GET", "/api/v1/notify/recipients/B-1", N, Scope.MESSAGES_READ),
         ("PUT", "/api/v1/notify/templates/t1", N, Scope.MESSAGES_WRITE),
+        ("GET", "/api/v1/templates/reminder-soft", N, Scope.MESSAGES_READ),
+        ("PUT", "/api/v1/templates/reminder-soft", N, Scope.MESSAGES_WRITE),
+        ("POST", "/api/v1/templates/reminder-soft/preview", N, Scope.MESSAGES_READ),
     ],
 )
 def test_a_call_is_routed_to_its_owner_with_the_scope_it_needs(

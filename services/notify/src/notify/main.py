@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from notify.domain.lint import Lexicon
 from notify.entrypoints.api.recipients import router as recipients
+from notify.entrypoints.api.templates import router as templates
 from notify.entrypoints.consumers import subscriptions
+from notify.service_layer.lexicon import load_lexicon, use_lexicon
 from notify.settings import NotifySettings
 from notify.workers import workers
 from shared.app import ServiceDefinition, create_service_app
@@ -15,13 +19,26 @@ from shared.app import ServiceDefinition, create_service_app
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
+    # Read before anything connects: a wrong POSTLOAN_LINT_WORDS_FILE stops the start here.
+    lexicon = load_lexicon(settings.lint_words_file)
     definition = ServiceDefinition(
         name="notify",
         title="PostLoan notify",
         description="Templates, channels, deliveries and suppressions.",
-        routers=[recipients],
+        routers=[recipients, templates],
         subscriptions=subscriptions(),
         workers=workers(settings),
         migrations=Path(__file__).parent / "migrations",
+        on_startup=[_lint_with(lexicon)],
     )
     return create_service_app(definition, settings)
+
+
+def _lint_with(lexicon: Lexicon) -> Callable[[FastAPI], None]:
+    """Start-up: every upload and render of this process is linted with ``lexicon``."""
+
+    def use(app: FastAPI) -> None:
+        del app
+        use_lexicon(lexicon)
+
+    return use

@@ -20,7 +20,7 @@ from shared.compliance.history import (
     Decision,
     PreferredHours,
 )
-from shared.compliance.pack import Cap, Pack
+from shared.compliance.pack import Cap, OptOutLine, Pack
 from shared.compliance.parse import default_pack, parse_pack
 from shared.compliance.vocabulary import (
     CALLS,
@@ -43,6 +43,7 @@ __all__ = [
     "Conversation",
     "Decision",
     "FieldError",
+    "OptOutLine",
     "Outcome",
     "Pack",
     "PreferredHours",

@@ -73,6 +73,15 @@ class RecipientRules:
 
 
 @dataclass(frozen=True, slots=True)
+class OptOutLine:
+    """The sentence that tells the recipient how to opt out of a channel, in one locale."""
+
+    channel: Channel
+    locale: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     """One version of a jurisdiction's contact rules; every field is data, see the JSON packs."""
 
@@ -92,3 +101,20 @@ class Pack:
     records_retention_years: int
     agency_notice_required: bool
     field_visit_collectors: int
+    #: For every channel of ``opt_out_channels``, its line in one or more locales.
+    opt_out_lines: tuple[OptOutLine, ...] = ()
+
+    def opt_out_line(self, channel: Channel | str, locale: str) -> str | None:
+        """The opt-out line a message on ``channel`` must end with, or None when the pack asks
+        for none: the line in ``locale``, else in English, else the first one listed (a
+        required line is never dropped for want of a translation)."""
+        if channel not in self.opt_out_channels:
+            return None
+        lines = [line for line in self.opt_out_lines if line.channel == channel]
+        for wanted in (locale, "en"):
+            for line in lines:
+                if line.locale == wanted:
+                    return line.text
+        if not lines:  # parse_pack refuses such a pack; a hand-built one must not send bare
+            raise ValueError(f"pack {self.pack_id} requires an opt-out line on {channel}: none")
+        return lines[0].text

@@ -15,12 +15,14 @@ from shared.compliance.pack import (
     ContactHours,
     ContactPersonRules,
     ConversationGap,
+    OptOutLine,
     Pack,
     RecipientRules,
 )
 from shared.compliance.vocabulary import CapCounts, CapScope, Channel, Purpose, Recipient
 
 _CHANNELS = frozenset(Channel)
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _PACK_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _ROLLING = re.compile(r"^([1-9][0-9]{0,4})h$")
 _TOP_REQUIRED = (
@@ -40,6 +42,7 @@ _TOP_OPTIONAL = (
     "validation_notice_days",
     "limitation_years",
     "opt_out_channels",
+    "opt_out_lines",
     "agency_notice_required",
     "field_visit_collectors",
 )
@@ -54,6 +57,7 @@ def parse_pack(document: object) -> Pack | list[FieldError]:
     pack_id = d.text(top.get("pack"), "pack", errors) if "pack" in top else None
     if pack_id is not None and not _PACK_ID.match(pack_id):
         errors.add("pack", "must be lower-case letters, digits, '-' or '_' (at most 32)")
+    opt_out = _channels(top.get("opt_out_channels", []), "opt_out_channels", errors)
     pack = Pack(
         pack_id=pack_id or "",
         version=_req(top, "version", lambda v, p: d.integer(v, p, errors, minimum=1)),
@@ -71,7 +75,8 @@ def parse_pack(document: object) -> Pack | list[FieldError]:
         legal_notice_waiting_days=_days(top, "legal_notice_waiting_days", errors),
         validation_notice_days=_days(top, "validation_notice_days", errors),
         limitation_years=_days(top, "limitation_years", errors),
-        opt_out_channels=_channels(top.get("opt_out_channels", []), "opt_out_channels", errors),
+        opt_out_channels=opt_out,
+        opt_out_lines=_opt_out_lines(top.get("opt_out_lines", {}), opt_out, errors),
         records_retention_years=_req(
             top, "records_retention_years", lambda v, p: d.integer(v, p, errors, minimum=1)
         ),
@@ -240,3 +245,42 @@ def _contact_person(value: object, path: str, errors: Errors) -> ContactPersonRu
         None if limit is None else d.integer(limit, at(path, "max_contacts"), errors, minimum=1)
     )
     return ContactPersonRules(purposes, unreachable is not False, max_contacts)
+
+
+def _opt_out_lines(
+    value: object, channels: frozenset[Channel], errors: Errors
+) -> tuple[OptOutLine, ...]:
+    """Reg F §1006.6(e): every e-mail and text names a simple way to opt out; the pack says
+    which channels need the line and what it says, per locale. Every channel of
+    ``opt_out_channels`` needs at least one line, and a line for any other channel is a
+    mistake (it would never be sent)."""
+    path = "opt_out_lines"
+    body = d.mapping(value, path, errors, optional=value if isinstance(value, Mapping) else ())
+    if body is None:
+        return ()
+    for channel in sorted(channels - set(body)):
+        errors.add(at(path, channel), "is required: opt_out_channels names this channel")
+    lines: list[OptOutLine] = []
+    for name, by_locale in body.items():
+        if name in channels:
+            lines += _lines_of(Channel(name), by_locale, at(path, str(name)), errors)
+        else:
+            errors.add(at(path, str(name)), "must be one of opt_out_channels")
+    return tuple(lines)
+
+
+def _lines_of(channel: Channel, value: object, path: str, errors: Errors) -> list[OptOutLine]:
+    texts = d.mapping(value, path, errors, optional=value if isinstance(value, Mapping) else ())
+    if texts is None:
+        return []
+    if not texts:
+        errors.add(path, "must give the line in at least one locale")
+    lines = []
+    for locale, text in texts.items():
+        where = at(path, str(locale))
+        if not _LOCALE.match(str(locale)):
+            errors.add(where, 'must be a locale such as "en" or "zh-CN"')
+        line = d.text(text, where, errors, max_length=300)
+        if line is not None:
+            lines.append(OptOutLine(channel, str(locale), line))
+    return lines
