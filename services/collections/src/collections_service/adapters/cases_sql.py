@@ -110,6 +110,29 @@ async def lock_state(session: AsyncSession, loan_id: str) -> LoanState | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A delinquency fact applied to the loan's state: the tier the state holds."""
+
+    tier: str | None
+
+
+async def apply_state(
+    session: AsyncSession, loan_id: str, *, bucket: str, dpd: int, overdue: Decimal, on: date
+) -> Applied | None:
+    """Record the fact unless the state already reflects a later business date (None then).
+    One statement, which also locks the loan's row: facts about one loan apply in turn."""
+    values = {"bucket": bucket, "dpd": dpd, "overdue_amount": overdue, "business_date": on}
+    new = insert(STATE).values(loan_id=loan_id, **values)
+    upsert = new.on_conflict_do_update(
+        index_elements=["loan_id"],
+        set_={k: new.excluded[k] for k in values},
+        where=sa.or_(STATE.c.business_date.is_(None), STATE.c.business_date <= on),
+    ).returning(STATE.c.tier)
+    row = (await session.execute(upsert)).one_or_none()
+    return Applied(row[0]) if row is not None else None
+
+
 async def save_state(session: AsyncSession, loan_id: str, **values: object) -> None:
     await session.execute(sa.update(STATE).where(STATE.c.loan_id == loan_id).values(**values))
 
@@ -131,13 +154,15 @@ async def loan_ref(session: AsyncSession, loan_id: str) -> RowMapping | None:
     query = (
         sa.select(
             LOAN,
+            sa.func.coalesce(STATE.c.outstanding, LOAN.c.principal).label("outstanding"),
             BORROWER.c.name,
             BORROWER.c.phone,
             BORROWER.c.email,
             BORROWER.c.time_zone,
             BORROWER.c.locale,
         )
-        .join(BORROWER)
+        .join(BORROWER, BORROWER.c.borrower_id == LOAN.c.borrower_id)
+        .outerjoin(STATE, STATE.c.loan_id == LOAN.c.loan_id)
         .where(LOAN.c.loan_id == loan_id)
     )
     return (await session.execute(query)).mappings().one_or_none()

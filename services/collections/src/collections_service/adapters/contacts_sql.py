@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import RowMapping
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import (
@@ -222,3 +222,55 @@ async def case_of_request(session: AsyncSession, request_id: uuid.UUID) -> uuid.
     query = sa.select(DECISION.c.case_id).where(DECISION.c.request_id == request_id).limit(1)
     case_id: uuid.UUID | None = await session.scalar(query)
     return case_id
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """What the guard reads of one borrower: contacts since a moment, preferences, disputes."""
+
+    attempts: list[AttemptRecord]
+    preferences: Preferences | None
+    open_disputes: frozenset[str]
+
+
+async def ledger_of(session: AsyncSession, borrower_id: str, since: datetime) -> Ledger:
+    """The borrower's ledger in one round trip (the guard asks before every contact)."""
+    attempts = (
+        sa.select(
+            sa.func.coalesce(
+                sa.func.jsonb_agg(
+                    aggregate_order_by(
+                        sa.func.jsonb_build_array(
+                            ATTEMPT.c.at, ATTEMPT.c.channel, ATTEMPT.c.loan_id, ATTEMPT.c.status,
+                            ATTEMPT.c.recipient, ATTEMPT.c.to, ATTEMPT.c.borrower_requested,
+                        ),
+                        ATTEMPT.c.at,
+                    )
+                ),
+                sa.text("'[]'::jsonb"),
+            )
+        )
+        .where(ATTEMPT.c.borrower_id == borrower_id, ATTEMPT.c.at >= since)
+        .scalar_subquery()
+    )  # fmt: skip
+    disputes = (
+        sa.select(sa.func.array_agg(DISPUTE.c.loan_id))
+        .where(DISPUTE.c.borrower_id == borrower_id, DISPUTE.c.status == "open")
+        .scalar_subquery()
+    )
+    query = sa.select(
+        attempts, disputes, PREFERENCE.c.stopped_channels, PREFERENCE.c.preferred_from,
+        PREFERENCE.c.preferred_to, PREFERENCE.c.consent, PREFERENCE.c.updated_at,
+    ).select_from(
+        sa.select(sa.literal(borrower_id).label("b")).subquery("me")
+        .outerjoin(PREFERENCE, PREFERENCE.c.borrower_id == borrower_id)
+    )  # fmt: skip
+    row = (await session.execute(query)).one()
+    made = [
+        AttemptRecord(datetime.fromisoformat(a[0]), a[1], a[2], a[3], a[4], a[5], a[6])
+        for a in row[0]
+    ]
+    prefs = None
+    if row[2] is not None:
+        prefs = Preferences(tuple(row[2]), row[3], row[4], row[5], row[6])
+    return Ledger(made, prefs, frozenset(row[1] or ()))

@@ -9,21 +9,21 @@ redelivered (the inbox stops those) or arrive out of order (this stops those).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
+from collections_service.domain.cases import Happened as H
 from collections_service.domain.cases import (
-    Emit,
     Phase,
     bucket_move,
     case_id_for,
     missed_cure,
     transition,
 )
-from collections_service.domain.cases import Happened as H
 from collections_service.service_layer import pre_due, quadrants, treatment
 from collections_service.service_layer.clock import Context
 from shared.envelope import source_of
@@ -56,21 +56,12 @@ class LoanNotYetKnown(Problem):
 
 
 async def apply_delinquency(session: AsyncSession, fact: DelinquencyChanged, ctx: Context) -> None:
-    state = await sql.lock_state(session, fact.loan_id)
-    if (
-        state is not None
-        and state.business_date is not None
-        and fact.business_date < state.business_date
-    ):
+    applied = await sql.apply_state(
+        session, fact.loan_id, bucket=fact.bucket, dpd=fact.dpd, overdue=fact.overdue_amount,
+        on=fact.business_date,
+    )  # fmt: skip
+    if applied is None:
         return  # an older fact than the state reflects: out of order, changes nothing
-    await sql.save_state(
-        session,
-        fact.loan_id,
-        bucket=fact.bucket,
-        dpd=fact.dpd,
-        overdue_amount=fact.overdue_amount,
-        business_date=fact.business_date,
-    )
     case = await sql.open_case(session, fact.loan_id)
     now = ctx.now()
     if case is not None and missed_cure(Phase.OPEN, fact.bucket_before, fact.bucket):
@@ -78,23 +69,26 @@ async def apply_delinquency(session: AsyncSession, fact: DelinquencyChanged, ctx
         case = None
     step = transition(Phase.OPEN if case else Phase.NONE, bucket_move(fact.bucket))
     if step.opens:
-        await _open(session, fact, state.tier if state else None, ctx)
-    elif case is not None and step.closes:
-        await _close(session, case, step.close_reason.value, fact.business_date, now)  # type: ignore[union-attr]
+        await _open(session, fact, applied.tier, ctx)
+    elif case is not None and step.close_reason is not None:
+        await _close(session, case, step.close_reason.value, fact.business_date, now)
     elif case is not None:
-        await sql.update_case(
-            session,
-            case.case_id,
-            dpd=fact.dpd,
-            bucket=fact.bucket,
-            overdue_amount=fact.overdue_amount,
-        )
-        if Emit.BUCKET_CHANGED in step.emit and fact.bucket != case.bucket:
-            detail = {"from": case.bucket, "to": fact.bucket, "dpd": fact.dpd}
-            await sql.add_timeline(
-                session, case.case_id, [_line(now, fact.business_date, "bucket_changed", detail)]
-            )
-            await treatment.follow_segment(session, case.case_id, fact.business_date, ctx)
+        await _follow(session, case, fact, ctx)
+
+
+async def _follow(
+    session: AsyncSession, case: CaseRecord, fact: DelinquencyChanged, ctx: Context
+) -> None:
+    moved = replace(case, dpd=fact.dpd, bucket=fact.bucket, overdue_amount=fact.overdue_amount)
+    await sql.update_case(session, case.case_id, dpd=fact.dpd, bucket=fact.bucket,
+                          overdue_amount=fact.overdue_amount)  # fmt: skip
+    if fact.bucket != case.bucket:
+        detail = {"from": case.bucket, "to": fact.bucket, "dpd": fact.dpd}
+        line = _line(ctx.now(), fact.business_date, "bucket_changed", detail)
+        await sql.add_timeline(session, case.case_id, [line])
+        ref = await sql.loan_ref(session, case.loan_id)
+        if ref is not None:
+            await treatment.follow_segment(session, moved, ref, fact.business_date, ctx)
 
 
 async def _open(
@@ -105,34 +99,27 @@ async def _open(
     if ref is None:
         raise LoanNotYetKnown(fact.loan_id)
     case_id = case_id_for(fact.loan_id, fact.business_date)
-    await sql.insert_case(
-        session,
-        {
-            "case_id": case_id,
-            "loan_id": fact.loan_id,
-            "borrower_id": fact.borrower_id,
-            "opened_on": fact.business_date,
-            "dpd": fact.dpd,
-            "bucket": fact.bucket,
-            "overdue_amount": fact.overdue_amount,
-            "tier": tier,
-            "pack": ref["jurisdiction"],
-        },
+    # the quadrant first: segments may select on it
+    found = await quadrants.compute(
+        session, fact.borrower_id, ref["principal"], tier, ctx.thresholds
     )
+    values = {
+        "case_id": case_id, "loan_id": fact.loan_id, "borrower_id": fact.borrower_id,
+        "status": "open", "opened_on": fact.business_date, "closed_on": None,
+        "close_reason": None, "dpd": fact.dpd, "bucket": fact.bucket,
+        "overdue_amount": fact.overdue_amount, "tier": tier, "quadrant": found.quadrant,
+        "quadrant_signals": found.inputs, "pack": ref["jurisdiction"], "assignee": None,
+        "strategy_id": None, "strategy_version": None, "segment": None, "variant": None,
+        "segment_entered_on": None,
+    }  # fmt: skip
+    await sql.insert_case(session, values)
     detail = {"bucket": fact.bucket, "dpd": fact.dpd, "overdue_amount": str(fact.overdue_amount)}
     await sql.add_timeline(session, case_id, [_line(now, fact.business_date, "opened", detail)])
-    opened = CaseOpened(
-        case_id=case_id,
-        loan_id=fact.loan_id,
-        borrower_id=fact.borrower_id,
-        bucket=fact.bucket,
-        opened_on=fact.business_date,
-    )
+    opened = CaseOpened(case_id=case_id, loan_id=fact.loan_id, borrower_id=fact.borrower_id,
+                        bucket=fact.bucket, opened_on=fact.business_date)  # fmt: skip
     await enqueue(session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)])
-    await quadrants.refresh(
-        session, case_id, ctx.thresholds
-    )  # before the segment: segments may select on it
-    await treatment.follow_segment(session, case_id, fact.business_date, ctx)
+    case = CaseRecord(**values, product=ref["product"])
+    await treatment.follow_segment(session, case, ref, fact.business_date, ctx)
 
 
 async def _close(

@@ -113,9 +113,12 @@ async def active_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
     ), stored.version
 
 
-async def history(session: AsyncSession, planned: Planned, now: datetime) -> ContactHistory:
-    attempts = await sql.attempts_since(session, planned.borrower_id, now - LOOKBACK)
-    prefs = await sql.preferences(session, planned.borrower_id)
+async def history(
+    session: AsyncSession, planned: Planned, now: datetime, *, case_open: bool | None = None
+) -> ContactHistory:
+    """What the guard knows of the borrower, in one query; ``case_open`` when the caller knows."""
+    found = await sql.ledger_of(session, planned.borrower_id, now - LOOKBACK)
+    attempts, prefs = found.attempts, found.preferences
     hours = None
     if prefs and prefs.preferred_from and prefs.preferred_to:
         hours = PreferredHours(prefs.preferred_from, prefs.preferred_to)
@@ -142,10 +145,17 @@ async def history(session: AsyncSession, planned: Planned, now: datetime) -> Con
         else frozenset(),
         preferred_hours=hours,
         preferred_hours_consent=bool(prefs and prefs.consent),
-        open_disputes=await sql.open_disputes(session, planned.borrower_id),
-        case_closed=planned.case_id is not None
-        and not await sql.case_is_open(session, planned.case_id),
+        open_disputes=found.open_disputes,
+        case_closed=await _closed(session, planned.case_id, case_open),
     )
+
+
+async def _closed(
+    session: AsyncSession, case_id: uuid.UUID | None, known_open: bool | None
+) -> bool:
+    if case_id is None or known_open:
+        return False
+    return not await sql.case_is_open(session, case_id)
 
 
 def _request(planned: Planned) -> ContactRequest:
@@ -162,9 +172,14 @@ def _request(planned: Planned) -> ContactRequest:
     )
 
 
-async def decide_and_record(session: AsyncSession, planned: Planned, now: datetime) -> Recorded:
+async def decide_and_record(
+    session: AsyncSession, planned: Planned, now: datetime, *, case_open: bool | None = None
+) -> Recorded:
+    """Decide ``planned`` at ``now`` and record it (``case_open``: the caller knows the case is
+    open, which spares a query)."""
     pack, version = await active_pack(session, planned.pack)
-    decision = decide(_request(planned), pack, await history(session, planned, now), now)
+    known = await history(session, planned, now, case_open=case_open)
+    decision = decide(_request(planned), pack, known, now)
     decision_id = uuid.uuid4()
     request_id = request_id_for(planned.request_key) if decision.allowed else None
     await sql.insert_decision(

@@ -5,13 +5,33 @@ keeps the signals that decided it, so it can show why."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql, signals_sql
 from collections_service.domain.quadrant import QuadrantThresholds, quadrant
 from shared.events import BureauRecorded
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    quadrant: str
+    inputs: dict[str, object]
+
+
+async def compute(
+    session: AsyncSession,
+    borrower_id: str,
+    principal: Decimal,
+    tier: str | None,
+    thresholds: QuadrantThresholds,
+) -> Found:
+    """The borrower's quadrant now, with the signals that decided it."""
+    able = await signals_sql.ability(session, borrower_id, principal, tier)
+    found = quadrant(able, await signals_sql.willingness(session, borrower_id), thresholds)
+    return Found(found.quadrant, {"signals": found.signals, "ability": _json(asdict(able))})
 
 
 async def refresh(
@@ -21,10 +41,10 @@ async def refresh(
     ref = await cases_sql.loan_ref(session, case.loan_id) if case else None
     if case is None or ref is None:
         return
-    able = await signals_sql.ability(session, case.borrower_id, ref["principal"], case.tier)
-    found = quadrant(able, await signals_sql.willingness(session, case.borrower_id), thresholds)
-    inputs = {"signals": found.signals, "ability": _json(asdict(able))}
-    await cases_sql.update_case(session, case_id, quadrant=found.quadrant, quadrant_signals=inputs)
+    found = await compute(session, case.borrower_id, ref["principal"], case.tier, thresholds)
+    await cases_sql.update_case(
+        session, case_id, quadrant=found.quadrant, quadrant_signals=found.inputs
+    )
 
 
 async def apply_bureau(

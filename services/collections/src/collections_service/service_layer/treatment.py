@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql, documents_sql
@@ -47,12 +50,11 @@ async def load_strategy(session: AsyncSession, strategy_id: str, version: int) -
     return _strategy(strategy_id, version, json.dumps(document, sort_keys=True))
 
 
-async def follow_segment(session: AsyncSession, case_id: uuid.UUID, on: date, ctx: Context) -> None:
+async def follow_segment(
+    session: AsyncSession, case: CaseRecord, ref: RowMapping, on: date, ctx: Context
+) -> None:
     """Choose the case's segment now (at opening or a bucket change); entering a new one
-    assigns its variant and runs its day-0 steps."""
-    case = await cases_sql.get_case(session, case_id)
-    if case is None:
-        return
+    assigns its variant and runs its day-0 steps. ``case`` is the case as it stands now."""
     strategy_id, version = case.strategy_id, case.strategy_version
     if strategy_id is None or version is None:
         active = await documents_sql.active_strategy_for(session, case.product)
@@ -62,47 +64,30 @@ async def follow_segment(session: AsyncSession, case_id: uuid.UUID, on: date, ct
     strategy = await load_strategy(session, strategy_id, version)
     if strategy is None:
         return
-    snapshot = LoanSnapshot(
-        case.bucket,
-        case.dpd,
-        await cases_sql.outstanding(session, case.loan_id),
-        case.tier,
-        case.quadrant,
-    )
+    outstanding = Decimal(ref["outstanding"])
+    snapshot = LoanSnapshot(case.bucket, case.dpd, outstanding, case.tier, case.quadrant)
     segment = strategy.segment_for(snapshot)
-    now = ctx.now()
+    now, lines = ctx.now(), []
     escalation = strategy.escalation_for(case.bucket)
     if escalation is not None:
         detail: dict[str, object] = {"bucket": case.bucket, "action": escalation.action.value}
-        await cases_sql.add_timeline(
-            session, case_id, [TimelineEntry(now, on, "escalated", detail)]
-        )
-    if segment is None or segment.name == case.segment:
-        return
-    variant = assign_variant(
-        segment, strategy_id=strategy_id, version=version, case_id=str(case_id)
-    )
-    await cases_sql.update_case(
-        session,
-        case_id,
-        strategy_id=strategy_id,
-        strategy_version=version,
-        segment=segment.name,
-        variant=variant.name,
-        segment_entered_on=on,
-    )
-    detail = {
-        "strategy_id": strategy_id,
-        "version": version,
-        "segment": segment.name,
-        "variant": variant.name,
-    }
-    await cases_sql.add_timeline(
-        session, case_id, [TimelineEntry(now, on, "segment_entered", detail)]
-    )
-    entered = await cases_sql.get_case(session, case_id)
-    for step in (s for s in variant.path if s.day == 0):
-        await run_step(session, entered, step, on, ctx)  # type: ignore[arg-type]
+        lines.append(TimelineEntry(now, on, "escalated", detail))
+    if segment is not None and segment.name != case.segment:
+        variant = assign_variant(segment, strategy_id=strategy_id, version=version,
+                                 case_id=str(case.case_id))  # fmt: skip
+        entered = {
+            "strategy_id": strategy_id, "strategy_version": version, "segment": segment.name,
+            "variant": variant.name, "segment_entered_on": on,
+        }  # fmt: skip
+        await cases_sql.update_case(session, case.case_id, **entered)
+        detail = {"strategy_id": strategy_id, "version": version, "segment": segment.name,
+                  "variant": variant.name}  # fmt: skip
+        lines.append(TimelineEntry(now, on, "segment_entered", detail))
+        await cases_sql.add_timeline(session, case.case_id, lines)
+        for step in (s for s in variant.path if s.day == 0):
+            await run_step(session, replace(case, **entered), step, on, ctx, ref)  # type: ignore[arg-type]
+    elif lines:
+        await cases_sql.add_timeline(session, case.case_id, lines)
 
 
 async def run_due_steps(session: AsyncSession, business_date: date, ctx: Context) -> int:
@@ -130,8 +115,14 @@ def _later_steps(strategy: Strategy, group: SegmentGroup) -> list[Step]:
 
 
 async def run_step(
-    session: AsyncSession, case: CaseRecord, step: Step, on: date, ctx: Context
+    session: AsyncSession,
+    case: CaseRecord,
+    step: Step,
+    on: date,
+    ctx: Context,
+    ref: RowMapping | None = None,
 ) -> None:
+    """Run one step of an open case: a message decided by the guard, or a line for collectors."""
     now = ctx.now()
     if step.action not in MESSAGES:
         detail = {"action": step.action.value, "queue": step.queue, "day": step.day}
@@ -139,7 +130,7 @@ async def run_step(
             session, case.case_id, [TimelineEntry(now, on, "step_due", detail)]
         )
         return
-    ref = await cases_sql.loan_ref(session, case.loan_id)
+    ref = ref or await cases_sql.loan_ref(session, case.loan_id)
     if ref is None:
         return
     planned = contacts.Planned(
@@ -155,7 +146,7 @@ async def run_step(
         request_key=_request_key(case, step),
         variables=variables(case, ref, on, ctx.contact_line),
     )
-    recorded = await contacts.decide_and_record(session, planned, now)
+    recorded = await contacts.decide_and_record(session, planned, now, case_open=True)
     detail = {
         "decision_id": str(recorded.decision_id),
         "channel": step.action.value,
