@@ -45,29 +45,29 @@ async def save_report(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def ability(
+async def signals(
     session: AsyncSession, borrower_id: str, principal: Decimal, tier: str | None
-) -> Ability:
-    row = (
-        await session.execute(sa.select(SIGNAL).where(SIGNAL.c.borrower_id == borrower_id))
-    ).mappings()
-    found = row.one_or_none()
-    if found is None:
-        return Ability(principal=principal, tier=tier)
-    return Ability(
-        bureau_score=found["bureau_score"],
-        bureau_score_before=found["bureau_score_before"],
-        total_debt=found["total_debt"],
-        principal=principal,
-        delinquent_elsewhere=found["delinquent_elsewhere"],
-        tier=tier,
-    )
-
-
-async def willingness(session: AsyncSession, borrower_id: str) -> Willingness:
-    """Contacts made and answered, from the ledger (promises come with the collectors' work)."""
+) -> tuple[Ability, Willingness]:
+    """Both sides of the quadrant in one round trip."""
     answered = sa.func.count().filter(ATTEMPT.c.status == "connected")
     made = sa.func.count().filter(ATTEMPT.c.status.in_(("connected", "unanswered")))
-    query = sa.select(made, answered).where(ATTEMPT.c.borrower_id == borrower_id)
-    contacts_made, contacts_answered = (await session.execute(query)).one()
-    return Willingness(contacts_made=int(contacts_made), contacts_answered=int(contacts_answered))
+    behaviour = (
+        sa.select(made.label("made"), answered.label("answered"))
+        .where(ATTEMPT.c.borrower_id == borrower_id)
+        .subquery()
+    )
+    query = sa.select(
+        behaviour.c.made, behaviour.c.answered, SIGNAL.c.bureau_score,
+        SIGNAL.c.bureau_score_before, SIGNAL.c.total_debt, SIGNAL.c.delinquent_elsewhere,
+    ).select_from(
+        behaviour.outerjoin(SIGNAL, SIGNAL.c.borrower_id == borrower_id)
+    )  # fmt: skip
+    made_n, answered_n, score, before, debt, delinquent = (await session.execute(query)).one()
+    willing = Willingness(contacts_made=int(made_n), contacts_answered=int(answered_n))
+    if score is None:
+        return Ability(principal=principal, tier=tier), willing
+    able = Ability(
+        bureau_score=score, bureau_score_before=before, total_debt=debt, principal=principal,
+        delinquent_elsewhere=delinquent, tier=tier,
+    )  # fmt: skip
+    return able, willing

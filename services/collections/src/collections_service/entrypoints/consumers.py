@@ -1,13 +1,14 @@
 """Collections' event consumers: monitoring's, scoring's and notify's facts in.
 
 Each handler runs in its consumer's transaction with the inbox row that makes a redelivery a
-no-op; what it changes and the events it causes commit together."""
+no-op; what it changes and the events it causes commit together (timeline lines and events
+are written once per batch, by ``effects.flush``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.service_layer import cases, contacts, quadrants
+from collections_service.service_layer import cases, contacts, effects, quadrants
 from collections_service.service_layer.clock import Context
 from collections_service.service_layer.loans import record_loan
 from shared.events import (
@@ -27,6 +28,7 @@ from shared.messaging.consumer import On, Subscription, handler_table
 
 def subscriptions(ctx: Context) -> list[Subscription]:
     async def on_loan_registered(session: AsyncSession, _: CloudEvent, loan: LoanAccepted) -> None:
+        effects.batch(session)
         await record_loan(session, loan)
 
     async def on_delinquency(
@@ -35,27 +37,34 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         await cases.apply_delinquency(session, fact, ctx)
 
     async def on_loan_closed(session: AsyncSession, _: CloudEvent, fact: LoanClosed) -> None:
+        effects.batch(session)
         await cases.apply_loan_closed(session, fact, ctx)
 
     async def on_loan_updated(session: AsyncSession, _: CloudEvent, fact: LoanUpdated) -> None:
+        effects.batch(session)
         await cases.apply_loan_updated(session, fact)
 
     async def on_end_of_day(session: AsyncSession, _: CloudEvent, fact: EodCompleted) -> None:
+        effects.batch(session)
         await cases.apply_end_of_day(session, fact.business_date, ctx)
 
     async def on_bureau(session: AsyncSession, _: CloudEvent, report: BureauRecorded) -> None:
+        effects.batch(session)
         await quadrants.apply_bureau(session, report, ctx.thresholds)
 
     async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
+        effects.batch(session)
         await cases.apply_score(session, fact, ctx)
 
     async def on_delivery(session: AsyncSession, _: CloudEvent, fact: DeliveryUpdated) -> None:
+        effects.batch(session)
         await contacts.apply_delivery(session, fact, ctx.now())
 
     return [
         Subscription(
             durable="collections-monitoring",
             stream=spec_for(LoanAccepted).stream,
+            finish=effects.flush,
             handlers=handler_table(
                 On(LoanAccepted, on_loan_registered),
                 On(DelinquencyChanged, on_delinquency),
@@ -68,11 +77,13 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         Subscription(
             durable="collections-scoring",
             stream=spec_for(ScoreUpdated).stream,
+            finish=effects.flush,
             handlers=handler_table(On(ScoreUpdated, on_score)),
         ),
         Subscription(
             durable="collections-notify",
             stream=spec_for(DeliveryUpdated).stream,
+            finish=effects.flush,
             handlers=handler_table(On(DeliveryUpdated, on_delivery)),
         ),
     ]

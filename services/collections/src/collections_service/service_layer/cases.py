@@ -24,7 +24,7 @@ from collections_service.domain.cases import (
     missed_cure,
     transition,
 )
-from collections_service.service_layer import pre_due, quadrants, treatment
+from collections_service.service_layer import effects, pre_due, quadrants, treatment
 from collections_service.service_layer.clock import Context
 from shared.envelope import source_of
 from shared.events import (
@@ -37,7 +37,6 @@ from shared.events import (
     ScoreUpdated,
     make_event,
 )
-from shared.messaging.outbox import enqueue
 from shared.problems import Problem
 
 SOURCE = source_of("collections")
@@ -85,7 +84,7 @@ async def _follow(
     if fact.bucket != case.bucket:
         detail = {"from": case.bucket, "to": fact.bucket, "dpd": fact.dpd}
         line = _line(ctx.now(), fact.business_date, "bucket_changed", detail)
-        await sql.add_timeline(session, case.case_id, [line])
+        await effects.timeline(session, case.case_id, [line])
         ref = await sql.loan_ref(session, case.loan_id)
         if ref is not None:
             await treatment.follow_segment(session, moved, ref, fact.business_date, ctx)
@@ -114,10 +113,12 @@ async def _open(
     }  # fmt: skip
     await sql.insert_case(session, values)
     detail = {"bucket": fact.bucket, "dpd": fact.dpd, "overdue_amount": str(fact.overdue_amount)}
-    await sql.add_timeline(session, case_id, [_line(now, fact.business_date, "opened", detail)])
+    await effects.timeline(session, case_id, [_line(now, fact.business_date, "opened", detail)])
     opened = CaseOpened(case_id=case_id, loan_id=fact.loan_id, borrower_id=fact.borrower_id,
                         bucket=fact.bucket, opened_on=fact.business_date)  # fmt: skip
-    await enqueue(session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)])
+    await effects.publish(
+        session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)]
+    )
     case = CaseRecord(**values, product=ref["product"])
     await treatment.follow_segment(session, case, ref, fact.business_date, ctx)
 
@@ -137,9 +138,11 @@ async def _close(
     detail: dict[str, object] = {"reason": reason}
     if cure_not_seen:
         detail["cure_not_seen"] = True
-    await sql.add_timeline(session, case.case_id, [_line(now, on, "closed", detail)])
+    await effects.timeline(session, case.case_id, [_line(now, on, "closed", detail)])
     closed = CaseClosed(case_id=case.case_id, loan_id=case.loan_id, reason=reason, closed_on=on)  # type: ignore[arg-type]
-    await enqueue(session, [make_event(closed, source=SOURCE, subject=case.loan_id, time=now)])
+    await effects.publish(
+        session, [make_event(closed, source=SOURCE, subject=case.loan_id, time=now)]
+    )
 
 
 async def apply_loan_closed(session: AsyncSession, fact: LoanClosed, ctx: Context) -> None:
@@ -185,7 +188,7 @@ async def apply_score(session: AsyncSession, fact: ScoreUpdated, ctx: Context) -
             "model_version": fact.model_version,
         }
         on = state.business_date if state and state.business_date else case.opened_on
-        await sql.add_timeline(
+        await effects.timeline(
             session, case.case_id, [_line(fact.scored_at, on, "tier_changed", detail)]
         )
 

@@ -9,6 +9,7 @@ waits in the queue the deferral worker reads; nothing is ever edited, a re-decis
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from collections_service.adapters import cases_sql, documents_sql
 from collections_service.adapters import contacts_sql as sql
 from collections_service.adapters.cases_sql import TimelineEntry
+from collections_service.service_layer import effects
+from collections_service.service_layer.batch_cache import once
 from shared.compliance.guard import decide
 from shared.compliance.history import (
     Attempt,
@@ -34,7 +37,6 @@ from shared.compliance.vocabulary import CALLS, AttemptStatus, Channel, Purpose,
 from shared.envelope import source_of
 from shared.events import Channel as MessageChannel
 from shared.events import ContactRequested, DeliveryUpdated, make_event
-from shared.messaging.outbox import enqueue
 
 SOURCE = source_of("collections")
 #: Every window a pack counts in is at most 7 x 24 h, plus a local day's offset.
@@ -94,7 +96,6 @@ class Recorded:
 @lru_cache(maxsize=64)
 def _parsed(pack: str, version: int, document: str) -> Pack:
     del pack, version  # the cache key: a stored version never changes
-    import json
 
     parsed = parse_pack(json.loads(document))
     if isinstance(parsed, list):
@@ -103,8 +104,11 @@ def _parsed(pack: str, version: int, document: str) -> Pack:
 
 
 async def active_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
-    import json
+    """The pack's active version, parsed (once per transaction)."""
+    return await once(session, ("active pack", pack), lambda: _load_pack(session, pack))
 
+
+async def _load_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
     stored = await documents_sql.active_pack(session, pack)
     if stored is None:
         raise LookupError(f"no active version of compliance pack {pack!r}")
@@ -248,7 +252,7 @@ async def _reserve_and_request(
         pack=planned.pack,
         pack_version=version,
     )
-    await enqueue(
+    await effects.publish(
         session, [make_event(requested, source=SOURCE, subject=planned.loan_id, time=now)]
     )
 
@@ -290,4 +294,4 @@ async def apply_delivery(session: AsyncSession, update: DeliveryUpdated, now: da
             "reason": update.reason,
         }
         on = await cases_sql.business_date_of_case(session, case_id)
-        await cases_sql.add_timeline(session, case_id, [TimelineEntry(now, on, "delivery", detail)])
+        await effects.timeline(session, case_id, [TimelineEntry(now, on, "delivery", detail)])

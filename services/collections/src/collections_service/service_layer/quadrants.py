@@ -29,8 +29,8 @@ async def compute(
     thresholds: QuadrantThresholds,
 ) -> Found:
     """The borrower's quadrant now, with the signals that decided it."""
-    able = await signals_sql.ability(session, borrower_id, principal, tier)
-    found = quadrant(able, await signals_sql.willingness(session, borrower_id), thresholds)
+    able, willing = await signals_sql.signals(session, borrower_id, principal, tier)
+    found = quadrant(able, willing, thresholds)
     return Found(found.quadrant, {"signals": found.signals, "ability": _json(asdict(able))})
 
 

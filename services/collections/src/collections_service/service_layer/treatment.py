@@ -29,7 +29,8 @@ from collections_service.domain.strategy import (
     assign_variant,
 )
 from collections_service.domain.strategy_document import parse_strategy
-from collections_service.service_layer import contacts
+from collections_service.service_layer import contacts, effects
+from collections_service.service_layer.batch_cache import once
 from collections_service.service_layer.clock import Context
 from shared.problems import NotFound
 
@@ -44,10 +45,13 @@ def _strategy(strategy_id: str, version: int, document: str) -> Strategy:
 
 
 async def load_strategy(session: AsyncSession, strategy_id: str, version: int) -> Strategy | None:
-    document = await documents_sql.strategy_version(session, strategy_id, version)
-    if document is None:
-        return None
-    return _strategy(strategy_id, version, json.dumps(document, sort_keys=True))
+    async def load() -> Strategy | None:
+        document = await documents_sql.strategy_version(session, strategy_id, version)
+        if document is None:
+            return None
+        return _strategy(strategy_id, version, json.dumps(document, sort_keys=True))
+
+    return await once(session, ("strategy", strategy_id, version), load)
 
 
 async def follow_segment(
@@ -57,7 +61,11 @@ async def follow_segment(
     assigns its variant and runs its day-0 steps. ``case`` is the case as it stands now."""
     strategy_id, version = case.strategy_id, case.strategy_version
     if strategy_id is None or version is None:
-        active = await documents_sql.active_strategy_for(session, case.product)
+        active = await once(
+            session,
+            ("active strategy", case.product),
+            lambda: documents_sql.active_strategy_for(session, case.product),
+        )
         if active is None:
             return  # no strategy for this product: collectors work the case by hand
         strategy_id, version = active.key, active.version
@@ -83,11 +91,11 @@ async def follow_segment(
         detail = {"strategy_id": strategy_id, "version": version, "segment": segment.name,
                   "variant": variant.name}  # fmt: skip
         lines.append(TimelineEntry(now, on, "segment_entered", detail))
-        await cases_sql.add_timeline(session, case.case_id, lines)
+        await effects.timeline(session, case.case_id, lines)
         for step in (s for s in variant.path if s.day == 0):
             await run_step(session, replace(case, **entered), step, on, ctx, ref)  # type: ignore[arg-type]
     elif lines:
-        await cases_sql.add_timeline(session, case.case_id, lines)
+        await effects.timeline(session, case.case_id, lines)
 
 
 async def run_due_steps(session: AsyncSession, business_date: date, ctx: Context) -> int:
@@ -126,9 +134,7 @@ async def run_step(
     now = ctx.now()
     if step.action not in MESSAGES:
         detail = {"action": step.action.value, "queue": step.queue, "day": step.day}
-        await cases_sql.add_timeline(
-            session, case.case_id, [TimelineEntry(now, on, "step_due", detail)]
-        )
+        await effects.timeline(session, case.case_id, [TimelineEntry(now, on, "step_due", detail)])
         return
     ref = ref or await cases_sql.loan_ref(session, case.loan_id)
     if ref is None:
@@ -154,7 +160,7 @@ async def run_step(
         "outcome": recorded.decision.outcome.value,
         "rule": recorded.decision.rule.value if recorded.decision.rule else None,
     }
-    await cases_sql.add_timeline(
+    await effects.timeline(
         session, case.case_id, [TimelineEntry(now, on, "contact_decided", detail)]
     )
 
@@ -232,7 +238,7 @@ async def contact_attempt(
         "outcome": recorded.decision.outcome.value,
         "rule": recorded.decision.rule.value if recorded.decision.rule else None,
     }
-    await cases_sql.add_timeline(
+    await effects.timeline(
         session, case_id, [TimelineEntry(ctx.now(), on, "contact_decided", detail)]
     )
     return recorded
