@@ -136,8 +136,8 @@ async def resolve_dispute(
     )
 
 
-async def insert_decision(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    await session.execute(sa.insert(DECISION).values(dict(values)))
+async def insert_decisions(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    await session.execute(sa.insert(DECISION), rows)
 
 
 async def reserve(session: AsyncSession, values: Mapping[str, Any]) -> bool:
@@ -169,8 +169,9 @@ async def set_attempt_status(
     return case_id
 
 
-async def defer(session: AsyncSession, decision_id: uuid.UUID, due_at: datetime) -> None:
-    await session.execute(sa.insert(DEFERRED).values(decision_id=decision_id, due_at=due_at))
+async def defer(session: AsyncSession, due: list[tuple[uuid.UUID, datetime]]) -> None:
+    rows = [{"decision_id": d, "due_at": at} for d, at in due]
+    await session.execute(sa.insert(DEFERRED), rows)
 
 
 async def claim_due_deferrals(session: AsyncSession, now: datetime, limit: int) -> list[RowMapping]:

@@ -111,6 +111,11 @@ async def _open(
         "strategy_id": None, "strategy_version": None, "segment": None, "variant": None,
         "segment_entered_on": None,
     }  # fmt: skip
+    case = CaseRecord(**values, product=ref["product"])
+    choice = await treatment.choose(session, case, ref, fact.business_date, ctx)
+    if choice.entered is not None:  # inserted with its segment: one statement, not two
+        values.update(choice.entered)
+        case = replace(case, **choice.entered)  # type: ignore[arg-type]
     await sql.insert_case(session, values)
     detail = {"bucket": fact.bucket, "dpd": fact.dpd, "overdue_amount": str(fact.overdue_amount)}
     await effects.timeline(session, case_id, [_line(now, fact.business_date, "opened", detail)])
@@ -119,8 +124,7 @@ async def _open(
     await effects.publish(
         session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)]
     )
-    case = CaseRecord(**values, product=ref["product"])
-    await treatment.follow_segment(session, case, ref, fact.business_date, ctx)
+    await treatment.enter(session, case, choice, ref, fact.business_date, ctx)
 
 
 async def _close(

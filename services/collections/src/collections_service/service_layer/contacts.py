@@ -186,7 +186,7 @@ async def decide_and_record(
     decision = decide(_request(planned), pack, known, now)
     decision_id = uuid.uuid4()
     request_id = request_id_for(planned.request_key) if decision.allowed else None
-    await sql.insert_decision(
+    await effects.decision(
         session,
         {
             "decision_id": decision_id,
@@ -210,7 +210,7 @@ async def decide_and_record(
         },
     )
     if decision.until is not None:
-        await sql.defer(session, decision_id, decision.until)
+        await effects.deferral(session, decision_id, decision.until)
     if request_id is not None:
         await _reserve_and_request(session, planned, decision_id, request_id, version, now)
     return Recorded(decision_id, decision, planned.pack, version, request_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -26,6 +26,7 @@ from collections_service.domain.strategy import (
     LoanSnapshot,
     Step,
     Strategy,
+    Variant,
     assign_variant,
 )
 from collections_service.domain.strategy_document import parse_strategy
@@ -54,11 +55,20 @@ async def load_strategy(session: AsyncSession, strategy_id: str, version: int) -
     return await once(session, ("strategy", strategy_id, version), load)
 
 
-async def follow_segment(
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What the engine chose for a case now: the segment entered (None: the same as before or
+    none matches) and the timeline lines to write."""
+
+    entered: dict[str, object] | None
+    variant: Variant | None
+    lines: list[TimelineEntry]
+
+
+async def choose(
     session: AsyncSession, case: CaseRecord, ref: RowMapping, on: date, ctx: Context
-) -> None:
-    """Choose the case's segment now (at opening or a bucket change); entering a new one
-    assigns its variant and runs its day-0 steps. ``case`` is the case as it stands now."""
+) -> Choice:
+    """The segment and variant the case is in now; new cases take the product's active version."""
     strategy_id, version = case.strategy_id, case.strategy_version
     if strategy_id is None or version is None:
         active = await once(
@@ -67,35 +77,59 @@ async def follow_segment(
             lambda: documents_sql.active_strategy_for(session, case.product),
         )
         if active is None:
-            return  # no strategy for this product: collectors work the case by hand
+            return Choice(None, None, [])  # no strategy for this product: worked by hand
         strategy_id, version = active.key, active.version
     strategy = await load_strategy(session, strategy_id, version)
     if strategy is None:
-        return
-    outstanding = Decimal(ref["outstanding"])
-    snapshot = LoanSnapshot(case.bucket, case.dpd, outstanding, case.tier, case.quadrant)
+        return Choice(None, None, [])
+    snapshot = LoanSnapshot(
+        case.bucket, case.dpd, Decimal(ref["outstanding"]), case.tier, case.quadrant
+    )
     segment = strategy.segment_for(snapshot)
     now, lines = ctx.now(), []
     escalation = strategy.escalation_for(case.bucket)
     if escalation is not None:
-        detail: dict[str, object] = {"bucket": case.bucket, "action": escalation.action.value}
-        lines.append(TimelineEntry(now, on, "escalated", detail))
-    if segment is not None and segment.name != case.segment:
-        variant = assign_variant(segment, strategy_id=strategy_id, version=version,
-                                 case_id=str(case.case_id))  # fmt: skip
-        entered = {
-            "strategy_id": strategy_id, "strategy_version": version, "segment": segment.name,
-            "variant": variant.name, "segment_entered_on": on,
-        }  # fmt: skip
-        await cases_sql.update_case(session, case.case_id, **entered)
-        detail = {"strategy_id": strategy_id, "version": version, "segment": segment.name,
-                  "variant": variant.name}  # fmt: skip
-        lines.append(TimelineEntry(now, on, "segment_entered", detail))
-        await effects.timeline(session, case.case_id, lines)
-        for step in (s for s in variant.path if s.day == 0):
-            await run_step(session, replace(case, **entered), step, on, ctx, ref)  # type: ignore[arg-type]
-    elif lines:
-        await effects.timeline(session, case.case_id, lines)
+        escalated: dict[str, object] = {"bucket": case.bucket, "action": escalation.action.value}
+        lines.append(TimelineEntry(now, on, "escalated", escalated))
+    if segment is None or segment.name == case.segment:
+        return Choice(None, None, lines)
+    variant = assign_variant(
+        segment, strategy_id=strategy_id, version=version, case_id=str(case.case_id)
+    )
+    entered: dict[str, object] = {
+        "strategy_id": strategy_id, "strategy_version": version, "segment": segment.name,
+        "variant": variant.name, "segment_entered_on": on,
+    }  # fmt: skip
+    detail = {
+        "strategy_id": strategy_id,
+        "version": version,
+        "segment": segment.name,
+        "variant": variant.name,
+    }
+    lines.append(TimelineEntry(now, on, "segment_entered", detail))
+    return Choice(entered, variant, lines)
+
+
+async def enter(
+    session: AsyncSession, case: CaseRecord, choice: Choice, ref: RowMapping, on: date, ctx: Context
+) -> None:
+    """Write what ``choose`` decided (``case`` already carries it) and run the day-0 steps."""
+    if choice.lines:
+        await effects.timeline(session, case.case_id, choice.lines)
+    for step in (s for s in choice.variant.path if s.day == 0) if choice.variant else ():
+        await run_step(session, case, step, on, ctx, ref)
+
+
+async def follow_segment(
+    session: AsyncSession, case: CaseRecord, ref: RowMapping, on: date, ctx: Context
+) -> None:
+    """Choose the stored case's segment again (a bucket change); entering a new one assigns its
+    variant and runs its day-0 steps."""
+    choice = await choose(session, case, ref, on, ctx)
+    if choice.entered is not None:
+        await cases_sql.update_case(session, case.case_id, **choice.entered)
+        case = replace(case, **choice.entered)  # type: ignore[arg-type]
+    await enter(session, case, choice, ref, on, ctx)
 
 
 async def run_due_steps(session: AsyncSession, business_date: date, ctx: Context) -> int:
