@@ -9,11 +9,9 @@ waits in the queue the deferral worker reads; nothing is ever edited, a re-decis
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +19,7 @@ from collections_service.adapters import cases_sql, documents_sql
 from collections_service.adapters import contacts_sql as sql
 from collections_service.adapters.cases_sql import TimelineEntry
 from collections_service.service_layer import effects
-from collections_service.service_layer.batch_cache import once
+from collections_service.service_layer.batch_cache import once, parsed
 from shared.compliance.guard import decide
 from shared.compliance.history import (
     Attempt,
@@ -93,16 +91,6 @@ class Recorded:
     request_id: uuid.UUID | None
 
 
-@lru_cache(maxsize=64)
-def _parsed(pack: str, version: int, document: str) -> Pack:
-    del pack, version  # the cache key: a stored version never changes
-
-    parsed = parse_pack(json.loads(document))
-    if isinstance(parsed, list):
-        raise ValueError(f"a stored pack is invalid: {parsed}")
-    return parsed
-
-
 async def active_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
     """The pack's active version, parsed (once per transaction)."""
     return await once(session, ("active pack", pack), lambda: _load_pack(session, pack))
@@ -112,9 +100,7 @@ async def _load_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
     stored = await documents_sql.active_pack(session, pack)
     if stored is None:
         raise LookupError(f"no active version of compliance pack {pack!r}")
-    return _parsed(
-        pack, stored.version, json.dumps(stored.document, sort_keys=True)
-    ), stored.version
+    return parsed(parse_pack, stored.document), stored.version
 
 
 async def history(

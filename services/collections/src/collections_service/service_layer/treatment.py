@@ -9,12 +9,10 @@ N when the end of day before business day N completes. Message steps are decided
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,18 +29,9 @@ from collections_service.domain.strategy import (
 )
 from collections_service.domain.strategy_document import parse_strategy
 from collections_service.service_layer import contacts, effects
-from collections_service.service_layer.batch_cache import once
+from collections_service.service_layer.batch_cache import once, parsed
 from collections_service.service_layer.clock import Context
 from shared.problems import NotFound
-
-
-@lru_cache(maxsize=128)
-def _strategy(strategy_id: str, version: int, document: str) -> Strategy:
-    del strategy_id, version  # the cache key: a stored version never changes
-    parsed = parse_strategy(json.loads(document))
-    if isinstance(parsed, list):
-        raise ValueError(f"a stored strategy is invalid: {parsed}")
-    return parsed
 
 
 async def load_strategy(session: AsyncSession, strategy_id: str, version: int) -> Strategy | None:
@@ -50,7 +39,7 @@ async def load_strategy(session: AsyncSession, strategy_id: str, version: int) -
         document = await documents_sql.strategy_version(session, strategy_id, version)
         if document is None:
             return None
-        return _strategy(strategy_id, version, json.dumps(document, sort_keys=True))
+        return parsed(parse_strategy, document)
 
     return await once(session, ("strategy", strategy_id, version), load)
 
