@@ -332,3 +332,14 @@ async def add_timelines(
             for case_id, e in lines
         ],
     )  # fmt: skip
+
+
+async def note_payment(session: AsyncSession, loan_id: str, booked_on: date) -> None:
+    """Keep the latest payment date (payments may arrive out of order)."""
+    new = insert(STATE).values(loan_id=loan_id, last_payment_on=booked_on)
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=["loan_id"],
+            set_={"last_payment_on": sa.func.greatest(STATE.c.last_payment_on, booked_on)},
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from collections_service.adapters.tables import (
     ContactPreferenceRow,
     DeferredContactRow,
     DisputeRow,
+    LoanStateRow,
 )
 
 DECISION = Base.metadata.tables[ContactDecisionRow.__tablename__]
@@ -29,6 +30,7 @@ PREFERENCE = Base.metadata.tables[ContactPreferenceRow.__tablename__]
 DISPUTE = Base.metadata.tables[DisputeRow.__tablename__]
 DEFERRED = Base.metadata.tables[DeferredContactRow.__tablename__]
 CASE = Base.metadata.tables[CaseRow.__tablename__]
+STATE = Base.metadata.tables[LoanStateRow.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +234,36 @@ class Ledger:
     attempts: list[AttemptRecord]
     preferences: Preferences | None
     open_disputes: frozenset[str]
+    notices: DebtNotices
 
 
-async def ledger_of(session: AsyncSession, borrower_id: str, since: datetime) -> Ledger:
-    """The borrower's ledger in one round trip (the guard asks before every contact)."""
+@dataclass(frozen=True, slots=True)
+class DebtNotices:
+    """What the notice rules read of one debt (Reg F validation notice, legal notice period,
+    time-barred debts): its first contact, its notices, its last payment."""
+
+    first_contact_at: datetime | None = None
+    validation_notice_sent_at: datetime | None = None
+    legal_notice_sent_on: date | None = None
+    last_payment_on: date | None = None
+
+
+#: A contact that happened or is on its way: not one blocked or failed.
+_MADE = ("pending", "delivered", "connected", "unanswered")
+
+
+def _first(column: Any, loan_id: str, purpose: str | None = None) -> Any:
+    where = [ATTEMPT.c.loan_id == loan_id, ATTEMPT.c.status.in_(_MADE)]
+    if purpose is not None:
+        where.append(ATTEMPT.c.purpose == purpose)
+    return sa.select(sa.func.min(column)).where(*where).scalar_subquery()
+
+
+async def ledger_of(
+    session: AsyncSession, borrower_id: str, loan_id: str, since: datetime
+) -> Ledger:
+    """The borrower's ledger and the debt's notices in one round trip (the guard asks before
+    every contact)."""
     attempts = (
         sa.select(
             sa.func.coalesce(
@@ -259,9 +287,12 @@ async def ledger_of(session: AsyncSession, borrower_id: str, since: datetime) ->
         .where(DISPUTE.c.borrower_id == borrower_id, DISPUTE.c.status == "open")
         .scalar_subquery()
     )
+    paid = sa.select(STATE.c.last_payment_on).where(STATE.c.loan_id == loan_id).scalar_subquery()
     query = sa.select(
         attempts, disputes, PREFERENCE.c.stopped_channels, PREFERENCE.c.preferred_from,
         PREFERENCE.c.preferred_to, PREFERENCE.c.consent, PREFERENCE.c.updated_at,
+        _first(ATTEMPT.c.at, loan_id), _first(ATTEMPT.c.at, loan_id, "validation_notice"),
+        _first(ATTEMPT.c.business_date, loan_id, "legal_notice"), paid,
     ).select_from(
         sa.select(sa.literal(borrower_id).label("b")).subquery("me")
         .outerjoin(PREFERENCE, PREFERENCE.c.borrower_id == borrower_id)
@@ -274,4 +305,5 @@ async def ledger_of(session: AsyncSession, borrower_id: str, since: datetime) ->
     prefs = None
     if row[2] is not None:
         prefs = Preferences(tuple(row[2]), row[3], row[4], row[5], row[6])
-    return Ledger(made, prefs, frozenset(row[1] or ()))
+    notices = DebtNotices(row[7], row[8], row[9], row[10])
+    return Ledger(made, prefs, frozenset(row[1] or ()), notices)

@@ -85,6 +85,7 @@ class LoanStateRow(Base, table=True):
     business_date: date | None = None
     tier: str | None = Field(default=None, max_length=1)
     scored_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_payment_on: date | None = None  # time-barred debts count from it (Reg F)
 
 
 class CaseRow(Base, table=True):
@@ -220,6 +221,8 @@ class ContactAttemptRow(Base, table=True):
     at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     status: str = "pending"
     borrower_requested: bool = False
+    purpose: str = Field(default="reminder", sa_column_kwargs={"server_default": "reminder"})
+    business_date: date | None = None
 
 
 class ContactPreferenceRow(Base, table=True):

@@ -81,6 +81,7 @@ class Step:
     action: Action
     template_id: str | None = None
     queue: str | None = None
+    purpose: str = "reminder"  # a message's purpose (BRIEF decision 6)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from collections_service.domain.strategy import (
 )
 from shared.compliance import documents as d
 from shared.compliance.documents import Errors, FieldError, at
+from shared.compliance.vocabulary import Purpose
 
 BUCKETS = ("C", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
 _WHEN_KEYS = ("buckets", "tiers", "quadrants", "min_outstanding", "max_outstanding",
@@ -150,8 +151,9 @@ def _path(value: object, path: str, errors: Errors) -> tuple[Step, ...] | None:
 
 def _step(value: object, path: str, errors: Errors) -> Step | None:
     step = d.mapping(
-        value, path, errors, required=("day", "action"), optional=("template_id", "queue")
-    )
+        value, path, errors, required=("day", "action"),
+        optional=("template_id", "queue", "purpose"),
+    )  # fmt: skip
     if step is None:
         return None
     day = (
@@ -164,7 +166,19 @@ def _step(value: object, path: str, errors: Errors) -> Step | None:
         return None
     template_id = _needs(step, "template_id", action in MESSAGES, path, errors)
     queue = _needs(step, "queue", action in TASKS, path, errors)
-    return Step(day, action, template_id, queue)
+    return Step(day, action, template_id, queue, _purpose(step, action, path, errors))
+
+
+def _purpose(item: Mapping[str, Any], action: Action, path: str, errors: Errors) -> str:
+    """What a message is for (BRIEF decision 6): the guard exempts required notices from
+    stop-contact, disputes and pending promises, and tracks validation and legal notices."""
+    if "purpose" not in item:
+        return Purpose.REMINDER.value
+    if action not in MESSAGES:
+        errors.add(at(path, "purpose"), f"is not used by action {action.value}")
+        return Purpose.REMINDER.value
+    picked = d.choice(item["purpose"], at(path, "purpose"), errors, [p.value for p in Purpose])
+    return picked or Purpose.REMINDER.value
 
 
 def _action(item: Mapping[str, Any], path: str, errors: Errors) -> Action | None:

@@ -20,6 +20,7 @@ from shared.events import (
     LoanAccepted,
     LoanClosed,
     LoanUpdated,
+    PaymentApplied,
     ScoreUpdated,
     spec_for,
 )
@@ -52,6 +53,9 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         effects.batch(session)
         await quadrants.apply_bureau(session, report, ctx.thresholds)
 
+    async def on_payment(session: AsyncSession, _: CloudEvent, fact: PaymentApplied) -> None:
+        await cases.apply_payment(session, fact)
+
     async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
         effects.batch(session)
         await cases.apply_score(session, fact, ctx)
@@ -72,6 +76,7 @@ def subscriptions(ctx: Context) -> list[Subscription]:
                 On(LoanUpdated, on_loan_updated),
                 On(EodCompleted, on_end_of_day),
                 On(BureauRecorded, on_bureau),
+                On(PaymentApplied, on_payment),
             ),
         ),
         Subscription(

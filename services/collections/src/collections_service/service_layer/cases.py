@@ -34,6 +34,7 @@ from shared.events import (
     LoanClosed,
     LoanStatus,
     LoanUpdated,
+    PaymentApplied,
     ScoreUpdated,
     make_event,
 )
@@ -173,6 +174,11 @@ async def apply_loan_updated(session: AsyncSession, fact: LoanUpdated) -> None:
     case = await sql.open_case(session, fact.loan_id)
     if case is not None and fact.bucket == case.bucket:
         await sql.update_case(session, case.case_id, dpd=fact.dpd)
+
+
+async def apply_payment(session: AsyncSession, fact: PaymentApplied) -> None:
+    """The loan's last payment (a time-barred debt counts its years from it)."""
+    await sql.note_payment(session, fact.loan_id, fact.booked_on)
 
 
 async def apply_score(session: AsyncSession, fact: ScoreUpdated, ctx: Context) -> None:

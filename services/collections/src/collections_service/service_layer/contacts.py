@@ -107,7 +107,7 @@ async def history(
     session: AsyncSession, planned: Planned, now: datetime, *, case_open: bool | None = None
 ) -> ContactHistory:
     """What the guard knows of the borrower, in one query; ``case_open`` when the caller knows."""
-    found = await sql.ledger_of(session, planned.borrower_id, now - LOOKBACK)
+    found = await sql.ledger_of(session, planned.borrower_id, planned.loan_id, now - LOOKBACK)
     attempts, prefs = found.attempts, found.preferences
     hours = None
     if prefs and prefs.preferred_from and prefs.preferred_to:
@@ -136,6 +136,10 @@ async def history(
         preferred_hours=hours,
         preferred_hours_consent=bool(prefs and prefs.consent),
         open_disputes=found.open_disputes,
+        first_contact_at=found.notices.first_contact_at,
+        validation_notice_sent_at=found.notices.validation_notice_sent_at,
+        legal_notice_sent_on=found.notices.legal_notice_sent_on,
+        last_payment_on=found.notices.last_payment_on,
         case_closed=await _closed(session, planned.case_id, case_open),
     )
 
@@ -222,6 +226,8 @@ async def _reserve_and_request(
             "to": planned.to,
             "at": now,
             "status": AttemptStatus.PENDING.value,
+            "purpose": planned.purpose,
+            "business_date": planned.business_date,
         },
     )
     if not fresh or planned.channel not in MESSAGE_CHANNELS or planned.template_id is None:

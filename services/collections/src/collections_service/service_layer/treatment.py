@@ -171,6 +171,7 @@ async def run_step(
         business_date=on,
         case_id=case.case_id,
         template_id=step.template_id,
+        purpose=step.purpose,
         to=_address(step, ref),
         request_key=_request_key(case, step),
         variables=variables(case, ref, on, ctx.contact_line),
