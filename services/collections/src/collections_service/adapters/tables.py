@@ -34,6 +34,7 @@ class LoanRefRow(Base, table=True):
     """The loan a case is about, with the jurisdiction pack its product names."""
 
     __tablename__ = "loan_ref"
+    __table_args__ = (sa.Index("ix_loan_ref_due_dates", "due_dates", postgresql_using="gin"),)
 
     loan_id: str = Field(primary_key=True, max_length=64)
     borrower_id: str = Field(foreign_key="borrower_ref.borrower_id", index=True)
@@ -210,6 +211,7 @@ class ContactAttemptRow(Base, table=True):
     decision, confirmed or released by what happened."""
 
     __tablename__ = "contact_attempt"
+    __table_args__ = (sa.Index("ix_contact_attempt_loan_purpose", "loan_id", "purpose"),)
 
     request_id: uuid.UUID = Field(primary_key=True)
     decision_id: uuid.UUID
