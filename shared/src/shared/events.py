@@ -325,6 +325,18 @@ class ContactRequested(Payload):
     pack_version: int = Field(ge=1)
 
 
+class ComplianceBreach(Payload):
+    """A collector reported an outbound contact the guard would have refused (BRIEF decision 3):
+    it is recorded and counted, and this alert says which rule it broke."""
+
+    case_id: uuid.UUID
+    loan_id: ExternalId
+    outcome_id: uuid.UUID
+    rule: str
+    channel: str
+    contacted_at: AwareDatetime
+
+
 class PromiseBroken(Payload):
     promise_id: uuid.UUID
     loan_id: ExternalId
@@ -456,6 +468,13 @@ CATALOGUE: tuple[EventSpec, ...] = (
         PromiseBroken,
         "collections",
         "A promise to pay was missed.",
+    ),
+    _spec(
+        "collections",
+        "compliance.breach",
+        ComplianceBreach,
+        "collections",
+        "A contact broke a rule of the pack.",
     ),
     _spec(
         "collections", "pack.activated", PackActivated, "collections", "A pack version is in force."

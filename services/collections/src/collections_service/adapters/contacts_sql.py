@@ -15,13 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import (
     Base,
+    BorrowerRefRow,
     CaseRow,
     ContactAttemptRow,
     ContactDecisionRow,
     ContactPreferenceRow,
     DeferredContactRow,
     DisputeRow,
+    InvalidNumberRow,
     LoanStateRow,
+    PromiseRow,
 )
 
 DECISION = Base.metadata.tables[ContactDecisionRow.__tablename__]
@@ -31,6 +34,9 @@ DISPUTE = Base.metadata.tables[DisputeRow.__tablename__]
 DEFERRED = Base.metadata.tables[DeferredContactRow.__tablename__]
 CASE = Base.metadata.tables[CaseRow.__tablename__]
 STATE = Base.metadata.tables[LoanStateRow.__tablename__]
+BORROWER = Base.metadata.tables[BorrowerRefRow.__tablename__]
+INVALID = Base.metadata.tables[InvalidNumberRow.__tablename__]
+PROMISE = Base.metadata.tables[PromiseRow.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class AttemptRecord:
     recipient: str
     to: str | None
     borrower_requested: bool
+    direction: str = "outbound"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +242,16 @@ class Ledger:
     preferences: Preferences | None
     open_disputes: frozenset[str]
     notices: DebtNotices
+    reach: Reach
+    pending_promises: frozenset[str]  # loan ids
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The borrower's numbers and those marked invalid (a contact person needs all invalid)."""
+
+    invalid_numbers: frozenset[str]
+    borrower_numbers: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +289,7 @@ async def ledger_of(
                         sa.func.jsonb_build_array(
                             ATTEMPT.c.at, ATTEMPT.c.channel, ATTEMPT.c.loan_id, ATTEMPT.c.status,
                             ATTEMPT.c.recipient, ATTEMPT.c.to, ATTEMPT.c.borrower_requested,
+                            ATTEMPT.c.direction,
                         ),
                         ATTEMPT.c.at,
                     )
@@ -288,22 +306,50 @@ async def ledger_of(
         .scalar_subquery()
     )
     paid = sa.select(STATE.c.last_payment_on).where(STATE.c.loan_id == loan_id).scalar_subquery()
+    invalid = (
+        sa.select(sa.func.array_agg(INVALID.c.number))
+        .where(INVALID.c.borrower_id == borrower_id)
+        .scalar_subquery()
+    )
+    phone = (
+        sa.select(BORROWER.c.phone).where(BORROWER.c.borrower_id == borrower_id).scalar_subquery()
+    )
+    promised = (
+        sa.select(sa.func.array_agg(PROMISE.c.loan_id))
+        .where(PROMISE.c.status == "pending", PROMISE.c.case_id == CASE.c.case_id,
+               CASE.c.borrower_id == borrower_id)
+        .scalar_subquery()
+    )  # fmt: skip
     query = sa.select(
         attempts, disputes, PREFERENCE.c.stopped_channels, PREFERENCE.c.preferred_from,
         PREFERENCE.c.preferred_to, PREFERENCE.c.consent, PREFERENCE.c.updated_at,
         _first(ATTEMPT.c.at, loan_id), _first(ATTEMPT.c.at, loan_id, "validation_notice"),
-        _first(ATTEMPT.c.business_date, loan_id, "legal_notice"), paid,
+        _first(ATTEMPT.c.business_date, loan_id, "legal_notice"), paid, invalid, phone, promised,
     ).select_from(
         sa.select(sa.literal(borrower_id).label("b")).subquery("me")
         .outerjoin(PREFERENCE, PREFERENCE.c.borrower_id == borrower_id)
     )  # fmt: skip
     row = (await session.execute(query)).one()
     made = [
-        AttemptRecord(datetime.fromisoformat(a[0]), a[1], a[2], a[3], a[4], a[5], a[6])
+        AttemptRecord(datetime.fromisoformat(a[0]), a[1], a[2], a[3], a[4], a[5], a[6], a[7])
         for a in row[0]
     ]
     prefs = None
     if row[2] is not None:
         prefs = Preferences(tuple(row[2]), row[3], row[4], row[5], row[6])
     notices = DebtNotices(row[7], row[8], row[9], row[10])
-    return Ledger(made, prefs, frozenset(row[1] or ()), notices)
+    reach = Reach(frozenset(row[11] or ()), frozenset({row[12]} if row[12] else ()))
+    return Ledger(made, prefs, frozenset(row[1] or ()), notices, reach, frozenset(row[13] or ()))
+
+
+async def request_of(
+    session: AsyncSession, decision_id: uuid.UUID, case_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The request an allowed decision about this case made; None otherwise."""
+    query = sa.select(DECISION.c.request_id).where(
+        DECISION.c.decision_id == decision_id,
+        DECISION.c.case_id == case_id,
+        DECISION.c.outcome == "allowed",
+    )
+    request_id: uuid.UUID | None = await session.scalar(query)
+    return request_id

@@ -9,11 +9,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters.tables import Base, BorrowerSignalRow, ContactAttemptRow
+from collections_service.adapters.tables import (
+    Base,
+    BorrowerSignalRow,
+    CaseRow,
+    ContactAttemptRow,
+    PromiseRow,
+)
 from collections_service.domain.quadrant import Ability, Willingness
 
 SIGNAL = Base.metadata.tables[BorrowerSignalRow.__tablename__]
 ATTEMPT = Base.metadata.tables[ContactAttemptRow.__tablename__]
+PROMISE = Base.metadata.tables[PromiseRow.__tablename__]
+CASE = Base.metadata.tables[CaseRow.__tablename__]
 
 
 async def save_report(
@@ -56,14 +64,28 @@ async def signals(
         .where(ATTEMPT.c.borrower_id == borrower_id)
         .subquery()
     )
+    judged = PROMISE.c.status.in_(("kept", "partly_kept", "broken"))
+    promised = (
+        sa.select(sa.func.count().filter(judged).label("made"),
+                  sa.func.count().filter(PROMISE.c.status == "kept").label("kept"),
+                  sa.func.count().filter(PROMISE.c.paid > 0).label("partial"))
+        .select_from(PROMISE.join(CASE, CASE.c.case_id == PROMISE.c.case_id))
+        .where(CASE.c.borrower_id == borrower_id)
+        .subquery()
+    )  # fmt: skip
     query = sa.select(
+        promised.c.made, promised.c.kept, promised.c.partial,
         behaviour.c.made, behaviour.c.answered, SIGNAL.c.bureau_score,
         SIGNAL.c.bureau_score_before, SIGNAL.c.total_debt, SIGNAL.c.delinquent_elsewhere,
     ).select_from(
-        behaviour.outerjoin(SIGNAL, SIGNAL.c.borrower_id == borrower_id)
+        promised.join(behaviour, sa.true()).outerjoin(SIGNAL, SIGNAL.c.borrower_id == borrower_id)
     )  # fmt: skip
-    made_n, answered_n, score, before, debt, delinquent = (await session.execute(query)).one()
-    willing = Willingness(contacts_made=int(made_n), contacts_answered=int(answered_n))
+    row = (await session.execute(query)).one()
+    p_made, p_kept, partial, made_n, answered_n, score, before, debt, delinquent = row
+    willing = Willingness(
+        promises_made=int(p_made), promises_kept=int(p_kept), contacts_made=int(made_n),
+        contacts_answered=int(answered_n), partial_payments=int(partial),
+    )  # fmt: skip
     if score is None:
         return Ability(principal=principal, tier=tier), willing
     able = Ability(

@@ -225,6 +225,8 @@ class ContactAttemptRow(Base, table=True):
     borrower_requested: bool = False
     purpose: str = Field(default="reminder", sa_column_kwargs={"server_default": "reminder"})
     business_date: date | None = None
+    #: an inbound contact is a conversation, not an attempt counted against the caps
+    direction: str = Field(default="outbound", sa_column_kwargs={"server_default": "outbound"})
 
 
 class ContactPreferenceRow(Base, table=True):
@@ -268,3 +270,49 @@ class BorrowerSignalRow(Base, table=True):
     total_debt: Decimal = Field(sa_type=sa.Numeric(18, 2))
     delinquent_elsewhere: int
     reported_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class OutcomeRow(Base, table=True):
+    """What came of a collector's contact (BRIEF decision 3), with the breach when the guard
+    would have refused an outbound contact that had no decision."""
+
+    __tablename__ = "contact_outcome"
+
+    outcome_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
+    decision_id: uuid.UUID | None = None
+    channel: str
+    direction: str = "outbound"
+    outcome: str
+    to: str | None = None
+    contacted_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    duration_s: int | None = None
+    note: str | None = None
+    breach: str | None = None
+    recorded_by: str | None = None
+
+
+class InvalidNumberRow(Base, table=True):
+    """A number a ``wrong_number`` outcome marked invalid (the borrower may become unreachable)."""
+
+    __tablename__ = "invalid_number"
+
+    borrower_id: str = Field(primary_key=True, max_length=64)
+    number: str = Field(primary_key=True)
+    marked_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class PromiseRow(Base, table=True):
+    """A promise to pay, judged at the close of its due date from the payments booked since."""
+
+    __tablename__ = "promise"
+
+    promise_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
+    loan_id: str = Field(index=True, max_length=64)
+    amount: Decimal = Field(sa_type=sa.Numeric(18, 2))
+    due_on: date = Field(index=True)
+    paid: Decimal = Field(default=Decimal("0.00"), sa_type=sa.Numeric(18, 2))
+    status: str = Field(default="pending", max_length=12)
+    made_on: date
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

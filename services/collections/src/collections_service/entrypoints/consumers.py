@@ -54,7 +54,7 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         await quadrants.apply_bureau(session, report, ctx.thresholds)
 
     async def on_payment(session: AsyncSession, _: CloudEvent, fact: PaymentApplied) -> None:
-        await cases.apply_payment(session, fact)
+        await cases.apply_payment(session, fact, ctx)
 
     async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
         effects.batch(session)

@@ -24,7 +24,7 @@ from collections_service.domain.cases import (
     missed_cure,
     transition,
 )
-from collections_service.service_layer import effects, pre_due, quadrants, treatment
+from collections_service.service_layer import effects, pre_due, quadrants, treatment, work
 from collections_service.service_layer.clock import Context
 from shared.envelope import source_of
 from shared.events import (
@@ -176,9 +176,11 @@ async def apply_loan_updated(session: AsyncSession, fact: LoanUpdated) -> None:
         await sql.update_case(session, case.case_id, dpd=fact.dpd)
 
 
-async def apply_payment(session: AsyncSession, fact: PaymentApplied) -> None:
-    """The loan's last payment (a time-barred debt counts its years from it)."""
+async def apply_payment(session: AsyncSession, fact: PaymentApplied, ctx: Context) -> None:
+    """The loan's last payment (a time-barred debt counts its years from it), and the
+    promises it keeps."""
     await sql.note_payment(session, fact.loan_id, fact.booked_on)
+    await work.apply_payment(session, fact.loan_id, fact.amount, fact.booked_on, ctx.now())
 
 
 async def apply_score(session: AsyncSession, fact: ScoreUpdated, ctx: Context) -> None:
@@ -207,6 +209,7 @@ async def apply_end_of_day(session: AsyncSession, business_date: date, ctx: Cont
     """A business day begins: open cases age a day, the steps due today run, and the
     pre-due reminders of today are decided."""
     await sql.advance_open_cases(session, business_date)
+    await work.judge_promises(session, business_date, ctx.now())  # a broken one stops holding
     await treatment.run_due_steps(session, business_date, ctx)
     await pre_due.run_pre_due(session, business_date, ctx)
 

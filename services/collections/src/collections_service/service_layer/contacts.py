@@ -60,6 +60,7 @@ class Planned:
     template_id: str | None = None
     to: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
+    borrower_requested: bool = False  # a call the borrower asked for (callback, consent)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -112,6 +113,7 @@ async def history(
     hours = None
     if prefs and prefs.preferred_from and prefs.preferred_to:
         hours = PreferredHours(prefs.preferred_from, prefs.preferred_to)
+    outbound = [a for a in attempts if a.direction == "outbound"]
     return ContactHistory(
         attempts=tuple(
             Attempt(
@@ -123,13 +125,17 @@ async def history(
                 a.to,
                 a.borrower_requested,
             )
-            for a in attempts
+            for a in outbound
         ),
         conversations=tuple(
             Conversation(a.at, Channel(a.channel), a.loan_id)
             for a in attempts
-            if a.status == AttemptStatus.CONNECTED and Channel(a.channel) in CALLS
+            if a.direction == "inbound"
+            or (a.status == AttemptStatus.CONNECTED and Channel(a.channel) in CALLS)
         ),
+        invalid_numbers=found.reach.invalid_numbers,
+        borrower_numbers=found.reach.borrower_numbers,
+        pending_promises=found.pending_promises,
         stopped_channels=frozenset(Channel(c) for c in prefs.stopped_channels)
         if prefs
         else frozenset(),
@@ -161,6 +167,7 @@ def _request(planned: Planned) -> ContactRequest:
         recipient=Recipient(planned.recipient),
         purpose=Purpose(planned.purpose),
         case_id=str(planned.case_id) if planned.case_id else None,
+        borrower_requested=planned.borrower_requested,
         to=planned.to,
         business_on=planned.business_date,
     )
@@ -228,6 +235,7 @@ async def _reserve_and_request(
             "status": AttemptStatus.PENDING.value,
             "purpose": planned.purpose,
             "business_date": planned.business_date,
+            "borrower_requested": planned.borrower_requested,
         },
     )
     if not fresh or planned.channel not in MESSAGE_CHANNELS or planned.template_id is None:
@@ -287,3 +295,33 @@ async def apply_delivery(session: AsyncSession, update: DeliveryUpdated, now: da
         }
         on = await cases_sql.business_date_of_case(session, case_id)
         await effects.timeline(session, case_id, [TimelineEntry(now, on, "delivery", detail)])
+
+
+async def would_allow(session: AsyncSession, planned: Planned, at: datetime) -> Decision:
+    """What the guard would have decided of ``planned`` at ``at`` (nothing recorded): an
+    outcome reported without a decision is checked with it."""
+    pack, _ = await active_pack(session, planned.pack)
+    return decide(_request(planned), pack, await history(session, planned, at, case_open=True), at)
+
+
+async def count_contact(
+    session: AsyncSession,
+    planned: Planned,
+    at: datetime,
+    status: AttemptStatus,
+    *,
+    direction: str = "outbound",
+    decision_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """A contact that happened without a request through the guard (a collector's call it
+    was told of afterwards, an inbound call): into the ledger, counted like any other."""
+    request_id = request_id_for(planned.request_key)
+    await sql.reserve(session, {
+        "request_id": request_id, "decision_id": decision_id or request_id,
+        "loan_id": planned.loan_id, "borrower_id": planned.borrower_id,
+        "channel": planned.channel, "recipient": planned.recipient, "to": planned.to, "at": at,
+        "status": status.value, "purpose": planned.purpose,
+        "business_date": planned.business_date, "borrower_requested": planned.borrower_requested,
+        "direction": direction,
+    })  # fmt: skip
+    return request_id

@@ -6,15 +6,15 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Header, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from collections_service.entrypoints.api.deps import ContextDep
-from collections_service.service_layer import case_queries, treatment
+from collections_service.service_layer import case_queries, treatment, work
 from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.problems import NotFound
-from shared.types import Money
+from shared.types import Money, PositiveMoney
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -53,10 +53,25 @@ class CasePublic(BaseModel):
     assignee: str | None
 
 
+class PromiseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: PositiveMoney
+    due_on: date
+
+
+class PromiseOut(BaseModel):
+    promise_id: uuid.UUID
+    case_id: uuid.UUID
+    amount: Money
+    due_on: date
+    paid: Money
+    status: Literal["pending", "kept", "partly_kept", "broken", "cancelled"]
+
+
 class CaseDetail(CasePublic):
     timeline: list[TimelineLine]
-    promises: list[dict[str, Any]]  # promises to pay, offers and tasks: the collectors' issue
-    offers: list[dict[str, Any]]
+    promises: list[PromiseOut]
+    offers: list[dict[str, Any]]  # offers and tasks come with the rest of the collectors' work
     tasks: list[dict[str, Any]]
 
 
@@ -117,8 +132,12 @@ async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
         TimelineLine(at=t.at, business_date=t.business_date, kind=t.kind, detail=dict(t.detail))
         for t in lines
     ]
+    promises = [
+        PromiseOut.model_validate(p, from_attributes=True)
+        for p in await work.promises_of(session, case_id)
+    ]
     return CaseDetail.model_validate(
-        {**_public(case), "timeline": timeline, "promises": [], "offers": [], "tasks": []}
+        {**_public(case), "timeline": timeline, "promises": promises, "offers": [], "tasks": []}
     )
 
 
@@ -165,3 +184,56 @@ async def contact_attempt(
         pack_version=recorded.pack_version,
         deferred_until=d.until,
     )
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["agent_call", "field_visit", "voice", "sms", "email"]
+    outcome: Literal[
+        "right_party_contact", "third_party_contact", "no_answer", "wrong_number", "promise",
+        "refusal", "dispute", "callback_requested",
+    ]  # fmt: skip
+    contacted_at: AwareDatetime
+    direction: Literal["outbound", "inbound"] = "outbound"
+    decision_id: uuid.UUID | None = None  # the contact attempt's decision, when asked first
+    to: str | None = Field(default=None, max_length=100)
+    duration_s: int | None = Field(default=None, ge=0, le=86_400)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class OutcomeOut(BaseModel):
+    outcome_id: uuid.UUID
+    case_id: uuid.UUID
+    decision_id: uuid.UUID | None
+    channel: str
+    direction: str
+    outcome: str
+    to: str | None
+    contacted_at: datetime
+    duration_s: int | None
+    note: str | None
+    breach: str | None  # the rule the guard would have refused it by, when not asked first
+    recorded_by: str | None
+
+
+@router.post("/{case_id}/outcomes", status_code=201, response_model=OutcomeOut)
+async def record_outcome(
+    case_id: uuid.UUID,
+    body: OutcomeIn,
+    session: SessionDep,
+    ctx: ContextDep,
+    x_postloan_subject: Annotated[str | None, Header()] = None,
+) -> OutcomeOut:
+    """What came of a contact: counted in the ledger; a breach of the pack is recorded."""
+    report = work.Reported(**body.model_dump())
+    stored = await work.record_outcome(session, case_id, report, x_postloan_subject, ctx)
+    return OutcomeOut.model_validate(stored)
+
+
+@router.post("/{case_id}/promises", status_code=201, response_model=PromiseOut)
+async def make_promise(
+    case_id: uuid.UUID, body: PromiseIn, session: SessionDep, ctx: ContextDep
+) -> PromiseOut:
+    """A promise to pay: reminders hold while it is pending; judged at the close of its date."""
+    made = await work.make_promise(session, case_id, body.amount, body.due_on, ctx)
+    return PromiseOut.model_validate(made, from_attributes=True)

@@ -1,0 +1,102 @@
+"""SQL of collectors' work: outcomes, numbers marked invalid, promises to pay."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import RowMapping
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters.tables import Base, InvalidNumberRow, OutcomeRow, PromiseRow
+
+OUTCOME = Base.metadata.tables[OutcomeRow.__tablename__]
+INVALID = Base.metadata.tables[InvalidNumberRow.__tablename__]
+PROMISE = Base.metadata.tables[PromiseRow.__tablename__]
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseRecord:
+    promise_id: uuid.UUID
+    case_id: uuid.UUID
+    loan_id: str
+    amount: Decimal
+    due_on: date
+    paid: Decimal
+    status: str
+    made_on: date
+    created_at: datetime
+
+
+def _promise(row: RowMapping) -> PromiseRecord:
+    return PromiseRecord(**{k: row[k] for k in PromiseRecord.__dataclass_fields__})
+
+
+async def insert_outcome(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(OUTCOME).values(values))
+
+
+async def outcomes_of(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    query = sa.select(OUTCOME).where(OUTCOME.c.case_id == case_id).order_by(OUTCOME.c.contacted_at)
+    return list((await session.execute(query)).mappings())
+
+
+async def mark_invalid(session: AsyncSession, borrower_id: str, number: str, at: datetime) -> None:
+    stmt = insert(INVALID).values(borrower_id=borrower_id, number=number, marked_at=at)
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def insert_promise(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(PROMISE).values(values))
+
+
+async def promises_of(session: AsyncSession, case_id: uuid.UUID) -> list[PromiseRecord]:
+    query = sa.select(PROMISE).where(PROMISE.c.case_id == case_id).order_by(PROMISE.c.created_at)
+    return [_promise(r) for r in (await session.execute(query)).mappings()]
+
+
+async def pay_promises(
+    session: AsyncSession, loan_id: str, amount: Decimal, on: date
+) -> list[PromiseRecord]:
+    """Count a payment towards the loan's pending promises made by ``on`` and due from ``on``,
+    oldest first, each up to what it still lacks; a promise paid in full is kept at once."""
+    query = (
+        sa.select(PROMISE)
+        .where(PROMISE.c.loan_id == loan_id, PROMISE.c.status == "pending",
+               PROMISE.c.made_on <= on, PROMISE.c.due_on >= on)
+        .order_by(PROMISE.c.due_on, PROMISE.c.created_at)
+        .with_for_update()
+    )  # fmt: skip
+    changed, left = [], amount
+    for row in (await session.execute(query)).mappings():
+        if left <= 0:
+            break
+        taken = min(left, row["amount"] - row["paid"])
+        left -= taken
+        paid = row["paid"] + taken
+        status = "kept" if paid >= row["amount"] else "pending"
+        await session.execute(
+            sa.update(PROMISE)
+            .where(PROMISE.c.promise_id == row["promise_id"])
+            .values(paid=paid, status=status)
+        )
+        changed.append(_promise({**row, "paid": paid, "status": status}))  # type: ignore[arg-type]
+    return changed
+
+
+async def judge_due(session: AsyncSession, business_date: date) -> list[PromiseRecord]:
+    """Pending promises whose due date closed before ``business_date``: partly kept when some
+    was paid, else broken (one statement)."""
+    status = sa.case((PROMISE.c.paid > 0, "partly_kept"), else_="broken")
+    stmt = (
+        sa.update(PROMISE)
+        .where(PROMISE.c.status == "pending", PROMISE.c.due_on < business_date)
+        .values(status=status)
+        .returning(*PROMISE.c)
+    )
+    return [_promise(r) for r in (await session.execute(stmt)).mappings()]

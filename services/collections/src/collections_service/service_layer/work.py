@@ -1,0 +1,198 @@
+"""Collectors' work on a case: outcomes of contacts and promises to pay.
+
+An outcome updates the contact ledger (the one counter of contacts): a decided call is
+confirmed as connected or unanswered; an outbound call reported without a decision is counted
+all the same and, when the guard would have refused it, stored with ``breach`` and announced
+(``collections.compliance.breach``); an inbound contact counts as a conversation. A wrong number
+is marked invalid; a dispute opens one. A promise to pay suppresses reminders while pending
+and is judged at the close of its due date from the payments booked since it was made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters import cases_sql, contacts_sql, work_sql
+from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
+from collections_service.adapters.work_sql import PromiseRecord
+from collections_service.service_layer import contacts, effects, protections
+from collections_service.service_layer.clock import Context
+from shared.compliance.vocabulary import AttemptStatus
+from shared.envelope import source_of
+from shared.events import ComplianceBreach, PromiseBroken, make_event
+from shared.problems import NotFound, Problem
+
+SOURCE = source_of("collections")
+CONNECTED = frozenset({"right_party_contact", "third_party_contact", "promise", "refusal",
+                       "dispute", "callback_requested"})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    channel: str
+    outcome: str
+    contacted_at: datetime
+    direction: str = "outbound"
+    decision_id: uuid.UUID | None = None
+    to: str | None = None
+    duration_s: int | None = None
+    note: str | None = None
+
+
+def _status(outcome: str) -> AttemptStatus:
+    """What an outcome means for the ledger: a conversation, a call unanswered, or no contact."""
+    if outcome in CONNECTED:
+        return AttemptStatus.CONNECTED
+    return AttemptStatus.UNANSWERED if outcome == "no_answer" else AttemptStatus.FAILED
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(
+        422, "Invalid request", f"{field}: {message}", errors=[{"field": field, "message": message}]
+    )
+
+
+async def _open_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord:
+    case = await cases_sql.get_case(session, case_id)
+    if case is None:
+        raise NotFound("case", str(case_id))
+    return case
+
+
+async def record_outcome(
+    session: AsyncSession, case_id: uuid.UUID, report: Reported, actor: str | None, ctx: Context
+) -> dict[str, object]:
+    case = await _open_case(session, case_id)
+    ref = await cases_sql.loan_ref(session, case.loan_id)
+    assert ref is not None  # a case's loan is known
+    number = report.to or str(ref["phone"])
+    status = _status(report.outcome)
+    outcome_id, breach = uuid.uuid4(), None
+    on = await cases_sql.business_date_of_case(session, case_id)
+    planned = contacts.Planned(
+        loan_id=case.loan_id, borrower_id=case.borrower_id, channel=report.channel,
+        time_zone=str(ref["time_zone"]), pack=case.pack, business_date=on, case_id=case_id,
+        to=number, request_key=f"outcome|{outcome_id}",
+    )  # fmt: skip
+    if report.decision_id is not None:
+        await _confirm(session, case_id, report.decision_id, status)
+    elif report.direction == "inbound":
+        await contacts.count_contact(session, planned, report.contacted_at, AttemptStatus.CONNECTED,
+                                     direction="inbound")  # fmt: skip
+    else:
+        would = await contacts.would_allow(session, planned, report.contacted_at)
+        breach = None if would.allowed else (would.rule.value if would.rule else "refused")
+        await contacts.count_contact(session, planned, report.contacted_at, status)
+    await _consequences(session, case, report, number, ctx)
+    values: dict[str, object] = {
+        "outcome_id": outcome_id, "case_id": case_id, "decision_id": report.decision_id,
+        "channel": report.channel, "direction": report.direction, "outcome": report.outcome,
+        "to": number, "contacted_at": report.contacted_at, "duration_s": report.duration_s,
+        "note": report.note, "breach": breach, "recorded_by": actor,
+    }  # fmt: skip
+    await work_sql.insert_outcome(session, values)
+    detail = {"outcome_id": str(outcome_id), "outcome": report.outcome, "channel": report.channel,
+              "direction": report.direction, "breach": breach}  # fmt: skip
+    await effects.timeline(session, case_id, [TimelineEntry(ctx.now(), on, "outcome", detail)])
+    if breach is not None:
+        event = ComplianceBreach(
+            case_id=case_id,
+            loan_id=case.loan_id,
+            outcome_id=outcome_id,
+            rule=breach,
+            channel=report.channel,
+            contacted_at=report.contacted_at,
+        )
+        await effects.publish(
+            session, [make_event(event, source=SOURCE, subject=case.loan_id, time=ctx.now())]
+        )
+    return values
+
+
+async def _confirm(
+    session: AsyncSession, case_id: uuid.UUID, decision_id: uuid.UUID, status: AttemptStatus
+) -> None:
+    """The outcome of a decided contact confirms its ledger slot."""
+    request_id = await contacts_sql.request_of(session, decision_id, case_id)
+    if request_id is None:
+        raise _invalid("decision_id", "no contact of this case was allowed by that decision")
+    await contacts_sql.set_attempt_status(session, request_id, status.value)
+
+
+async def _consequences(
+    session: AsyncSession, case: CaseRecord, report: Reported, number: str, ctx: Context
+) -> None:
+    if report.outcome == "wrong_number":
+        await work_sql.mark_invalid(session, case.borrower_id, number, ctx.now())
+    elif report.outcome == "dispute":
+        await protections.open_dispute(
+            session, case.loan_id, report.note or "raised on a call", ctx.now()
+        )
+
+
+async def make_promise(
+    session: AsyncSession, case_id: uuid.UUID, amount: Decimal, due_on: date, ctx: Context
+) -> PromiseRecord:
+    case = await _open_case(session, case_id)
+    if case.status != "open":
+        raise Problem(409, "Case closed", f"case {case_id} is closed: no promise can be made on it")
+    today = await cases_sql.business_date_of_case(session, case_id)
+    if due_on < today:
+        raise _invalid("due_on", f"before the business date {today.isoformat()}")
+    promise_id = uuid.uuid4()
+    await work_sql.insert_promise(session, {
+        "promise_id": promise_id, "case_id": case_id, "loan_id": case.loan_id, "amount": amount,
+        "due_on": due_on, "paid": Decimal("0.00"), "status": "pending", "made_on": today,
+        "created_at": ctx.now(),
+    })  # fmt: skip
+    detail = {"promise_id": str(promise_id), "amount": str(amount), "due_on": due_on.isoformat()}
+    await effects.timeline(
+        session, case_id, [TimelineEntry(ctx.now(), today, "promise_made", detail)]
+    )
+    [made] = [p for p in await work_sql.promises_of(session, case_id) if p.promise_id == promise_id]
+    return made
+
+
+async def apply_payment(
+    session: AsyncSession, loan_id: str, amount: Decimal, on: date, now: datetime
+) -> None:
+    """A payment counts towards the loan's pending promises; one paid in full is kept."""
+    for promise in await work_sql.pay_promises(session, loan_id, amount, on):
+        if promise.status == "kept":
+            await _judged(session, promise, on, now)
+
+
+async def judge_promises(session: AsyncSession, business_date: date, now: datetime) -> None:
+    """At the close of their due date: partly kept or broken (``collections.promise.broken``)."""
+    for promise in await work_sql.judge_due(session, business_date):
+        await _judged(session, promise, business_date, now)
+        if promise.status == "broken":
+            broken = PromiseBroken(
+                promise_id=promise.promise_id,
+                loan_id=promise.loan_id,
+                promised_amount=promise.amount,
+                promised_on=promise.due_on,
+            )
+            await effects.publish(
+                session, [make_event(broken, source=SOURCE, subject=promise.loan_id, time=now)]
+            )
+
+
+async def _judged(session: AsyncSession, promise: PromiseRecord, on: date, now: datetime) -> None:
+    detail = {
+        "promise_id": str(promise.promise_id),
+        "status": promise.status,
+        "paid": str(promise.paid),
+    }
+    await effects.timeline(
+        session, promise.case_id, [TimelineEntry(now, on, "promise_" + promise.status, detail)]
+    )
+
+
+async def promises_of(session: AsyncSession, case_id: uuid.UUID) -> list[PromiseRecord]:
+    return await work_sql.promises_of(session, case_id)
