@@ -155,3 +155,39 @@ async def test_a_dispute_raised_on_a_call_freezes_collection(
         f"/api/v1/cases/{case_id}/contact-attempts", json={"channel": "agent_call"}
     )
     assert (after.json()["outcome"], after.json()["rule"]) == ("refused", "dispute")
+
+
+async def test_task_steps_land_in_the_assignees_work_queue_most_urgent_first(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await open_case(collections, monitoring)  # STRATEGY: an agent call in queue early on day 3
+    case_id = (await cases(collections))[0]["case_id"]
+    assigned = await collections.post(f"/api/v1/cases/{case_id}/assign", json={"assignee": "alice"})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assignee"] == "alice"
+    await monitoring.publish(eod("2026-02-17"), eod("2026-02-18"), eod("2026-02-19"))
+
+    async def queued() -> bool:
+        found = await collections.get("/api/v1/work-queue", headers={"x-postloan-subject": "alice"})
+        return bool(found.json()["items"])
+
+    await eventually(queued)
+    mine = await collections.get("/api/v1/work-queue", params={"queue": "early"},
+                                 headers={"x-postloan-subject": "alice"})  # fmt: skip
+    [task] = mine.json()["items"]
+    assert (task["kind"], task["queue"], task["due_on"], task["assignees"]) == (
+        "agent_call",
+        "early",
+        "2026-02-19",
+        ["alice"],
+    )
+    assert task["case_id"] == case_id
+    others = await collections.get("/api/v1/work-queue", headers={"x-postloan-subject": "bob"})
+    assert others.json()["items"] == []
+    nobody = await collections.get("/api/v1/work-queue")
+    assert nobody.status_code == 400
+    detail = (await collections.get(f"/api/v1/cases/{case_id}")).json()
+    assert [t["task_id"] for t in detail["tasks"]] == [task["task_id"]]
+    assert (
+        await collections.post(f"/api/v1/cases/{uuid.uuid4()}/assign", json={"assignee": "a"})
+    ).status_code == 404

@@ -316,3 +316,21 @@ class PromiseRow(Base, table=True):
     status: str = Field(default="pending", max_length=12)
     made_on: date
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class TaskRow(Base, table=True):
+    """A collector's task from a strategy step (a call, a field visit) in a queue."""
+
+    __tablename__ = "task"
+
+    task_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
+    kind: str
+    queue: str = Field(index=True)
+    due_on: date
+    assignees: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default="{}"),
+    )
+    status: str = Field(default="open", max_length=10)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

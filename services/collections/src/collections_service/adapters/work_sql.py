@@ -13,11 +13,20 @@ from sqlalchemy import RowMapping
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters.tables import Base, InvalidNumberRow, OutcomeRow, PromiseRow
+from collections_service.adapters.tables import (
+    Base,
+    CaseRow,
+    InvalidNumberRow,
+    OutcomeRow,
+    PromiseRow,
+    TaskRow,
+)
 
 OUTCOME = Base.metadata.tables[OutcomeRow.__tablename__]
 INVALID = Base.metadata.tables[InvalidNumberRow.__tablename__]
 PROMISE = Base.metadata.tables[PromiseRow.__tablename__]
+TASK = Base.metadata.tables[TaskRow.__tablename__]
+CASE = Base.metadata.tables[CaseRow.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +109,68 @@ async def judge_due(session: AsyncSession, business_date: date) -> list[PromiseR
         .returning(*PROMISE.c)
     )
     return [_promise(r) for r in (await session.execute(stmt)).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    task_id: uuid.UUID
+    case_id: uuid.UUID
+    kind: str
+    queue: str
+    due_on: date
+    assignees: list[str]
+    status: str
+    loan_id: str = ""
+    dpd: int = 0
+    bucket: str = ""
+
+
+async def insert_task(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(TASK).values(values))
+
+
+async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> list[TaskRecord]:
+    query = (
+        sa.select(TASK, CASE.c.loan_id, CASE.c.dpd, CASE.c.bucket)
+        .join(CASE, CASE.c.case_id == TASK.c.case_id)
+        .where(TASK.c.case_id == case_id)
+        .order_by(TASK.c.due_on, TASK.c.created_at)
+    )
+    return [_task(r) for r in (await session.execute(query)).mappings()]
+
+
+def _task(row: RowMapping) -> TaskRecord:
+    return TaskRecord(**{k: row[k] for k in TaskRecord.__dataclass_fields__})
+
+
+async def work_queue(
+    session: AsyncSession, assignee: str, queue: str | None, limit: int
+) -> list[TaskRecord]:
+    """The assignee's open tasks on open cases, most urgent first: the earliest due, then the
+    deepest in arrears (uses the case's assignee when the task has none of its own)."""
+    mine = sa.or_(
+        sa.literal(assignee) == sa.any_(TASK.c.assignees),
+        sa.and_(sa.func.cardinality(TASK.c.assignees) == 0, CASE.c.assignee == assignee),
+    )
+    query = (
+        sa.select(TASK, CASE.c.loan_id, CASE.c.dpd, CASE.c.bucket)
+        .join(CASE, CASE.c.case_id == TASK.c.case_id)
+        .where(TASK.c.status == "open", CASE.c.status == "open", mine)
+        .order_by(TASK.c.due_on, CASE.c.dpd.desc(), TASK.c.task_id)
+        .limit(limit)
+    )
+    if queue is not None:
+        query = query.where(TASK.c.queue == queue)
+    return [_task(r) for r in (await session.execute(query)).mappings()]
+
+
+async def assign(session: AsyncSession, case_id: uuid.UUID, assignee: str) -> None:
+    """The case and its open tasks go to ``assignee``."""
+    await session.execute(
+        sa.update(CASE).where(CASE.c.case_id == case_id).values(assignee=assignee)
+    )
+    await session.execute(
+        sa.update(TASK)
+        .where(TASK.c.case_id == case_id, TASK.c.status == "open")
+        .values(assignees=[assignee])
+    )

@@ -17,10 +17,11 @@ from decimal import Decimal
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters import cases_sql, documents_sql
+from collections_service.adapters import cases_sql, documents_sql, work_sql
 from collections_service.adapters.cases_sql import CaseRecord, SegmentGroup, TimelineEntry
 from collections_service.domain.strategy import (
     MESSAGES,
+    TASKS,
     LoanSnapshot,
     Step,
     Strategy,
@@ -155,6 +156,13 @@ async def run_step(
 ) -> None:
     """Run one step of an open case: a message decided by the guard, or a line for collectors."""
     now = ctx.now()
+    if step.action in TASKS:
+        await work_sql.insert_task(session, {
+            "task_id": uuid.uuid4(), "case_id": case.case_id, "kind": step.action.value,
+            "queue": step.queue or "default", "due_on": on,
+            "assignees": [case.assignee] if case.assignee else [], "status": "open",
+            "created_at": now,
+        })  # fmt: skip
     if step.action not in MESSAGES:
         detail = {"action": step.action.value, "queue": step.queue, "day": step.day}
         await effects.timeline(session, case.case_id, [TimelineEntry(now, on, "step_due", detail)])

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql, contacts_sql, work_sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
-from collections_service.adapters.work_sql import PromiseRecord
+from collections_service.adapters.work_sql import PromiseRecord, TaskRecord
 from collections_service.service_layer import contacts, effects, protections
 from collections_service.service_layer.clock import Context
 from shared.compliance.vocabulary import AttemptStatus
@@ -196,3 +196,25 @@ async def _judged(session: AsyncSession, promise: PromiseRecord, on: date, now: 
 
 async def promises_of(session: AsyncSession, case_id: uuid.UUID) -> list[PromiseRecord]:
     return await work_sql.promises_of(session, case_id)
+
+
+async def assign_case(
+    session: AsyncSession, case_id: uuid.UUID, assignee: str, ctx: Context
+) -> CaseRecord:
+    """A supervisor gives the case (and its open tasks) to a collector."""
+    case = await _open_case(session, case_id)
+    await work_sql.assign(session, case_id, assignee)
+    on = await cases_sql.business_date_of_case(session, case_id)
+    detail = {"from": case.assignee, "to": assignee}
+    await effects.timeline(session, case_id, [TimelineEntry(ctx.now(), on, "assigned", detail)])
+    return await _open_case(session, case_id)
+
+
+async def work_queue(
+    session: AsyncSession, assignee: str, queue: str | None, limit: int
+) -> list[TaskRecord]:
+    return await work_sql.work_queue(session, assignee, queue, limit)
+
+
+async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> list[TaskRecord]:
+    return await work_sql.tasks_of(session, case_id)

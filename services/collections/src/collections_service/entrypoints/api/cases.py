@@ -6,14 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from collections_service.entrypoints.api.deps import ContextDep
 from collections_service.service_layer import case_queries, treatment, work
-from shared.app import SessionDep
+from shared.app import Actor, SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
-from shared.problems import NotFound
+from shared.problems import NotFound, Problem
 from shared.types import Money, PositiveMoney
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -68,11 +68,24 @@ class PromiseOut(BaseModel):
     status: Literal["pending", "kept", "partly_kept", "broken", "cancelled"]
 
 
+class TaskOut(BaseModel):
+    task_id: uuid.UUID
+    case_id: uuid.UUID
+    kind: str
+    queue: str
+    due_on: date
+    assignees: list[str]
+    status: str
+    loan_id: str
+    dpd: int
+    bucket: str
+
+
 class CaseDetail(CasePublic):
     timeline: list[TimelineLine]
     promises: list[PromiseOut]
-    offers: list[dict[str, Any]]  # offers and tasks come with the rest of the collectors' work
-    tasks: list[dict[str, Any]]
+    offers: list[dict[str, Any]]  # offers come with incentives and settlements (issue 15)
+    tasks: list[TaskOut]
 
 
 class CasePage(BaseModel):
@@ -137,7 +150,16 @@ async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
         for p in await work.promises_of(session, case_id)
     ]
     return CaseDetail.model_validate(
-        {**_public(case), "timeline": timeline, "promises": promises, "offers": [], "tasks": []}
+        {
+            **_public(case),
+            "timeline": timeline,
+            "promises": promises,
+            "offers": [],
+            "tasks": [
+                TaskOut.model_validate(t, from_attributes=True)
+                for t in await work.tasks_of(session, case_id)
+            ],
+        }
     )
 
 
@@ -222,11 +244,11 @@ async def record_outcome(
     body: OutcomeIn,
     session: SessionDep,
     ctx: ContextDep,
-    x_postloan_subject: Annotated[str | None, Header()] = None,
+    actor: Actor = None,
 ) -> OutcomeOut:
     """What came of a contact: counted in the ledger; a breach of the pack is recorded."""
     report = work.Reported(**body.model_dump())
-    stored = await work.record_outcome(session, case_id, report, x_postloan_subject, ctx)
+    stored = await work.record_outcome(session, case_id, report, actor, ctx)
     return OutcomeOut.model_validate(stored)
 
 
@@ -237,3 +259,46 @@ async def make_promise(
     """A promise to pay: reminders hold while it is pending; judged at the close of its date."""
     made = await work.make_promise(session, case_id, body.amount, body.due_on, ctx)
     return PromiseOut.model_validate(made, from_attributes=True)
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/{case_id}/assign", response_model=CasePublic)
+async def assign_case(
+    case_id: uuid.UUID, body: AssignIn, session: SessionDep, ctx: ContextDep
+) -> CasePublic:
+    """Give the case and its open tasks to a collector (supervisors and admins: cases:assign)."""
+    case = await work.assign_case(session, case_id, body.assignee, ctx)
+    return CasePublic.model_validate(_public(case))
+
+
+queue_router = APIRouter(prefix="/api/v1/work-queue", tags=["cases"])
+
+
+class WorkQueue(BaseModel):
+    items: list[TaskOut]
+
+
+@queue_router.get("", response_model=WorkQueue)
+async def work_queue(
+    session: SessionDep,
+    actor: Actor = None,
+    queue: str | None = None,
+    assignee: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> WorkQueue:
+    """The caller's open tasks (or ``assignee``'s), most urgent first: earliest due, then the
+    deepest in arrears."""
+    whose = assignee or actor
+    if whose is None:
+        raise Problem(
+            400,
+            "Whose work queue?",
+            "call through the gateway, or pass ?assignee=",
+            errors=[{"field": "assignee", "message": "no caller and no assignee given"}],
+        )
+    tasks = await work.work_queue(session, whose, queue, limit)
+    return WorkQueue(items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks])
