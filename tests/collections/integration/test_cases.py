@@ -44,7 +44,10 @@ STRATEGY = {
         {
             "segment": "late",
             "when": {"min_dpd": 31},
-            "path": [{"day": 0, "action": "letter", "template_id": "final"}],
+            "path": [
+                {"day": 0, "action": "letter", "template_id": "final"},
+                {"day": 1, "action": "field_visit", "queue": "field"},
+            ],
         },
     ],
     "escalation": [{"bucket": "M3", "action": "legal_review"}],

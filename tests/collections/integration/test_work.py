@@ -14,7 +14,7 @@ from scoring_events import Monitoring
 from shared.events import AllocationLine, PaymentApplied
 
 from .conftest import published
-from .test_cases import cases, eod
+from .test_cases import cases, eod, moved
 from .test_contacts import decisions, open_case
 
 ZERO = Decimal("0.00")
@@ -191,3 +191,33 @@ async def test_task_steps_land_in_the_assignees_work_queue_most_urgent_first(
     assert (
         await collections.post(f"/api/v1/cases/{uuid.uuid4()}/assign", json={"assignee": "a"})
     ).status_code == 404
+
+
+async def test_a_field_visit_in_pack_cn_needs_two_collectors(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await open_case(collections, monitoring)
+    case_id = (await cases(collections))[0]["case_id"]
+    await monitoring.publish(moved("M1", "M2", "2026-03-18", 31))  # segment late: a letter, a visit
+
+    async def visit() -> bool:
+        tasks = (await collections.get(f"/api/v1/cases/{case_id}")).json()["tasks"]
+        return any(t["kind"] == "field_visit" for t in tasks)
+
+    await monitoring.publish(eod("2026-03-19"))
+    await eventually(visit)
+    [task] = [t for t in (await collections.get(f"/api/v1/cases/{case_id}")).json()["tasks"]
+              if t["kind"] == "field_visit"]  # fmt: skip
+    alone = await collections.post(
+        f"/api/v1/tasks/{task['task_id']}/assign", json={"assignees": ["alice", "alice"]}
+    )
+    assert alone.status_code == 422
+    assert alone.json()["errors"][0]["field"] == "assignees"
+    pair = await collections.post(
+        f"/api/v1/tasks/{task['task_id']}/assign", json={"assignees": ["alice", "bob"]}
+    )
+    assert pair.status_code == 200, pair.text
+    assert pair.json()["assignees"] == ["alice", "bob"]
+    for who in ("alice", "bob"):
+        queue = await collections.get("/api/v1/work-queue", headers={"x-postloan-subject": who})
+        assert [t["task_id"] for t in queue.json()["items"]] == [task["task_id"]]

@@ -83,6 +83,7 @@ M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstre
         ("POST", "/api/v1/cases/C-1/promises", C, Scope.CASES_WRITE),
         ("POST", "/api/v1/cases/C-1/assign", C, Scope.CASES_ASSIGN),
         ("GET", "/api/v1/work-queue", C, Scope.CASES_READ),
+        ("POST", "/api/v1/tasks/t1/assign", C, Scope.CASES_ASSIGN),
         ("GET", "/api/v1/messages", N, Scope.MESSAGES_READ),
         ("GET", "/api/v1/notify/recipients/B-1", N, Scope.MESSAGES_READ),
         ("PUT", "/api/v1/notify/templates/t1", N, Scope.MESSAGES_WRITE),

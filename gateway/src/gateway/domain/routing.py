@@ -92,6 +92,7 @@ ROUTES: tuple[Route, ...] = (
     Route(WRITE, "/api/v1/cases", C, Scope.CASES_WRITE),
     Route(POST, "/api/v1/cases/*/assign", C, Scope.CASES_ASSIGN),
     Route(READ, "/api/v1/work-queue", C, Scope.CASES_READ),
+    Route(POST, "/api/v1/tasks/*/assign", C, Scope.CASES_ASSIGN),
     Route(READ, "/api/v1/strategies", C, Scope.CASES_READ),
     Route(POST_PUT, "/api/v1/strategies", C, Scope.STRATEGIES_WRITE),  # also .../activate
     Route(POST, "/api/v1/strategies/*/versions/*/preview", C, Scope.CASES_READ),  # changes nothing

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from collections_service.domain.quadrant import thresholds_from
 from collections_service.entrypoints.api.cases import queue_router as work_queue
 from collections_service.entrypoints.api.cases import router as cases
+from collections_service.entrypoints.api.cases import task_router as tasks
 from collections_service.entrypoints.api.compliance import router as compliance
 from collections_service.entrypoints.api.loans import router as loans
 from collections_service.entrypoints.api.strategies import router as strategies
@@ -33,7 +34,7 @@ def create_app(
         name="collections",
         title="PostLoan collections",
         description="Collection strategies, cases, the compliance guard, incentives.",
-        routers=[loans, cases, work_queue, strategies, compliance],
+        routers=[loans, cases, work_queue, tasks, strategies, compliance],
         subscriptions=subscriptions(ctx),
         workers=workers(settings, ctx),
         migrations=Path(__file__).parent / "migrations",

@@ -174,3 +174,19 @@ async def assign(session: AsyncSession, case_id: uuid.UUID, assignee: str) -> No
         .where(TASK.c.case_id == case_id, TASK.c.status == "open")
         .values(assignees=[assignee])
     )
+
+
+async def task(session: AsyncSession, task_id: uuid.UUID) -> TaskRecord | None:
+    query = (
+        sa.select(TASK, CASE.c.loan_id, CASE.c.dpd, CASE.c.bucket)
+        .join(CASE, CASE.c.case_id == TASK.c.case_id)
+        .where(TASK.c.task_id == task_id)
+    )
+    row = (await session.execute(query)).mappings().one_or_none()
+    return _task(row) if row else None
+
+
+async def set_assignees(session: AsyncSession, task_id: uuid.UUID, assignees: list[str]) -> None:
+    await session.execute(
+        sa.update(TASK).where(TASK.c.task_id == task_id).values(assignees=assignees)
+    )

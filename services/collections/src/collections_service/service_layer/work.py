@@ -218,3 +218,29 @@ async def work_queue(
 
 async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> list[TaskRecord]:
     return await work_sql.tasks_of(session, case_id)
+
+
+async def assign_task(
+    session: AsyncSession, task_id: uuid.UUID, assignees: list[str], ctx: Context
+) -> TaskRecord:
+    """Give a task to collectors; a field visit needs as many as the case's pack says (``cn``:
+    two), so a visit is never made alone."""
+    found = await work_sql.task(session, task_id)
+    if found is None:
+        raise NotFound("task", str(task_id))
+    case = await _open_case(session, found.case_id)
+    pack, _ = await contacts.active_pack(session, case.pack)
+    needed = pack.field_visit_collectors if found.kind == "field_visit" else 1
+    distinct = sorted(set(assignees))
+    if len(distinct) < needed:
+        message = f"a {found.kind} under pack {case.pack} needs {needed} different collectors"
+        raise _invalid("assignees", message)
+    await work_sql.set_assignees(session, task_id, distinct)
+    on = await cases_sql.business_date_of_case(session, case.case_id)
+    detail = {"task_id": str(task_id), "assignees": distinct}
+    await effects.timeline(
+        session, case.case_id, [TimelineEntry(ctx.now(), on, "task_assigned", detail)]
+    )
+    assigned = await work_sql.task(session, task_id)
+    assert assigned is not None
+    return assigned

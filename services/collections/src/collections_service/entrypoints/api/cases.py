@@ -302,3 +302,22 @@ async def work_queue(
         )
     tasks = await work.work_queue(session, whose, queue, limit)
     return WorkQueue(items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks])
+
+
+task_router = APIRouter(prefix="/api/v1/tasks", tags=["cases"])
+
+
+class TaskAssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignees: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=10
+    )
+
+
+@task_router.post("/{task_id}/assign", response_model=TaskOut)
+async def assign_task(
+    task_id: uuid.UUID, body: TaskAssignIn, session: SessionDep, ctx: ContextDep
+) -> TaskOut:
+    """Give a task to collectors (a field visit in pack cn needs two)."""
+    assigned = await work.assign_task(session, task_id, body.assignees, ctx)
+    return TaskOut.model_validate(assigned, from_attributes=True)
