@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
+import pytest
 
 from collections_service.settings import CollectionsSettings
 from postloan_testing.plugin import NatsUnderTest, eventually
@@ -133,3 +134,58 @@ async def test_a_portfolio_gets_its_segments_actions_on_their_days(
 
 def _what(detail: dict[str, str]) -> str:
     return detail.get("action") or detail["channel"]
+
+
+async def test_strategy_results_count_each_arm_and_compare_the_challenger(
+    collections: httpx.AsyncClient,
+    monitoring: Monitoring,
+    collections_settings: CollectionsSettings,
+) -> None:
+    assert (await collections.put("/api/v1/strategies/p", json=STRATEGY)).status_code == 201
+    assert (await collections.post("/api/v1/strategies/p/versions/1/activate")).status_code == 200
+    loans = [f"L-R{i}" for i in range(8)]
+    for loan_id in loans:
+        await monitoring.publish(loan(loan_id))
+        score = ScoreUpdated(loan_id=loan_id, pd=Decimal("0.3"), score=480, tier="E",
+                             model_version="m", reasons=[], scored_at=NOW)  # fmt: skip
+        await monitoring.publish_event(
+            make_event(score, source="postloan/scoring", domain="scoring")
+        )
+
+    async def tiered() -> bool:
+        return await tiers_known(collections_settings.database_url, len(loans))
+
+    await eventually(tiered)
+    for loan_id in loans:
+        await monitoring.publish(move(loan_id, "C", "M1", D, 1))
+    for loan_id in loans[:3]:
+        await monitoring.publish(move(loan_id, "M1", "C", D + timedelta(days=3), 0))
+    await monitoring.publish(move(loans[3], "M1", "M2", D + timedelta(days=30), 31))
+
+    async def settled() -> bool:
+        found = await cases(collections)
+        return len(found) == 8 and sum(c["status"] == "closed" for c in found) == 3
+
+    await eventually(settled)
+    by_variant: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for case in await cases(collections):
+        by_variant[case["strategy"]["variant"]].append(case)
+    answer = await collections.get("/api/v1/strategies/p/results")
+    assert answer.status_code == 200, answer.text
+    arms = {a["variant"]: a for a in answer.json()["arms"]}
+    assert set(arms) == set(by_variant)
+    for variant, found in by_variant.items():
+        cured = sum(c["close_reason"] == "cured" for c in found)
+        arm = arms[variant]
+        assert (arm["cases"], arm["cure_rate"]["successes"]) == (len(found), cured)
+        assert arm["cure_rate"]["rate"] == pytest.approx(cured / len(found))
+        rolled = sum(c["loan_id"] == loans[3] for c in found)
+        assert arm["roll_forward_rate"]["successes"] == rolled
+    assert {"champion", "challenger"} <= set(arms)  # the ids fix the draws: both arms drawn
+    uplift = arms["challenger"]["cure_uplift"]
+    expected = arms["challenger"]["cure_rate"]["rate"] - arms["champion"]["cure_rate"]["rate"]
+    assert uplift["difference"] == pytest.approx(expected)
+    assert uplift["enough"] is False  # eight cases tell nothing
+    assert uplift["warning"] == "too small a sample to tell"
+    assert arms["champion"]["cure_uplift"] is None
+    assert (await collections.get("/api/v1/strategies/nope/results")).status_code == 404

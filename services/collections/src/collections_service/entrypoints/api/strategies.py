@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from collections_service.service_layer import documents, preview, simulation
+from collections_service.domain.results import Rate
+from collections_service.service_layer import documents, preview, results, simulation
 from shared.app import SessionDep
 from shared.problems import NotFound
 
@@ -149,3 +150,28 @@ async def simulate_strategy(
         "days": [{"date": d.on.isoformat(), "steps": dict(d.steps), "outcomes": dict(d.outcomes),
                   "rules": dict(d.rules)} for d in days],
     }  # fmt: skip
+
+
+def _rate(rate: Rate) -> dict[str, Any]:
+    return {"successes": rate.successes, "cases": rate.cases, "rate": rate.rate,
+            "ci95": [rate.low, rate.high] if rate.rate is not None else None}  # fmt: skip
+
+
+@router.get("/{strategy_id}/results")
+async def strategy_results(strategy_id: str, session: SessionDep) -> dict[str, Any]:
+    """Per version and variant: cure and roll-forward rates with 95% Wilson intervals, contacts
+    per case, and each challenger's uplift in cure rate over the champion (difference, 95%
+    interval, p-value; ``enough: false`` when the sample is too small to tell)."""
+    arms = await results.results(session, strategy_id)
+    return {"strategy_id": strategy_id, "arms": [
+        {"version": a.counts.version, "variant": a.counts.variant, "cases": a.counts.cases,
+         "closed": a.counts.closed, "cure_rate": _rate(a.cure),
+         "roll_forward_rate": _rate(a.roll_forward),
+         "contacts_per_case": a.contacts_per_case,
+         "cure_uplift": None if a.cure_uplift is None else {
+             "difference": a.cure_uplift.difference,
+             "ci95": [a.cure_uplift.low, a.cure_uplift.high], "p_value": a.cure_uplift.p_value,
+             "enough": a.cure_uplift.enough,
+             "warning": None if a.cure_uplift.enough else "too small a sample to tell"}}
+        for a in arms
+    ]}  # fmt: skip
