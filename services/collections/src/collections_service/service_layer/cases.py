@@ -26,7 +26,6 @@ from collections_service.domain.cases import (
 )
 from collections_service.service_layer import effects, pre_due, quadrants, treatment, work
 from collections_service.service_layer.clock import Context
-from shared.envelope import source_of
 from shared.events import (
     CaseClosed,
     CaseOpened,
@@ -36,11 +35,9 @@ from shared.events import (
     LoanUpdated,
     PaymentApplied,
     ScoreUpdated,
-    make_event,
 )
 from shared.problems import Problem
 
-SOURCE = source_of("collections")
 CLOSING = {
     LoanStatus.SETTLED: H.SETTLED,
     LoanStatus.WRITTEN_OFF: H.WRITTEN_OFF,
@@ -122,9 +119,7 @@ async def _open(
     await effects.timeline(session, case_id, [_line(now, fact.business_date, "opened", detail)])
     opened = CaseOpened(case_id=case_id, loan_id=fact.loan_id, borrower_id=fact.borrower_id,
                         bucket=fact.bucket, opened_on=fact.business_date)  # fmt: skip
-    await effects.publish(
-        session, [make_event(opened, source=SOURCE, subject=fact.loan_id, time=now)]
-    )
+    await effects.announce(session, opened, subject=fact.loan_id, at=now)
     await treatment.enter(session, case, choice, ref, fact.business_date, ctx)
 
 
@@ -145,9 +140,7 @@ async def _close(
         detail["cure_not_seen"] = True
     await effects.timeline(session, case.case_id, [_line(now, on, "closed", detail)])
     closed = CaseClosed(case_id=case.case_id, loan_id=case.loan_id, reason=reason, closed_on=on)  # type: ignore[arg-type]
-    await effects.publish(
-        session, [make_event(closed, source=SOURCE, subject=case.loan_id, time=now)]
-    )
+    await effects.announce(session, closed, subject=case.loan_id, at=now)
 
 
 async def apply_loan_closed(session: AsyncSession, fact: LoanClosed, ctx: Context) -> None:

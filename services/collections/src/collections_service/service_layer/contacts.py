@@ -32,11 +32,9 @@ from shared.compliance.history import (
 from shared.compliance.pack import Pack
 from shared.compliance.parse import parse_pack
 from shared.compliance.vocabulary import CALLS, AttemptStatus, Channel, Purpose, Recipient
-from shared.envelope import source_of
 from shared.events import Channel as MessageChannel
-from shared.events import ContactRequested, DeliveryUpdated, make_event
+from shared.events import ContactRequested, DeliveryUpdated
 
-SOURCE = source_of("collections")
 #: Every window a pack counts in is at most 7 x 24 h, plus a local day's offset.
 LOOKBACK = timedelta(days=8)
 MESSAGE_CHANNELS = frozenset(c.value for c in MessageChannel)
@@ -252,9 +250,7 @@ async def _reserve_and_request(
         pack=planned.pack,
         pack_version=version,
     )
-    await effects.publish(
-        session, [make_event(requested, source=SOURCE, subject=planned.loan_id, time=now)]
-    )
+    await effects.announce(session, requested, subject=planned.loan_id, at=now)
 
 
 async def redecide_due(session: AsyncSession, now: datetime, limit: int = 200) -> int:

@@ -17,13 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from collections_service.adapters import documents_sql as sql
 from collections_service.adapters.documents_sql import JsonObject, StoredVersion
 from collections_service.domain.strategy_document import parse_strategy
+from collections_service.service_layer import effects
 from shared.compliance.parse import parse_pack
-from shared.envelope import source_of
-from shared.events import PackActivated, make_event
-from shared.messaging.outbox import enqueue
+from shared.events import PackActivated
 from shared.problems import NotFound, Problem
-
-SOURCE = source_of("collections")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +103,5 @@ async def active_pack(session: AsyncSession, pack: str) -> Version:
 async def activate_pack(session: AsyncSession, pack: str, version: int, now: datetime) -> Version:
     await pack_version(session, pack, version)
     await sql.activate_pack(session, pack, version)
-    event = make_event(
-        PackActivated(pack=pack, version=version), source=SOURCE, subject=pack, time=now
-    )
-    await enqueue(session, [event])
+    await effects.announce(session, PackActivated(pack=pack, version=version), subject=pack, at=now)
     return await pack_version(session, pack, version)

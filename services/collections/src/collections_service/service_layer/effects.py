@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql, contacts_sql
 from collections_service.adapters.cases_sql import TimelineEntry
-from shared.events import CloudEvent
+from shared.envelope import source_of
+from shared.events import CloudEvent, Payload, make_event
 from shared.messaging.outbox import enqueue
 
 _KEY = "collections.effects"
@@ -40,6 +41,14 @@ async def timeline(
         await cases_sql.add_timeline(session, case_id, lines)
     else:
         buffer.lines.extend((case_id, line) for line in lines)
+
+
+SOURCE = source_of("collections")
+
+
+async def announce(session: AsyncSession, payload: Payload, *, subject: str, at: datetime) -> None:
+    """Publish one of collections' events (through the outbox, in this transaction)."""
+    await publish(session, [make_event(payload, source=SOURCE, subject=subject, time=at)])
 
 
 async def publish(session: AsyncSession, events: Iterable[CloudEvent]) -> None:

@@ -12,12 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql, contacts_sql
 from collections_service.adapters.contacts_sql import Preferences
-from shared.envelope import source_of
-from shared.events import DisputeOpened, DisputeResolved, PreferencesChanged, make_event
-from shared.messaging.outbox import enqueue
+from collections_service.service_layer import effects
+from shared.events import DisputeOpened, DisputeResolved, PreferencesChanged
 from shared.problems import NotFound, Problem
-
-SOURCE = source_of("collections")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +56,7 @@ async def set_preferences(
         preferred_hours=window,
         consent=consent,
     )
-    await enqueue(session, [make_event(changed, source=SOURCE, subject=borrower_id, time=now)])
+    await effects.announce(session, changed, subject=borrower_id, at=now)
     return prefs
 
 
@@ -82,7 +79,7 @@ async def open_dispute(session: AsyncSession, loan_id: str, reason: str, now: da
     opened = DisputeOpened(
         dispute_id=dispute_id, loan_id=loan_id, borrower_id=borrower_id, status="open"
     )
-    await enqueue(session, [make_event(opened, source=SOURCE, subject=loan_id, time=now)])
+    await effects.announce(session, opened, subject=loan_id, at=now)
     return await get_dispute(session, dispute_id)
 
 
@@ -114,5 +111,5 @@ async def resolve_dispute(
         status="resolved",
         resolution=resolution,
     )
-    await enqueue(session, [make_event(resolved, source=SOURCE, subject=dispute.loan_id, time=now)])
+    await effects.announce(session, resolved, subject=dispute.loan_id, at=now)
     return await get_dispute(session, dispute_id)

@@ -23,11 +23,9 @@ from collections_service.adapters.work_sql import PromiseRecord, TaskRecord
 from collections_service.service_layer import contacts, effects, protections
 from collections_service.service_layer.clock import Context
 from shared.compliance.vocabulary import AttemptStatus
-from shared.envelope import source_of
-from shared.events import ComplianceBreach, PromiseBroken, make_event
+from shared.events import ComplianceBreach, PromiseBroken
 from shared.problems import NotFound, Problem
 
-SOURCE = source_of("collections")
 CONNECTED = frozenset({"right_party_contact", "third_party_contact", "promise", "refusal",
                        "dispute", "callback_requested"})  # fmt: skip
 
@@ -108,9 +106,7 @@ async def record_outcome(
             channel=report.channel,
             contacted_at=report.contacted_at,
         )
-        await effects.publish(
-            session, [make_event(event, source=SOURCE, subject=case.loan_id, time=ctx.now())]
-        )
+        await effects.announce(session, event, subject=case.loan_id, at=ctx.now())
     return values
 
 
@@ -178,9 +174,7 @@ async def judge_promises(session: AsyncSession, business_date: date, now: dateti
                 promised_amount=promise.amount,
                 promised_on=promise.due_on,
             )
-            await effects.publish(
-                session, [make_event(broken, source=SOURCE, subject=promise.loan_id, time=now)]
-            )
+            await effects.announce(session, broken, subject=promise.loan_id, at=now)
 
 
 async def _judged(session: AsyncSession, promise: PromiseRecord, on: date, now: datetime) -> None:
