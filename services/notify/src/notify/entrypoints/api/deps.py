@@ -1,0 +1,17 @@
+"""What notify's routes are given besides a session: the injected wall clock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from notify.service_layer.clock import Clock
+
+
+def clock(request: Request) -> Clock:
+    found: Clock = request.app.state.clock
+    return found
+
+
+ClockDep = Annotated[Clock, Depends(clock)]
