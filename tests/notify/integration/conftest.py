@@ -143,8 +143,19 @@ def clock() -> Clock:
 @pytest.fixture
 def notify_settings(database_url: str, nats_server: NatsUnderTest) -> NotifySettings:
     return NotifySettings(
-        database_url=database_url, nats_url=nats_server.url, outbox_poll_interval_s=0.2
+        database_url=database_url,
+        nats_url=nats_server.url,
+        outbox_poll_interval_s=0.2,
+        send_poll_interval_s=0.05,
+        provider_timeout_s=2.0,
+        provider_backoff_base_s=0.01,
+        provider_backoff_max_s=0.05,
     )
+
+
+def with_changes(settings: NotifySettings, **changes: Any) -> NotifySettings:
+    """The same settings with ``changes`` (validated, as the environment's would be)."""
+    return NotifySettings.model_validate({**settings.model_dump(), **changes})
 
 
 @pytest.fixture

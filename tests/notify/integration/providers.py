@@ -131,7 +131,8 @@ class CountingProvider:
             {"key": key, "authorization": request.headers.get("authorization"), "body": body}
         )
         answer = self.script.pop(0) if self.script else 202
-        if answer == "slow":
+        if answer == "slow":  # accepted on arrival, answered late
+            self.received.setdefault(key, body)
             await asyncio.sleep(self.slow_s)
             answer = 200
         assert isinstance(answer, int)

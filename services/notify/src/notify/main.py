@@ -31,7 +31,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock = system_
         description="Templates, channels, deliveries and suppressions.",
         routers=[recipients, templates, messages, sink],
         subscriptions=subscriptions(clock),
-        workers=workers(settings),
+        workers=workers(settings, clock),
         migrations=Path(__file__).parent / "migrations",
         on_startup=[_lint_with(lexicon)],
     )
