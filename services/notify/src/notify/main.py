@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from notify.domain.lint import Lexicon
 from notify.entrypoints.api.messages import router as messages
+from notify.entrypoints.api.receipts import router as receipts
 from notify.entrypoints.api.recipients import router as recipients
 from notify.entrypoints.api.sink import router as sink
+from notify.entrypoints.api.suppressions import router as suppressions
 from notify.entrypoints.api.templates import router as templates
 from notify.entrypoints.consumers import subscriptions
 from notify.service_layer.clock import Clock, system_clock
@@ -29,7 +31,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock = system_
         name="notify",
         title="PostLoan notify",
         description="Templates, channels, deliveries and suppressions.",
-        routers=[recipients, templates, messages, sink],
+        routers=[recipients, templates, messages, suppressions, receipts, sink],
         subscriptions=subscriptions(clock),
         workers=workers(settings, clock),
         migrations=Path(__file__).parent / "migrations",

@@ -1,4 +1,4 @@
-"""What notify's routes are given besides a session: the injected wall clock."""
+"""What notify's routes are given besides a session: the injected wall clock, the settings."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from notify.service_layer.clock import Clock
+from notify.settings import NotifySettings
 
 
 def clock(request: Request) -> Clock:
@@ -15,3 +16,11 @@ def clock(request: Request) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(clock)]
+
+
+def settings(request: Request) -> NotifySettings:
+    found: NotifySettings = request.app.state.settings
+    return found
+
+
+SettingsDep = Annotated[NotifySettings, Depends(settings)]
