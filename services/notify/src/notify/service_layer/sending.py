@@ -62,9 +62,15 @@ async def send_due(db: Database, channels: Channels, clock: Clock, config: SendC
             assert adapter is not None  # claim() fails messages of channels without one
             return outgoing, await adapter.send(outgoing)
 
-    results = await asyncio.gather(*(hand(o) for o in ready))
+    results = await asyncio.gather(*(hand(o) for o in ready), return_exceptions=True)
     async with db.unit_of_work() as session:
-        for outgoing, handed in results:
+        for result in results:
+            if isinstance(result, BaseException):
+                # An adapter's own bug: the message stays sending and is resumed after its
+                # lease (same id, same key); the others' outcomes are still recorded.
+                log.error("a hand-over failed unexpectedly", exc_info=result)
+                continue
+            outgoing, handed = result
             await record(session, outgoing.message_id, handed, clock())
     return claimed
 
