@@ -85,6 +85,12 @@ M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstre
         ("GET", "/api/v1/work-queue", C, Scope.CASES_READ),
         ("POST", "/api/v1/tasks/t1/assign", C, Scope.CASES_ASSIGN),
         ("GET", "/api/v1/messages", N, Scope.MESSAGES_READ),
+        ("GET", "/api/v1/messages/m-1", N, Scope.MESSAGES_READ),
+        ("POST", "/api/v1/messages", N, Scope.MESSAGES_WRITE),
+        ("GET", "/api/v1/suppressions", N, Scope.PII_READ),
+        ("POST", "/api/v1/suppressions", N, Scope.MESSAGES_WRITE),
+        ("DELETE", "/api/v1/suppressions/s-1", N, Scope.MESSAGES_WRITE),
+        ("GET", "/api/v1/notify/sink", N, Scope.PII_READ),
         ("GET", "/api/v1/notify/recipients/B-1", N, Scope.MESSAGES_READ),
         ("PUT", "/api/v1/notify/templates/t1", N, Scope.MESSAGES_WRITE),
         ("GET", "/api/v1/templates/reminder-soft", N, Scope.MESSAGES_READ),
@@ -118,6 +124,9 @@ def test_a_path_no_row_covers_has_no_route(path: str) -> None:
 
 
 def test_a_method_no_row_lists_is_not_allowed_and_the_allowed_ones_are_named() -> None:
+    assert resolve("DELETE", "/api/v1/messages/m-1") == MethodNotAllowed(
+        frozenset({"GET", "HEAD", "POST"})
+    )
     assert resolve("POST", "/api/v1/portfolio/summary") == MethodNotAllowed(
         frozenset({"GET", "HEAD"})
     )
@@ -131,6 +140,9 @@ def test_a_method_no_row_lists_is_not_allowed_and_the_allowed_ones_are_named() -
         ("/api/v1/collections/loans/L-1", True),
         ("/api/v1/notify/recipients/B-1", True),
         ("/api/v1/notify/loans/L-1/recipient", True),
+        ("/api/v1/notify/sink", True),
+        ("/api/v1/suppressions", True),
+        ("/api/v1/messages/m-1", False),
         ("/api/v1/collections/cases/C-1", False),
         ("/api/v1/notify/templates/t1", False),
         ("/api/v1/loans/L-1", False),

@@ -105,11 +105,17 @@ ROUTES: tuple[Route, ...] = (
     Route(READ, "/api/v1/collections/*", C, Scope.CASES_READ),
     Route(READ, "/api/v1/collections/loans", C, Scope.CASES_READ, personal=True),
     Route(WRITE, "/api/v1/collections/*", C, Scope.CASES_WRITE),
-    Route(READ, "/api/v1/messages", N, Scope.MESSAGES_READ),
+    Route(READ, "/api/v1/messages", N, Scope.MESSAGES_READ),  # also .../{id} with its history
+    Route(POST, "/api/v1/messages", N, Scope.MESSAGES_WRITE),
+    # Suppressions list addresses (personal data): reading them needs pii:read itself.
+    Route(READ, "/api/v1/suppressions", N, Scope.PII_READ, personal=True),
+    Route(frozenset({"POST", "DELETE"}), "/api/v1/suppressions", N, Scope.MESSAGES_WRITE),
     Route(READ, "/api/v1/templates", N, Scope.MESSAGES_READ),
     Route(frozenset({"PUT"}), "/api/v1/templates", N, Scope.MESSAGES_WRITE),
     Route(POST, "/api/v1/templates/*/preview", N, Scope.MESSAGES_READ),  # changes nothing
     Route(READ, "/api/v1/notify/*", N, Scope.MESSAGES_READ),
+    # The local sink shows whole messages with their addresses: pii:read itself.
+    Route(READ, "/api/v1/notify/sink", N, Scope.PII_READ, personal=True),
     Route(READ, "/api/v1/notify/recipients", N, Scope.MESSAGES_READ, personal=True),
     Route(READ, "/api/v1/notify/loans/*/recipient", N, Scope.MESSAGES_READ, personal=True),
     Route(WRITE, "/api/v1/notify/*", N, Scope.MESSAGES_WRITE),

@@ -8,16 +8,22 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from notify.domain.lint import Lexicon
+from notify.entrypoints.api.messages import router as messages
+from notify.entrypoints.api.receipts import router as receipts
 from notify.entrypoints.api.recipients import router as recipients
+from notify.entrypoints.api.sink import router as sink
+from notify.entrypoints.api.suppressions import router as suppressions
 from notify.entrypoints.api.templates import router as templates
 from notify.entrypoints.consumers import subscriptions
+from notify.service_layer.clock import Clock, system_clock
 from notify.service_layer.lexicon import load_lexicon, use_lexicon
 from notify.settings import NotifySettings
 from notify.workers import workers
 from shared.app import ServiceDefinition, create_service_app
 
 
-def create_app(settings: NotifySettings | None = None) -> FastAPI:
+def create_app(settings: NotifySettings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+    """``clock`` is the wall clock sends are timed by (tests fix it)."""
     settings = settings or NotifySettings()
     # Read before anything connects: a wrong POSTLOAN_LINT_WORDS_FILE stops the start here.
     lexicon = load_lexicon(settings.lint_words_file)
@@ -25,13 +31,15 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         name="notify",
         title="PostLoan notify",
         description="Templates, channels, deliveries and suppressions.",
-        routers=[recipients, templates],
-        subscriptions=subscriptions(),
-        workers=workers(settings),
+        routers=[recipients, templates, messages, suppressions, receipts, sink],
+        subscriptions=subscriptions(clock),
+        workers=workers(settings, clock),
         migrations=Path(__file__).parent / "migrations",
         on_startup=[_lint_with(lexicon)],
     )
-    return create_service_app(definition, settings)
+    app = create_service_app(definition, settings)
+    app.state.clock = clock
+    return app
 
 
 def _lint_with(lexicon: Lexicon) -> Callable[[FastAPI], None]:

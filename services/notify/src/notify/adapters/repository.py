@@ -26,19 +26,20 @@ async def upsert_recipient(
     )
 
 
-async def link_loan(session: AsyncSession, loan_id: str, borrower_id: str) -> None:
-    """Link the loan to its borrower unless it is linked already (the first link wins)."""
+async def link_loan(session: AsyncSession, loan_id: str, borrower_id: str, pack: str) -> None:
+    """Link the loan to its borrower and pack unless it is linked already (the first wins)."""
     await session.execute(
         insert(LOAN_RECIPIENT)
-        .values(loan_id=loan_id, borrower_id=borrower_id)
+        .values(loan_id=loan_id, borrower_id=borrower_id, pack=pack)
         .on_conflict_do_nothing(index_elements=["loan_id"])
     )
 
 
 async def recipient_of_loan(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
-    """The recipient row of the loan's borrower, with the loan id; None when unknown."""
+    """The recipient row of the loan's borrower, with the loan id and the loan's pack; None
+    when the loan is unknown."""
     query = (
-        sa.select(RECIPIENT, LOAN_RECIPIENT.c.loan_id)
+        sa.select(RECIPIENT, LOAN_RECIPIENT.c.loan_id, LOAN_RECIPIENT.c.pack)
         .join(LOAN_RECIPIENT)
         .where(LOAN_RECIPIENT.c.loan_id == loan_id)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -37,6 +38,11 @@ class LoanRecipientRow(Base, table=True):
 
     loan_id: str = Field(primary_key=True, max_length=64)
     borrower_id: str = Field(foreign_key="recipient.borrower_id", index=True)
+    # The loan's compliance pack (its product's jurisdiction, BRIEF decision 8): what a
+    # message posted for the loan is checked and rendered under.
+    pack: str = Field(
+        default="cn", sa_column=sa.Column(sa.String(20), nullable=False, server_default="cn")
+    )
     received_at: datetime = Field(
         sa_column=sa.Column(
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
@@ -73,3 +79,113 @@ class TemplateVersionRow(Base, table=True):
     document: dict[str, object] = Field(sa_column=sa.Column(JSONB(), nullable=False))
     created_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=_now_column())
+
+
+def _at_column(nullable: bool = True) -> sa.Column[datetime]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
+
+
+class MessageRow(Base, table=True):
+    """One message: one idempotency key, one row, ever (BRIEF section 5).
+
+    ``due_at`` is when the send worker may take it next: its creation, its ``deferred_until``,
+    or, while it is ``sending``, the end of the lease after which a crashed send is resumed.
+    ``fingerprint`` is the hash of the request that created it (same key, other body: 409).
+    ``address``, ``subject`` and ``text`` are fixed when it is first sent, so that a resumed
+    send hands the provider exactly what the interrupted one did.
+    """
+
+    __tablename__ = "message"
+    __table_args__ = (
+        sa.Index(
+            "ix_message_due",
+            "due_at",
+            postgresql_where=sa.text("status IN ('queued', 'deferred', 'sending')"),
+        ),
+        sa.Index("ix_message_created", "created_at", "message_id"),
+    )
+
+    message_id: uuid.UUID = Field(primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    fingerprint: str = Field(max_length=64)
+    request_id: uuid.UUID | None = Field(default=None, unique=True)
+    case_id: uuid.UUID | None = None
+    borrower_id: str = Field(max_length=64, index=True)
+    loan_id: str | None = Field(default=None, max_length=64, index=True)
+    recipient: str = Field(max_length=20)
+    channel: str = Field(max_length=16)
+    template_id: str = Field(max_length=100)
+    template_version: int | None = None
+    locale: str | None = Field(default=None, max_length=16)
+    pack: str = Field(max_length=20)
+    variables: dict[str, object] = Field(sa_column=sa.Column(JSONB(), nullable=False))
+    fallback: list[str] = Field(sa_column=sa.Column(JSONB(), nullable=False))
+    fallback_of: uuid.UUID | None = Field(default=None, foreign_key="message.message_id")
+    status: str = Field(max_length=16)
+    reason: str | None = None
+    deferred_until: datetime | None = Field(default=None, sa_column=_at_column())
+    due_at: datetime | None = Field(default=None, sa_column=_at_column())
+    provider: str | None = Field(default=None, max_length=32)
+    attempts: int = 0
+    address: str | None = Field(default=None, max_length=254)
+    subject: str | None = None
+    text: str | None = None
+    created_at: datetime = Field(sa_column=_at_column(nullable=False))
+    updated_at: datetime = Field(sa_column=_at_column(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_at_column())
+    delivered_at: datetime | None = Field(default=None, sa_column=_at_column())
+
+
+class MessageStatusRow(Base, table=True):
+    """One change of a message's status, in order (each one also went out as an event)."""
+
+    __tablename__ = "message_status"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: uuid.UUID = Field(foreign_key="message.message_id", index=True)
+    status: str = Field(max_length=16)
+    reason: str | None = None
+    deferred_until: datetime | None = Field(default=None, sa_column=_at_column())
+    at: datetime = Field(sa_column=_at_column(nullable=False))
+
+
+class SuppressionRow(Base, table=True):
+    """An address no message on its channel may go to (opt-out, bounce, complaint ...)."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (sa.UniqueConstraint("channel", "address"),)
+
+    suppression_id: uuid.UUID = Field(primary_key=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=254)  # normalised: see domain/addresses.py
+    reason: str = Field(max_length=20)
+    message_id: uuid.UUID | None = None  # the message whose receipt added it, if one did
+    created_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_column=_at_column(nullable=False))
+
+
+class SinkRow(Base, table=True):
+    """What the local sink received: the channel used when no provider is configured."""
+
+    __tablename__ = "sink_message"
+
+    sink_id: int | None = Field(default=None, primary_key=True)
+    # Unique as a provider's idempotency key is: a resumed send is not received twice.
+    message_id: uuid.UUID = Field(unique=True)
+    channel: str = Field(max_length=16, index=True)
+    address: str = Field(max_length=254)
+    subject: str | None = None
+    text: str
+    received_at: datetime = Field(sa_column=_at_column(nullable=False))
+
+
+class ReceiptRow(Base, table=True):
+    """A provider's receipt that was applied (one per message and status: a replay is 409)."""
+
+    __tablename__ = "receipt"
+
+    message_id: uuid.UUID = Field(primary_key=True, foreign_key="message.message_id")
+    status: str = Field(primary_key=True, max_length=16)
+    reason: str | None = Field(default=None, max_length=20)
+    at: datetime = Field(sa_column=_at_column(nullable=False))
+    received_at: datetime = Field(sa_column=_at_column(nullable=False))

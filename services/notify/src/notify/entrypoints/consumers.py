@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notify.service_layer.clock import Clock
+from notify.service_layer.messages import request_contact
 from notify.service_layer.recipients import record_recipient
-from shared.events import CloudEvent, LoanAccepted, spec_for
+from shared.events import CloudEvent, ContactRequested, LoanAccepted, spec_for
 from shared.messaging.consumer import On, Subscription, handler_table
 
 
@@ -14,11 +16,22 @@ async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: Loan
     await record_recipient(session, payload)
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(clock: Clock) -> list[Subscription]:
+    async def on_contact_requested(
+        session: AsyncSession, _: CloudEvent, payload: ContactRequested
+    ) -> None:
+        """A contact collections' guard allowed: one message per request id, ever."""
+        await request_contact(session, payload, clock())
+
     return [
         Subscription(
             durable="notify-monitoring",
             stream=spec_for(LoanAccepted).stream,
             handlers=handler_table(On(LoanAccepted, on_loan_registered)),
-        )
+        ),
+        Subscription(
+            durable="notify-collections",
+            stream=spec_for(ContactRequested).stream,
+            handlers=handler_table(On(ContactRequested, on_contact_requested)),
+        ),
     ]

@@ -38,12 +38,18 @@ async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
         "time_zone": b.time_zone,
     }
     await repository.upsert_recipient(session, b.borrower_id, contact)
-    await repository.link_loan(session, loan.loan_id, b.borrower_id)
+    await repository.link_loan(session, loan.loan_id, b.borrower_id, loan.jurisdiction)
 
 
 async def recipient_of_loan(session: AsyncSession, loan_id: str) -> Recipient | None:
     """The recipient of the loan's borrower; None when the loan is unknown."""
     return _recipient(await repository.recipient_of_loan(session, loan_id))
+
+
+async def loan_link(session: AsyncSession, loan_id: str) -> tuple[str, str] | None:
+    """The loan's borrower id and compliance pack; None when the loan is unknown."""
+    row = await repository.recipient_of_loan(session, loan_id)
+    return None if row is None else (row["borrower_id"], row["pack"])
 
 
 async def recipient(session: AsyncSession, borrower_id: str) -> Recipient | None:

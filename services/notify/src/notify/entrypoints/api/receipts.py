@@ -1,0 +1,58 @@
+"""Providers' delivery receipts, signed with the channel's webhook secret (no bearer token)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from notify.domain.signatures import signature_valid
+from notify.entrypoints.api.deps import ClockDep, SettingsDep
+from notify.entrypoints.api.messages import MessagePublic
+from notify.service_layer import receipts
+from shared.app import SessionDep
+from shared.problems import Problem, validation_errors
+
+router = APIRouter(prefix="/api/v1/providers", tags=["receipts"])
+
+
+class ReceiptBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: uuid.UUID
+    status: Literal["delivered", "failed"]
+    at: AwareDatetime
+    reason: Literal["hard_bounce", "invalid_address", "complaint"] | None = None
+
+
+@router.post(
+    "/{channel}/receipts",
+    response_model=MessagePublic,
+    responses={
+        401: {"description": "Missing or wrong X-PostLoan-Signature; nothing changed"},
+        409: {"description": "This receipt was applied already; nothing changed"},
+    },
+)
+async def post_receipt(
+    channel: str,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    signature: Annotated[str | None, Header(alias="x-postloan-signature")] = None,
+) -> MessagePublic:
+    """A provider's receipt: the message delivered, or failed (and why)."""
+    raw = await request.body()  # the signature covers the bytes as sent
+    secret = settings.webhook_secret(channel)
+    if secret is None or not signature_valid(secret, raw, signature):
+        raise Problem(401, "Unauthorized", "the receipt's X-PostLoan-Signature is missing or wrong")
+    try:
+        body = ReceiptBody.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = validation_errors(list(exc.errors()))
+        raise Problem(422, "Invalid receipt", "the body is not a receipt", errors=errors) from None
+    receipt = receipts.Receipt(body.message_id, body.status, body.at, body.reason)
+    moved = await receipts.apply_receipt(session, channel, receipt, clock())
+    return MessagePublic.model_validate(moved)
