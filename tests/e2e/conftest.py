@@ -33,10 +33,13 @@ SERVICES: dict[str, tuple[Callable[..., FastAPI], type[ServiceSettings]]] = {
     "notify": (notify.main.create_app, NotifySettings),
 }
 
-#: Collections decides contacts by the wall clock (contact hours): fixed at 10:00 in Shanghai,
-#: so an end-to-end contact is allowed whatever the time of day the suite runs.
+#: Collections decides contacts, and notify sends them, by the wall clock (contact hours): fixed
+#: at 10:00 in Shanghai, so an end-to-end contact goes whatever the time of day the suite runs.
 CONTACT_CLOCK = datetime(2026, 2, 16, 2, 0, tzinfo=UTC)
-APP_OPTIONS: dict[str, dict[str, Any]] = {"collections": {"clock": lambda: CONTACT_CLOCK}}
+APP_OPTIONS: dict[str, dict[str, Any]] = {
+    "collections": {"clock": lambda: CONTACT_CLOCK},
+    "notify": {"clock": lambda: CONTACT_CLOCK},  # sends are timed by the same clock
+}
 
 #: Where each service shows a loan it has taken in (BRIEF: readable from every service).
 LOAN_PATHS = {
