@@ -41,6 +41,12 @@ APP_OPTIONS: dict[str, dict[str, Any]] = {
     "notify": {"clock": lambda: CONTACT_CLOCK},  # sends are timed by the same clock
 }
 
+#: Settings a service needs in the platform beyond its database and bus.
+SMS_WEBHOOK_SECRET = "e2e-sms-webhook-secret"
+SETTINGS_OPTIONS: dict[str, dict[str, Any]] = {
+    "notify": {"sms_webhook_secret": SecretStr(SMS_WEBHOOK_SECRET)},
+}
+
 #: Where each service shows a loan it has taken in (BRIEF: readable from every service).
 LOAN_PATHS = {
     "monitoring": "/api/v1/loans/{loan_id}",
@@ -71,7 +77,10 @@ async def platform(
         for name, (create_app, settings_class) in SERVICES.items():
             dbs[name] = await postgres.new_database(name)
             settings = settings_class(
-                database_url=dbs[name], nats_url=nats_server.url, outbox_poll_interval_s=0.2
+                database_url=dbs[name],
+                nats_url=nats_server.url,
+                outbox_poll_interval_s=0.2,
+                **SETTINGS_OPTIONS.get(name, {}),
             )
             app = create_app(settings, **APP_OPTIONS.get(name, {}))
             urls[name] = await stack.enter_async_context(serving(app))

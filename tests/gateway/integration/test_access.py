@@ -20,8 +20,11 @@ Bearer = Callable[..., dict[str, str]]
 PROBLEM = "application/problem+json"
 
 
-#: Every method of every row of the routing table.
-CALLS = [(method, route) for route in ROUTES for method in sorted(route.methods)]
+#: Every method of every row of the routing table that takes our credentials (signed rows
+#: take a provider's signature instead: tested below).
+TOKEN_ROUTES = [route for route in ROUTES if not route.signed]
+SIGNED_ROUTES = [route for route in ROUTES if route.signed]
+CALLS = [(method, route) for route in TOKEN_ROUTES for method in sorted(route.methods)]
 
 
 def call_id(call: tuple[str, Route]) -> str:
@@ -62,7 +65,7 @@ async def test_every_route_in_the_table_refuses_a_token_without_its_scope(
         assert str(route.scope) in response.json()["detail"]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: call_id((min(r.methods), r)))
+@pytest.mark.parametrize("route", TOKEN_ROUTES, ids=lambda r: call_id((min(r.methods), r)))
 async def test_every_route_in_the_table_reaches_its_upstream_with_its_scope(
     api: httpx.AsyncClient, tokens: TokenService, route: Route
 ) -> None:
@@ -77,6 +80,27 @@ async def test_every_route_in_the_table_reaches_its_upstream_with_its_scope(
     else:
         assert response.status_code in (200, 201)
         assert response.json()["path"] == path
+
+
+@pytest.mark.parametrize("route", SIGNED_ROUTES, ids=lambda r: call_id((min(r.methods), r)))
+async def test_a_signed_route_takes_no_token_but_needs_its_signature(
+    api: httpx.AsyncClient, route: Route
+) -> None:
+    method, path = min(route.methods), example_path(route)
+    unsigned = await api.request(method, path, json={"message_id": "m", "status": "delivered"})
+    assert unsigned.status_code == 401
+    assert unsigned.headers["content-type"] == PROBLEM
+    assert "x-postloan-signature" in unsigned.json()["detail"]
+    signed = await api.request(
+        method, path, content=b'{"message_id": "m"}', headers={"X-PostLoan-Signature": "sha256=00"}
+    )
+    assert signed.status_code == 502  # past the gateway: the session gateway's notify is down
+
+
+def test_only_providers_receipts_are_signed() -> None:
+    assert [(r.pattern, r.upstream) for r in SIGNED_ROUTES] == [
+        ("/api/v1/providers/*/receipts", Upstream.NOTIFY)
+    ]
 
 
 def _unsigned(claims: dict[str, object]) -> str:

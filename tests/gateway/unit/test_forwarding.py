@@ -31,6 +31,13 @@ def test_identity_headers_come_from_the_principal_never_from_the_client() -> Non
     assert list(headers).count("x-postloan-roles") == 1
 
 
+def test_a_providers_signature_crosses_unchanged_it_is_no_identity() -> None:
+    headers = forwarded([("X-PostLoan-Signature", "sha256=ab12"), ("X-PostLoan-Scopes", "x")])
+
+    assert headers["X-PostLoan-Signature"] == "sha256=ab12"
+    assert headers["x-postloan-scopes"] == " ".join(sorted(ALICE.scopes))
+
+
 def test_hop_by_hop_headers_and_those_named_in_connection_are_dropped() -> None:
     incoming = [
         ("Connection", "close, X-Secret"),

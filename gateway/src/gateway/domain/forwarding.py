@@ -33,6 +33,8 @@ SUBJECT_HEADER = "x-postloan-subject"
 ROLES_HEADER = "x-postloan-roles"
 SCOPES_HEADER = "x-postloan-scopes"
 PRINCIPAL_KIND_HEADER = "x-postloan-principal-kind"
+#: Not an identity header: a provider's signature over the raw body, checked upstream.
+SIGNATURE_HEADER = "x-postloan-signature"
 
 #: Set again by the gateway (or the HTTP client) for each upstream call.
 _REPLACED_ON_REQUEST = frozenset(
@@ -77,7 +79,8 @@ def upstream_request_headers(
     kept = [
         (name, value)
         for name, value in incoming
-        if (low := name.lower()) not in drop and not low.startswith(IDENTITY_PREFIX)
+        if (low := name.lower()) not in drop
+        and (not low.startswith(IDENTITY_PREFIX) or low == SIGNATURE_HEADER)
     ]
     forwarded_for = [v for n, v in incoming if n.lower() == "x-forwarded-for"]
     if client_ip:

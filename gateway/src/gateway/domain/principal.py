@@ -11,6 +11,9 @@ from gateway.domain.scopes import Role, Scope, scopes_for
 class PrincipalKind(StrEnum):
     USER = "user"
     API_KEY = "api_key"
+    #: a provider's signed webhook: no credential of ours, no scope; its signature is checked
+    #: by the service that owns the route (BRIEF decision 10)
+    SIGNED_WEBHOOK = "signed_webhook"
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,11 @@ class Principal:
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes
+
+
+SIGNED_WEBHOOK = Principal(
+    subject="signed-webhook",
+    roles=frozenset(),
+    scopes=frozenset(),
+    kind=PrincipalKind.SIGNED_WEBHOOK,
+)

@@ -7,7 +7,10 @@ every path that starts with its segments (``/api/v1/loans`` covers ``/api/v1/loa
 The most specific row that lists the method wins: the one with most segments, and between
 rows of as many segments, the one whose first difference is a name rather than ``*``.
 A row marked ``personal`` answers with personal data, which the gateway masks for callers
-without ``pii:read``.
+without ``pii:read``. A row marked ``signed`` (providers' delivery receipts, BRIEF decision 10)
+takes no bearer token: it needs the ``X-PostLoan-Signature`` header, which the gateway forwards
+with the raw body unchanged, and the owning service checks it — the signature is that route's
+credential; its ``scope`` is never granted to such a caller.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Route:
     upstream: Upstream
     scope: Scope
     personal: bool = False
+    signed: bool = False
 
     @cached_property
     def segments(self) -> tuple[str, ...]:
@@ -119,6 +123,7 @@ ROUTES: tuple[Route, ...] = (
     Route(READ, "/api/v1/notify/recipients", N, Scope.MESSAGES_READ, personal=True),
     Route(READ, "/api/v1/notify/loans/*/recipient", N, Scope.MESSAGES_READ, personal=True),
     Route(WRITE, "/api/v1/notify/*", N, Scope.MESSAGES_WRITE),
+    Route(POST, "/api/v1/providers/*/receipts", N, Scope.MESSAGES_WRITE, signed=True),
 )
 
 

@@ -42,6 +42,12 @@ def security_schemes() -> dict[str, Any]:
             },
         },
         "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "signature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-PostLoan-Signature",
+            "description": "sha256=<hex HMAC-SHA256 of the raw body> under the webhook secret",
+        },
     }
 
 
@@ -62,8 +68,11 @@ def routed_paths(upstream: Upstream, paths: Mapping[str, Any]) -> dict[str, Any]
             except UnsafePath:
                 continue
             if isinstance(found, Matched) and found.route.upstream is upstream:
-                operation = dict(item[method], security=_security(found.route.scope))
-                operation["x-postloan-scope"] = str(found.route.scope)
+                if found.route.signed:  # no token: the signature is the credential
+                    operation = dict(item[method], security=[{"signature": []}])
+                else:
+                    operation = dict(item[method], security=_security(found.route.scope))
+                    operation["x-postloan-scope"] = str(found.route.scope)
                 operations[method] = operation
         if operations:
             extra = {k: v for k, v in item.items() if k not in HTTP_METHODS}
