@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.db import new_registry
@@ -189,3 +189,29 @@ class ReceiptRow(Base, table=True):
     reason: str | None = Field(default=None, max_length=20)
     at: datetime = Field(sa_column=_at_column(nullable=False))
     received_at: datetime = Field(sa_column=_at_column(nullable=False))
+
+
+class MirroredPreferenceRow(Base, table=True):
+    """A borrower's contact preferences as collections announced them (re-checked at send)."""
+
+    __tablename__ = "mirrored_preference"
+
+    borrower_id: str = Field(primary_key=True, max_length=64)
+    stopped_channels: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default="{}"),
+    )
+    preferred_from: time | None = None
+    preferred_to: time | None = None
+    consent: bool = False
+
+
+class MirroredDisputeRow(Base, table=True):
+    """A dispute as collections announced it: an open one freezes sends about its loan."""
+
+    __tablename__ = "mirrored_dispute"
+
+    dispute_id: uuid.UUID = Field(primary_key=True)
+    loan_id: str = Field(index=True, max_length=64)
+    borrower_id: str = Field(index=True, max_length=64)
+    status: str = Field(max_length=10)

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notify.service_layer import mirrors
 from notify.service_layer.clock import Clock
 from notify.service_layer.messages import request_contact
 from notify.service_layer.recipients import record_recipient
-from shared.events import CloudEvent, ContactRequested, LoanAccepted, spec_for
+from shared.events import (
+    CloudEvent,
+    ContactRequested,
+    DisputeChanged,
+    DisputeOpened,
+    DisputeResolved,
+    LoanAccepted,
+    PreferencesChanged,
+    spec_for,
+)
 from shared.messaging.consumer import On, Subscription, handler_table
 
 
@@ -23,6 +33,14 @@ def subscriptions(clock: Clock) -> list[Subscription]:
         """A contact collections' guard allowed: one message per request id, ever."""
         await request_contact(session, payload, clock())
 
+    async def on_preferences(
+        session: AsyncSession, _: CloudEvent, fact: PreferencesChanged
+    ) -> None:
+        await mirrors.apply_preferences(session, fact)
+
+    async def on_dispute(session: AsyncSession, _: CloudEvent, fact: DisputeChanged) -> None:
+        await mirrors.apply_dispute(session, fact)
+
     return [
         Subscription(
             durable="notify-monitoring",
@@ -32,6 +50,11 @@ def subscriptions(clock: Clock) -> list[Subscription]:
         Subscription(
             durable="notify-collections",
             stream=spec_for(ContactRequested).stream,
-            handlers=handler_table(On(ContactRequested, on_contact_requested)),
+            handlers=handler_table(
+                On(ContactRequested, on_contact_requested),
+                On(PreferencesChanged, on_preferences),
+                On(DisputeOpened, on_dispute),
+                On(DisputeResolved, on_dispute),
+            ),
         ),
     ]

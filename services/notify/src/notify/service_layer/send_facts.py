@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notify.adapters import messages_sql, suppressions_sql
 from notify.domain.addresses import PHONE_CHANNELS, normalise
 from notify.domain.delivery import SendAsk
+from notify.service_layer.mirrors import protections_of
 from notify.service_layer.recipients import Recipient
-from shared.compliance import Attempt, AttemptStatus, ContactHistory
+from shared.compliance import Attempt, AttemptStatus, ContactHistory, PreferredHours
 from shared.compliance import Channel as ContactChannel
 
 #: The longest window a cap of a shipped pack counts over (us: 7 days), and a day to spare.
@@ -59,7 +60,8 @@ async def send_ask(
 async def own_history(
     session: AsyncSession, message: Mapping[str, Any], now: datetime
 ) -> ContactHistory:
-    """The borrower's other messages handed to providers lately, as the guard's attempts.
+    """The borrower's other messages handed to providers lately, as the guard's attempts, and
+    the stop requests and disputes collections announced (mirrored: ``service_layer/mirrors``).
 
     Collections' ledger stays the counter of record (BRIEF decision 2); this lets a message
     deferred into another day, or sent through the API, still meet the pack's caps as far
@@ -77,4 +79,11 @@ async def own_history(
         )
         for row in rows
     )
-    return ContactHistory(attempts=attempts)
+    mirrored = await protections_of(session, message["borrower_id"])
+    return ContactHistory(
+        attempts=attempts,
+        stopped_channels=frozenset(ContactChannel(c) for c in mirrored.stopped_channels),
+        preferred_hours=PreferredHours(*mirrored.preferred) if mirrored.preferred else None,
+        preferred_hours_consent=mirrored.consent,
+        open_disputes=mirrored.open_disputes,
+    )
