@@ -15,11 +15,11 @@ from notify.entrypoints.api.sink import router as sink
 from notify.entrypoints.api.suppressions import router as suppressions
 from notify.entrypoints.api.templates import router as templates
 from notify.entrypoints.consumers import subscriptions
-from notify.service_layer.clock import Clock, system_clock
 from notify.service_layer.lexicon import load_lexicon, use_lexicon
 from notify.settings import NotifySettings
 from notify.workers import workers
 from shared.app import ServiceDefinition, create_service_app
+from shared.clock import Clock, system_clock
 
 
 def create_app(settings: NotifySettings | None = None, *, clock: Clock = system_clock) -> FastAPI:

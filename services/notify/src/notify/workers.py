@@ -12,10 +12,10 @@ import asyncio
 from datetime import timedelta
 
 from notify.adapters.channels import build_channels
-from notify.service_layer.clock import Clock
 from notify.service_layer.sending import SendConfig, send_due
 from notify.settings import NotifySettings
 from shared.app import Runtime, Worker
+from shared.clock import Clock
 
 
 def send_config(settings: NotifySettings) -> SendConfig:

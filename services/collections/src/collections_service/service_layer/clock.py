@@ -5,17 +5,12 @@ clock; nothing else reads time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from collections_service.domain.quadrant import QuadrantThresholds
+from shared.clock import Clock, system_clock
 
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["Clock", "Context", "system_clock"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.service_layer import mirrors
-from notify.service_layer.clock import Clock
 from notify.service_layer.messages import request_contact
 from notify.service_layer.recipients import record_recipient
+from shared.clock import Clock
 from shared.events import (
     CloudEvent,
     ContactRequested,

@@ -23,12 +23,12 @@ from notify.adapters.channels import Channels, Handed, Outgoing
 from notify.domain.delivery import Block, Defer, decide_send
 from notify.domain.messages import Status
 from notify.service_layer import recipients
-from notify.service_layer.clock import Clock
 from notify.service_layer.packs import pack_for
 from notify.service_layer.refusals import Unprocessable
 from notify.service_layer.rendering import RenderedMessage, render_message
 from notify.service_layer.send_facts import own_history, send_ask
 from notify.service_layer.transitions import move
+from shared.clock import Clock
 from shared.db import Database
 from shared.problems import NotFound
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from notify.service_layer.clock import Clock
 from notify.settings import NotifySettings
+from shared.clock import Clock
 
 
 def clock(request: Request) -> Clock:
