@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -28,7 +28,14 @@ from shared.events import (
     spec_for,
 )
 from shared.messaging.bus import DEAD_LETTER_STREAM, Bus
-from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
+from shared.messaging.consumer import (
+    Consumer,
+    ConsumerOptions,
+    On,
+    OnMany,
+    Subscription,
+    handler_table,
+)
 from shared.messaging.outbox import Relay, enqueue
 from shared.telemetry import add_span_processor, setup_tracing, tracer
 
@@ -339,3 +346,44 @@ async def test_inbox_rows_older_than_the_stream_keeps_events_are_pruned(
         await eventually(pruned)
     assert await inbox_ids() == {recent, other}  # another consumer prunes its own
     assert await consumer.prune_inbox() == 0
+
+
+async def test_a_run_handler_gets_consecutive_events_of_its_type_in_order_with_the_others(
+    db: Database, bus: Bus
+) -> None:
+    """Set-based handlers (``OnMany``): a batch's consecutive contact updates come as one run;
+    the reversal between them is applied between the two runs, and a duplicate id once."""
+    reversed_ = spec_for(PaymentReversed)
+    calls: list[list[str]] = []
+
+    async def on_contacts(
+        session: AsyncSession, run: Sequence[tuple[CloudEvent, ContactUpdated]]
+    ) -> None:
+        calls.append([payload.borrower_id for _, payload in run])
+
+    async def on_reversal(
+        session: AsyncSession, event: CloudEvent, payload: PaymentReversed
+    ) -> None:
+        calls.append([payload.payment_id])
+
+    table = handler_table(OnMany(ContactUpdated, on_contacts), On(PaymentReversed, on_reversal))
+    events = [contact_event(1), contact_event(2)]
+    reversal = PaymentReversed(
+        payment_id="P-1", loan_id="L-1", reversed_at=datetime.now(UTC), reason="chargeback"
+    )
+    events += [make_event(reversal, source="test"), contact_event(3), contact_event(4)]
+    for event in [*events, events[3]]:  # the last one again, under another message id
+        await bus.js.publish(
+            event.spec.subject,
+            event.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": str(uuid.uuid4())},
+        )
+    subscription = Subscription("test-runs", CONTACT.stream, table)
+    options = ConsumerOptions(batch_size=50, max_deliveries=3, ack_wait_s=5, backoff_s=(0.05,))
+    async def all_applied() -> bool:
+        return sum(map(len, calls)) >= 5
+
+    async with running(Consumer(subscription, bus=bus, db=db, options=options)):
+        await eventually(all_applied)
+    assert calls == [["B-0001", "B-0002"], ["P-1"], ["B-0003", "B-0004"]]
+    assert reversed_.stream == CONTACT.stream

@@ -12,8 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from collections_service.main import create_app
+from collections_service.settings import CollectionsSettings
 from factories import make_registration
 from postloan_testing.plugin import NatsUnderTest, eventually
+from postloan_testing.servers import running
 from scoring_events import Monitoring
 from shared.events import (
     BureauRecorded,
@@ -26,7 +29,7 @@ from shared.events import (
     make_event,
 )
 
-from .conftest import NOW, published
+from .conftest import NOW, Clock, published
 
 STRATEGY = {
     "name": "Consumer standard",
@@ -336,3 +339,58 @@ async def test_a_relapse_whose_cure_came_out_of_order_closes_the_case_and_opens_
     assert (newest["status"], newest["opened_on"]) == ("open", "2026-03-16")
     detail = (await collections.get(f"/api/v1/cases/{oldest['case_id']}")).json()
     assert detail["timeline"][-1]["detail"] == {"reason": "cured", "cure_not_seen": True}
+
+
+async def test_a_batch_of_facts_is_applied_set_based_in_order_per_loan_and_borrower(
+    collections_settings: CollectionsSettings,
+    clock: Clock,
+    monitoring: Monitoring,
+    nats_server: NatsUnderTest,
+) -> None:
+    """Facts waiting while collections is down arrive in one batch: two loans of one borrower
+    open, one cures and relapses, a redelivery comes in the middle — each applied in its
+    loan's order, one decision per opening, nothing twice."""
+    async with running(create_app(collections_settings, clock=clock)) as client:
+        await with_strategy(client)
+        await monitoring.publish(accepted("L-1"), accepted("L-2"))
+
+        async def both_known() -> bool:
+            answers = [await client.get(f"/api/v1/collections/loans/L-{i}") for i in (1, 2)]
+            return all(a.status_code == 200 for a in answers)
+
+        await eventually(both_known)
+    opening = make_event(
+        moved("C", "M1", "2026-02-16", 1), source="postloan/monitoring", domain="monitoring"
+    )
+    await monitoring.publish_event(opening)
+    await monitoring.publish(moved("C", "M1", "2026-02-16", 1, loan_id="L-2"))
+    await monitoring.publish_event(opening, msg_id="again")  # a redelivery among them
+    await monitoring.publish(moved("M1", "C", "2026-02-18", 0))
+    await monitoring.publish(moved("C", "M1", "2026-03-16", 1))
+    async with running(create_app(collections_settings, clock=clock)) as client:
+
+        async def three() -> bool:
+            return len(await cases(client)) == 3
+
+        await eventually(three)
+        found = {(c["loan_id"], c["opened_on"]): c for c in await cases(client)}
+        first, relapse = found[("L-1", "2026-02-16")], found[("L-1", "2026-03-16")]
+        assert (first["status"], first["close_reason"], first["closed_on"]) == (
+            "closed",
+            "cured",
+            "2026-02-18",
+        )
+        assert relapse["status"] == found[("L-2", "2026-02-16")]["status"] == "open"
+        detail = (await client.get(f"/api/v1/cases/{first['case_id']}")).json()
+        assert [line["kind"] for line in detail["timeline"]] == [
+            "opened",
+            "segment_entered",
+            "contact_decided",
+            "closed",
+        ]
+        decisions = (await client.get("/api/v1/contact-decisions")).json()["items"]
+        assert sorted(d["case_id"] for d in decisions) == sorted(
+            c["case_id"] for c in found.values()
+        )
+    requests = await published(nats_server.url, "postloan.collections.contact.requested")
+    assert len({r["request_id"] for r in requests}) == len(requests) == 3

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
 from collections_service.domain.cases import (
@@ -12,7 +15,9 @@ from collections_service.domain.cases import (
     bucket_move,
     missed_cure,
     transition,
+    waves,
 )
+from shared.events import DelinquencyChanged
 
 NONE, OPEN = Phase.NONE, Phase.OPEN
 OPENED, CLOSED, MOVED = Emit.CASE_OPENED, Emit.CASE_CLOSED, Emit.BUCKET_CHANGED
@@ -84,3 +89,19 @@ def test_a_move_out_of_current_while_a_case_is_open_is_a_missed_cure(
     phase: Phase, before: str, after: str, missed: bool
 ) -> None:
     assert missed_cure(phase, before, after) is missed
+
+
+def _fact(loan_id: str, borrower_id: str, on: str = "2026-02-16") -> DelinquencyChanged:
+    return DelinquencyChanged(
+        loan_id=loan_id, borrower_id=borrower_id, business_date=date.fromisoformat(on),
+        dpd_before=0, dpd=1, bucket_before="C", bucket="M1", overdue_amount=Decimal("10.00"),
+    )  # fmt: skip
+
+
+def test_waves_hold_each_loan_and_borrower_once_and_keep_their_order() -> None:
+    a1, b1 = _fact("L-1", "B-1"), _fact("L-2", "B-2")
+    a2 = _fact("L-3", "B-1")  # the same borrower as a1: the next wave
+    a3 = _fact("L-1", "B-1", "2026-02-17")  # the same loan again: after a2's wave
+    c1 = _fact("L-4", "B-3")  # independent: the first wave, though it came last
+    assert waves([a1, b1, a2, a3, c1]) == [[a1, b1, c1], [a2], [a3]]
+    assert waves([]) == []

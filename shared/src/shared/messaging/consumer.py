@@ -67,7 +67,35 @@ class On(Generic[P]):
         return spec_for(self.payload, domain=self.domain).type
 
 
-def handler_table(*rows: On[Any]) -> dict[str, Handler]:
+@dataclass(frozen=True)
+class OnMany(Generic[P]):
+    """A row whose handler takes a run of consecutive events of its type at once, to apply them
+    set-based (a few statements for the run instead of a few per event). The consumer keeps the
+    order: events of other types in the batch are applied before or after the run, as they came."""
+
+    payload: type[P]
+    handler: Callable[[AsyncSession, Sequence[tuple[CloudEvent, P]]], Awaitable[None]]
+    domain: str | None = None
+
+    @property
+    def event_type(self) -> str:
+        return spec_for(self.payload, domain=self.domain).type
+
+
+ManyHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Many:
+    """A run handler in a handler table; called with one event, it is a run of one."""
+
+    handle: ManyHandler
+
+    async def __call__(self, session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
+        await self.handle(session, [(event, payload)])
+
+
+def handler_table(*rows: On[Any] | OnMany[Any]) -> dict[str, Handler]:
     """The dispatch table of a subscription, event type -> handler, from typed rows.
 
     No ``isinstance`` at dispatch: the consumer validates each event's data with the payload
@@ -76,7 +104,10 @@ def handler_table(*rows: On[Any]) -> dict[str, Handler]:
     for row in rows:
         if row.event_type in table:
             raise ValueError(f"{row.event_type!r} has two handlers")
-        table[row.event_type] = cast(Handler, row.handler)
+        if isinstance(row, OnMany):
+            table[row.event_type] = Many(cast(ManyHandler, row.handler))
+        else:
+            table[row.event_type] = cast(Handler, row.handler)
     return table
 
 
@@ -229,12 +260,21 @@ class Consumer:
             ids = list(dict.fromkeys(p.event.id for p in items))
             conn = await driver_connection(session)  # one prepared statement for any batch
             fresh = {r[0] for r in await conn.fetch(INBOX_SQL, name, ids)}
+            run: list[_Parsed] = []  # consecutive events of one run handler's type
             for item in items:
                 if item.event.id not in fresh:
                     EVENTS_CONSUMED.labels(name, "duplicate").inc()
                     continue
                 fresh.discard(item.event.id)  # the same id twice in one batch applies once
-                await self._handle(session, item)
+                if run and run[0].event.type != item.event.type:
+                    await self._handle_run(session, run)
+                    run = []
+                if isinstance(self.subscription.handlers[item.event.type], Many):
+                    run.append(item)
+                else:
+                    await self._handle(session, item)
+            if run:
+                await self._handle_run(session, run)
             if self.subscription.finish is not None:
                 await self.subscription.finish(session)
         now = datetime.now(UTC)
@@ -254,6 +294,22 @@ class Consumer:
         ):
             await handler(session, item.event, item.payload)
         EVENTS_CONSUMED.labels(self.subscription.durable, "applied").inc()
+
+    async def _handle_run(self, session: AsyncSession, run: list[_Parsed]) -> None:
+        many = self.subscription.handlers[run[0].event.type]
+        assert isinstance(many, Many)
+        first = run[0]
+        carrier = {k.lower(): v for k, v in (first.msg.headers or {}).items()}
+        if first.event.traceparent:
+            carrier["traceparent"] = first.event.traceparent
+        with self._tracer.start_as_current_span(
+            f"consume {first.event.type}",
+            context=context_from(carrier),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.batch.message_count": len(run)},
+        ):
+            await many.handle(session, [(item.event, item.payload) for item in run])
+        EVENTS_CONSUMED.labels(self.subscription.durable, "applied").inc(len(run))
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
         try:

@@ -97,6 +97,14 @@ def _pg_user() -> str | None:
     return "embedded_postgres"
 
 
+class InitdbFailed(subprocess.CalledProcessError):
+    """initdb's own words are the useful part of its failure: shown with it."""
+
+    def __str__(self) -> str:
+        said = (self.stderr or self.stdout or b"").decode(errors="replace").strip()
+        return f"{super().__str__()}: {said}"
+
+
 @dataclass
 class EmbeddedPostgres:
     """A PostgreSQL server with its data in ``data_dir``; ``start()`` initialises it once."""
@@ -123,22 +131,7 @@ class EmbeddedPostgres:
             shutil.chown(self.data_dir, user, user)
             self.data_dir.chmod(0o700)
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
-                [
-                    str(_pg_bin() / "initdb"),
-                    "-D",
-                    str(self.data_dir),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "--no-sync",
-                ],
-                check=True,
-                capture_output=True,
-                user=user,
-            )
+            self._initdb(user)
         for attempt in range(START_ATTEMPTS):
             try:
                 self._launch(user)
@@ -150,6 +143,25 @@ class EmbeddedPostgres:
                 self.port = free_port()
         self._wait_ready(user)
         return self
+
+    def _initdb(self, user: str | None) -> None:
+        done = subprocess.run(
+            [
+                str(_pg_bin() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            capture_output=True,
+            user=user,
+        )
+        if done.returncode != 0:
+            raise InitdbFailed(done.returncode, done.args, done.stdout, done.stderr)
 
     def _launch(self, user: str | None) -> None:
         self.port = free_port(self.port or None)

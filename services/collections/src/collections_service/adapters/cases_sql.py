@@ -117,30 +117,52 @@ class Applied:
     tier: str | None
 
 
-async def apply_state(
-    session: AsyncSession, loan_id: str, *, bucket: str, dpd: int, overdue: Decimal, on: date
-) -> Applied | None:
-    """Record the fact unless the state already reflects a later business date (None then).
-    One statement, which also locks the loan's row: facts about one loan apply in turn."""
-    values = {"bucket": bucket, "dpd": dpd, "overdue_amount": overdue, "business_date": on}
-    new = insert(STATE).values(loan_id=loan_id, **values)
+@dataclass(frozen=True, slots=True)
+class StateFact:
+    """A delinquency fact about one loan, as the state keeps it."""
+
+    loan_id: str
+    bucket: str
+    dpd: int
+    overdue: Decimal
+    on: date
+
+
+async def apply_states(session: AsyncSession, facts: Sequence[StateFact]) -> dict[str, Applied]:
+    """Record each fact unless its loan's state already reflects a later business date (absent
+    from the answer then). One statement for all (their loans distinct), which also locks the
+    loans' rows: facts about one loan apply in turn."""
+    if not facts:
+        return {}
+    rows = [
+        {"loan_id": f.loan_id, "bucket": f.bucket, "dpd": f.dpd, "overdue_amount": f.overdue,
+         "business_date": f.on}
+        for f in facts
+    ]  # fmt: skip
+    new = insert(STATE).values(rows)
     upsert = new.on_conflict_do_update(
         index_elements=["loan_id"],
-        set_={k: new.excluded[k] for k in values},
-        where=sa.or_(STATE.c.business_date.is_(None), STATE.c.business_date <= on),
-    ).returning(STATE.c.tier)
-    row = (await session.execute(upsert)).one_or_none()
-    return Applied(row[0]) if row is not None else None
+        set_={k: new.excluded[k] for k in ("bucket", "dpd", "overdue_amount", "business_date")},
+        where=sa.or_(
+            STATE.c.business_date.is_(None), STATE.c.business_date <= new.excluded.business_date
+        ),
+    ).returning(STATE.c.loan_id, STATE.c.tier)
+    return {loan_id: Applied(tier) for loan_id, tier in (await session.execute(upsert)).all()}
 
 
 async def save_state(session: AsyncSession, loan_id: str, **values: object) -> None:
     await session.execute(sa.update(STATE).where(STATE.c.loan_id == loan_id).values(**values))
 
 
+async def open_cases(session: AsyncSession, loan_ids: Sequence[str]) -> dict[str, CaseRecord]:
+    """The open case of each loan that has one, locked for this transaction."""
+    query = _case_query().where(CASE.c.loan_id.in_(loan_ids), CASE.c.status == "open")
+    rows = (await session.execute(query.with_for_update(of=CASE))).mappings()
+    return {r["loan_id"]: _case(r) for r in rows}
+
+
 async def open_case(session: AsyncSession, loan_id: str) -> CaseRecord | None:
-    query = _case_query().where(CASE.c.loan_id == loan_id, CASE.c.status == "open")
-    row = (await session.execute(query.with_for_update(of=CASE))).mappings().one_or_none()
-    return _case(row) if row else None
+    return (await open_cases(session, [loan_id])).get(loan_id)
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord | None:
@@ -149,8 +171,8 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord | No
     return _case(found) if found else None
 
 
-async def loan_ref(session: AsyncSession, loan_id: str) -> RowMapping | None:
-    """The loan's reference with its borrower (pack, product, contact data); None if unknown."""
+async def loan_refs(session: AsyncSession, loan_ids: Sequence[str]) -> dict[str, RowMapping]:
+    """Each known loan's reference with its borrower (pack, product, contact data)."""
     query = (
         sa.select(
             LOAN,
@@ -163,17 +185,38 @@ async def loan_ref(session: AsyncSession, loan_id: str) -> RowMapping | None:
         )
         .join(BORROWER, BORROWER.c.borrower_id == LOAN.c.borrower_id)
         .outerjoin(STATE, STATE.c.loan_id == LOAN.c.loan_id)
-        .where(LOAN.c.loan_id == loan_id)
+        .where(LOAN.c.loan_id.in_(loan_ids))
     )
-    return (await session.execute(query)).mappings().one_or_none()
+    return {r["loan_id"]: r for r in (await session.execute(query)).mappings()}
 
 
-async def insert_case(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    await session.execute(sa.insert(CASE).values(dict(values)))
+async def loan_ref(session: AsyncSession, loan_id: str) -> RowMapping | None:
+    """The loan's reference with its borrower; None if unknown."""
+    return (await loan_refs(session, [loan_id])).get(loan_id)
+
+
+async def insert_cases(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await session.execute(sa.insert(CASE), [dict(r) for r in rows])
 
 
 async def update_case(session: AsyncSession, case_id: uuid.UUID, **values: object) -> None:
     await session.execute(sa.update(CASE).where(CASE.c.case_id == case_id).values(**values))
+
+
+async def update_cases(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The same columns of several cases (each row: ``case_id`` and those columns), in one
+    round trip."""
+    if not rows:
+        return
+    columns = [k for k in rows[0] if k != "case_id"]
+    stmt = (
+        sa.update(CASE)
+        .where(CASE.c.case_id == sa.bindparam("b_case_id"))
+        .values({c: sa.bindparam(f"b_{c}") for c in columns})
+    )
+    conn = await session.connection()  # executemany of Core (the ORM would want a primary key)
+    await conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
 
 
 async def add_timeline(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import RowMapping
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import (
@@ -158,6 +158,19 @@ async def reserve(session: AsyncSession, values: Mapping[str, Any]) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def reserve_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
+    """Reserve the slots (rows of one shape) in one statement; the request ids that were new."""
+    if not rows:
+        return set()
+    stmt = (
+        insert(ATTEMPT)
+        .values([dict(r) for r in rows])
+        .on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(ATTEMPT.c.request_id)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
 async def set_attempt_status(
     session: AsyncSession, request_id: uuid.UUID, status: str
 ) -> uuid.UUID | None:
@@ -269,18 +282,21 @@ class DebtNotices:
 _MADE = ("pending", "delivered", "connected", "unanswered")
 
 
-def _first(column: Any, loan_id: str, purpose: str | None = None) -> Any:
+def _first(column: Any, loan_id: Any, purpose: str | None = None) -> Any:
     where = [ATTEMPT.c.loan_id == loan_id, ATTEMPT.c.status.in_(_MADE)]
     if purpose is not None:
         where.append(ATTEMPT.c.purpose == purpose)
     return sa.select(sa.func.min(column)).where(*where).scalar_subquery()
 
 
-async def ledger_of(
-    session: AsyncSession, borrower_id: str, loan_id: str, since: datetime
-) -> Ledger:
-    """The borrower's ledger and the debt's notices in one round trip (the guard asks before
-    every contact)."""
+async def ledgers_of(
+    session: AsyncSession, debts: Sequence[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], Ledger]:
+    """Each (borrower, loan)'s ledger and the debt's notices, in one round trip for all (the
+    guard asks before every contact)."""
+    borrowers = sa.cast([b for b, _ in debts], ARRAY(sa.Text))
+    loans = sa.cast([loan for _, loan in debts], ARRAY(sa.Text))
+    me = sa.func.unnest(borrowers, loans).table_valued("b", "l").render_derived(name="me")
     attempts = (
         sa.select(
             sa.func.coalesce(
@@ -297,39 +313,38 @@ async def ledger_of(
                 sa.text("'[]'::jsonb"),
             )
         )
-        .where(ATTEMPT.c.borrower_id == borrower_id, ATTEMPT.c.at >= since)
+        .where(ATTEMPT.c.borrower_id == me.c.b, ATTEMPT.c.at >= since)
         .scalar_subquery()
     )  # fmt: skip
     disputes = (
         sa.select(sa.func.array_agg(DISPUTE.c.loan_id))
-        .where(DISPUTE.c.borrower_id == borrower_id, DISPUTE.c.status == "open")
+        .where(DISPUTE.c.borrower_id == me.c.b, DISPUTE.c.status == "open")
         .scalar_subquery()
     )
-    paid = sa.select(STATE.c.last_payment_on).where(STATE.c.loan_id == loan_id).scalar_subquery()
+    paid = sa.select(STATE.c.last_payment_on).where(STATE.c.loan_id == me.c.l).scalar_subquery()
     invalid = (
         sa.select(sa.func.array_agg(INVALID.c.number))
-        .where(INVALID.c.borrower_id == borrower_id)
+        .where(INVALID.c.borrower_id == me.c.b)
         .scalar_subquery()
     )
-    phone = (
-        sa.select(BORROWER.c.phone).where(BORROWER.c.borrower_id == borrower_id).scalar_subquery()
-    )
+    phone = sa.select(BORROWER.c.phone).where(BORROWER.c.borrower_id == me.c.b).scalar_subquery()
     promised = (
         sa.select(sa.func.array_agg(PROMISE.c.loan_id))
         .where(PROMISE.c.status == "pending", PROMISE.c.case_id == CASE.c.case_id,
-               CASE.c.borrower_id == borrower_id)
+               CASE.c.borrower_id == me.c.b)
         .scalar_subquery()
     )  # fmt: skip
     query = sa.select(
-        attempts, disputes, PREFERENCE.c.stopped_channels, PREFERENCE.c.preferred_from,
-        PREFERENCE.c.preferred_to, PREFERENCE.c.consent, PREFERENCE.c.updated_at,
-        _first(ATTEMPT.c.at, loan_id), _first(ATTEMPT.c.at, loan_id, "validation_notice"),
-        _first(ATTEMPT.c.business_date, loan_id, "legal_notice"), paid, invalid, phone, promised,
-    ).select_from(
-        sa.select(sa.literal(borrower_id).label("b")).subquery("me")
-        .outerjoin(PREFERENCE, PREFERENCE.c.borrower_id == borrower_id)
-    )  # fmt: skip
-    row = (await session.execute(query)).one()
+        me.c.b, me.c.l, attempts, disputes, PREFERENCE.c.stopped_channels,
+        PREFERENCE.c.preferred_from, PREFERENCE.c.preferred_to, PREFERENCE.c.consent,
+        PREFERENCE.c.updated_at, _first(ATTEMPT.c.at, me.c.l),
+        _first(ATTEMPT.c.at, me.c.l, "validation_notice"),
+        _first(ATTEMPT.c.business_date, me.c.l, "legal_notice"), paid, invalid, phone, promised,
+    ).select_from(me.outerjoin(PREFERENCE, PREFERENCE.c.borrower_id == me.c.b))  # fmt: skip
+    return {(r[0], r[1]): _ledger(r[2:]) for r in await session.execute(query)}
+
+
+def _ledger(row: Sequence[Any]) -> Ledger:
     made = [
         AttemptRecord(datetime.fromisoformat(a[0]), a[1], a[2], a[3], a[4], a[5], a[6], a[7])
         for a in row[0]
@@ -340,6 +355,13 @@ async def ledger_of(
     notices = DebtNotices(row[7], row[8], row[9], row[10])
     reach = Reach(frozenset(row[11] or ()), frozenset({row[12]} if row[12] else ()))
     return Ledger(made, prefs, frozenset(row[1] or ()), notices, reach, frozenset(row[13] or ()))
+
+
+async def ledger_of(
+    session: AsyncSession, borrower_id: str, loan_id: str, since: datetime
+) -> Ledger:
+    """The borrower's ledger and the debt's notices."""
+    return (await ledgers_of(session, [(borrower_id, loan_id)], since))[(borrower_id, loan_id)]
 
 
 async def request_of(

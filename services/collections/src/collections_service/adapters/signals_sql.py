@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import (
@@ -53,16 +55,49 @@ async def save_report(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def signals(
-    session: AsyncSession, borrower_id: str, principal: Decimal, tier: str | None
-) -> tuple[Ability, Willingness]:
-    """Both sides of the quadrant in one round trip."""
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the quadrant reads of one borrower: behaviour in the ledger, the bureau's report."""
+
+    promises_judged: int
+    promises_kept: int
+    partial_payments: int
+    contacts_made: int
+    contacts_answered: int
+    bureau_score: int | None
+    bureau_score_before: int | None
+    total_debt: Decimal | None
+    delinquent_elsewhere: int | None
+
+    def sides(self, principal: Decimal, tier: str | None) -> tuple[Ability, Willingness]:
+        willing = Willingness(
+            promises_made=self.promises_judged, promises_kept=self.promises_kept,
+            contacts_made=self.contacts_made, contacts_answered=self.contacts_answered,
+            partial_payments=self.partial_payments,
+        )  # fmt: skip
+        if self.bureau_score is None:
+            return Ability(principal=principal, tier=tier), willing
+        able = Ability(
+            bureau_score=self.bureau_score, bureau_score_before=self.bureau_score_before,
+            total_debt=self.total_debt, principal=principal,
+            delinquent_elsewhere=self.delinquent_elsewhere, tier=tier,
+        )  # fmt: skip
+        return able, willing
+
+
+async def signals_of(session: AsyncSession, borrower_ids: Sequence[str]) -> dict[str, Signals]:
+    """Both sides of the quadrant for each borrower, in one round trip for all."""
+    me = (
+        sa.func.unnest(sa.cast(list(borrower_ids), ARRAY(sa.Text)))
+        .table_valued("b")
+        .render_derived(name="me")
+    )
     answered = sa.func.count().filter(ATTEMPT.c.status == "connected")
     made = sa.func.count().filter(ATTEMPT.c.status.in_(("connected", "unanswered")))
     behaviour = (
         sa.select(made.label("made"), answered.label("answered"))
-        .where(ATTEMPT.c.borrower_id == borrower_id)
-        .subquery()
+        .where(ATTEMPT.c.borrower_id == me.c.b)
+        .lateral("behaviour")
     )
     judged = PROMISE.c.status.in_(("kept", "partly_kept", "broken"))
     promised = (
@@ -70,26 +105,26 @@ async def signals(
                   sa.func.count().filter(PROMISE.c.status == "kept").label("kept"),
                   sa.func.count().filter(PROMISE.c.paid > 0).label("partial"))
         .select_from(PROMISE.join(CASE, CASE.c.case_id == PROMISE.c.case_id))
-        .where(CASE.c.borrower_id == borrower_id)
-        .subquery()
+        .where(CASE.c.borrower_id == me.c.b)
+        .lateral("promised")
     )  # fmt: skip
     query = sa.select(
-        promised.c.made, promised.c.kept, promised.c.partial,
+        me.c.b, promised.c.made, promised.c.kept, promised.c.partial,
         behaviour.c.made, behaviour.c.answered, SIGNAL.c.bureau_score,
         SIGNAL.c.bureau_score_before, SIGNAL.c.total_debt, SIGNAL.c.delinquent_elsewhere,
     ).select_from(
-        promised.join(behaviour, sa.true()).outerjoin(SIGNAL, SIGNAL.c.borrower_id == borrower_id)
+        me.join(promised, sa.true()).join(behaviour, sa.true())
+        .outerjoin(SIGNAL, SIGNAL.c.borrower_id == me.c.b)
     )  # fmt: skip
-    row = (await session.execute(query)).one()
-    p_made, p_kept, partial, made_n, answered_n, score, before, debt, delinquent = row
-    willing = Willingness(
-        promises_made=int(p_made), promises_kept=int(p_kept), contacts_made=int(made_n),
-        contacts_answered=int(answered_n), partial_payments=int(partial),
-    )  # fmt: skip
-    if score is None:
-        return Ability(principal=principal, tier=tier), willing
-    able = Ability(
-        bureau_score=score, bureau_score_before=before, total_debt=debt, principal=principal,
-        delinquent_elsewhere=delinquent, tier=tier,
-    )  # fmt: skip
-    return able, willing
+    found: dict[str, Signals] = {}
+    for b, p_made, p_kept, partial, made_n, answered_n, *bureau in await session.execute(query):
+        found[b] = Signals(int(p_made), int(p_kept), int(partial), int(made_n), int(answered_n),
+                           *bureau)  # fmt: skip
+    return found
+
+
+async def signals(
+    session: AsyncSession, borrower_id: str, principal: Decimal, tier: str | None
+) -> tuple[Ability, Willingness]:
+    """Both sides of one borrower's quadrant."""
+    return (await signals_of(session, [borrower_id]))[borrower_id].sides(principal, tier)

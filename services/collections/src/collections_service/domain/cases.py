@@ -9,9 +9,12 @@ one. The service layer applies a :class:`Transition` and writes its events in on
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from shared.events import DelinquencyChanged
 
 CURRENT_BUCKET = "C"
 
@@ -108,3 +111,19 @@ def case_id_for(loan_id: str, opened_on: date) -> uuid.UUID:
     """A case's id, fixed by its loan and the business date it opened (a loan opens at most one
     case a day): replaying the same history gives the same ids, hence the same variants."""
     return uuid.uuid5(_CASES, f"{loan_id}|{opened_on.isoformat()}")
+
+
+def waves(facts: Sequence[DelinquencyChanged]) -> list[list[DelinquencyChanged]]:
+    """The facts in waves, in order: a fact goes to the first wave after every wave holding an
+    earlier fact of its loan or of its borrower."""
+    found: list[list[DelinquencyChanged]] = []
+    last_of: dict[str, int] = {}  # loan or borrower id -> the last wave holding it
+    for fact in facts:
+        keys = ("loan:" + fact.loan_id, "borrower:" + fact.borrower_id)
+        wave = 1 + max(last_of.get(k, -1) for k in keys)
+        if wave == len(found):
+            found.append([])
+        found[wave].append(fact)
+        for key in keys:
+            last_of[key] = wave
+    return found

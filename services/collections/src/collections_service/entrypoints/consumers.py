@@ -6,6 +6,8 @@ are written once per batch, by ``effects.flush``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.service_layer import cases, contacts, effects, quadrants
@@ -24,7 +26,7 @@ from shared.events import (
     ScoreUpdated,
     spec_for,
 )
-from shared.messaging.consumer import On, Subscription, handler_table
+from shared.messaging.consumer import On, OnMany, Subscription, handler_table
 
 
 def subscriptions(ctx: Context) -> list[Subscription]:
@@ -32,10 +34,11 @@ def subscriptions(ctx: Context) -> list[Subscription]:
         effects.batch(session)
         await record_loan(session, loan)
 
-    async def on_delinquency(
-        session: AsyncSession, _: CloudEvent, fact: DelinquencyChanged
+    async def on_delinquencies(
+        session: AsyncSession, run: Sequence[tuple[CloudEvent, DelinquencyChanged]]
     ) -> None:
-        await cases.apply_delinquency(session, fact, ctx)
+        effects.batch(session)
+        await cases.apply_delinquencies(session, [fact for _, fact in run], ctx)
 
     async def on_loan_closed(session: AsyncSession, _: CloudEvent, fact: LoanClosed) -> None:
         effects.batch(session)
@@ -71,7 +74,7 @@ def subscriptions(ctx: Context) -> list[Subscription]:
             finish=effects.flush,
             handlers=handler_table(
                 On(LoanAccepted, on_loan_registered),
-                On(DelinquencyChanged, on_delinquency),
+                OnMany(DelinquencyChanged, on_delinquencies),
                 On(LoanClosed, on_loan_closed),
                 On(LoanUpdated, on_loan_updated),
                 On(EodCompleted, on_end_of_day),

@@ -10,6 +10,8 @@ waits in the queue the deferral worker reads; nothing is ever edited, a re-decis
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -102,11 +104,53 @@ async def _load_pack(session: AsyncSession, pack: str) -> tuple[Pack, int]:
     return parsed(parse_pack, stored.document), stored.version
 
 
+_TOGETHER = "collections.deciding_together"
+
+
+@dataclass
+class _Together:
+    """Decisions made together: their ledgers read at once, their reservations written at once
+    (each with the request to announce if it is new)."""
+
+    ledgers: dict[tuple[str, str], sql.Ledger]
+    reserved: list[tuple[dict[str, object], ContactRequested | None]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def deciding_together(
+    session: AsyncSession, debts: Sequence[tuple[str, str]], now: datetime
+) -> AsyncIterator[None]:
+    """Decide contacts about many (borrower, loan) debts, their borrowers distinct, with the
+    guard's ledgers read in one query and the ledger slots reserved in one statement at the
+    end. Each prefetched ledger is used once: a second decision about the same debt first
+    writes the slots reserved so far, then reads its ledger again, as a lone decision would."""
+    together = _Together(await sql.ledgers_of(session, list(dict.fromkeys(debts)), now - LOOKBACK))
+    session.info[_TOGETHER] = together
+    try:
+        yield
+        await _write_reserved(session, together, now)
+    finally:
+        session.info.pop(_TOGETHER, None)
+
+
+async def _write_reserved(session: AsyncSession, together: _Together, now: datetime) -> None:
+    rows, together.reserved = together.reserved, []
+    fresh = await sql.reserve_many(session, [values for values, _ in rows])
+    requests = [r for values, r in rows if r is not None and values["request_id"] in fresh]
+    for requested in requests:
+        await effects.announce(session, requested, subject=requested.loan_id, at=now)
+
+
 async def history(
     session: AsyncSession, planned: Planned, now: datetime, *, case_open: bool | None = None
 ) -> ContactHistory:
     """What the guard knows of the borrower, in one query; ``case_open`` when the caller knows."""
-    found = await sql.ledger_of(session, planned.borrower_id, planned.loan_id, now - LOOKBACK)
+    together: _Together | None = session.info.get(_TOGETHER)
+    found = together.ledgers.pop((planned.borrower_id, planned.loan_id), None) if together else None
+    if found is None:
+        if together is not None:
+            await _write_reserved(session, together, now)
+        found = await sql.ledger_of(session, planned.borrower_id, planned.loan_id, now - LOOKBACK)
     attempts, prefs = found.attempts, found.preferences
     hours = None
     if prefs and prefs.preferred_from and prefs.preferred_to:
@@ -219,38 +263,34 @@ async def _reserve_and_request(
     version: int,
     now: datetime,
 ) -> None:
-    fresh = await sql.reserve(
-        session,
-        {
-            "request_id": request_id,
-            "decision_id": decision_id,
-            "loan_id": planned.loan_id,
-            "borrower_id": planned.borrower_id,
-            "channel": planned.channel,
-            "recipient": planned.recipient,
-            "to": planned.to,
-            "at": now,
-            "status": AttemptStatus.PENDING.value,
-            "purpose": planned.purpose,
-            "business_date": planned.business_date,
-            "borrower_requested": planned.borrower_requested,
-        },
-    )
-    if not fresh or planned.channel not in MESSAGE_CHANNELS or planned.template_id is None:
-        return  # already requested once (a re-run), or a human contact: nothing to send
-    requested = ContactRequested(
-        request_id=request_id,
-        case_id=planned.case_id,
-        loan_id=planned.loan_id,
-        borrower_id=planned.borrower_id,
-        recipient=planned.recipient,  # type: ignore[arg-type]
-        channel=MessageChannel(planned.channel),
-        template_id=planned.template_id,
-        variables=planned.variables,
-        pack=planned.pack,
-        pack_version=version,
-    )
-    await effects.announce(session, requested, subject=planned.loan_id, at=now)
+    """Hold the contact's slot in the ledger and, for a message, request it from notify —
+    unless this request holds a slot already (a re-run asks for nothing twice)."""
+    slot: dict[str, object] = {
+        "request_id": request_id, "decision_id": decision_id, "loan_id": planned.loan_id,
+        "borrower_id": planned.borrower_id, "channel": planned.channel,
+        "recipient": planned.recipient, "to": planned.to, "at": now,
+        "status": AttemptStatus.PENDING.value, "purpose": planned.purpose,
+        "business_date": planned.business_date, "borrower_requested": planned.borrower_requested,
+    }  # fmt: skip
+    requested = None
+    if planned.channel in MESSAGE_CHANNELS and planned.template_id is not None:
+        requested = ContactRequested(
+            request_id=request_id,
+            case_id=planned.case_id,
+            loan_id=planned.loan_id,
+            borrower_id=planned.borrower_id,
+            recipient=planned.recipient,  # type: ignore[arg-type]
+            channel=MessageChannel(planned.channel),
+            template_id=planned.template_id,
+            variables=planned.variables,
+            pack=planned.pack,
+            pack_version=version,
+        )
+    together: _Together | None = session.info.get(_TOGETHER)
+    if together is not None:
+        together.reserved.append((slot, requested))
+    elif await sql.reserve(session, slot) and requested is not None:
+        await effects.announce(session, requested, subject=planned.loan_id, at=now)
 
 
 async def redecide_due(session: AsyncSession, now: datetime, limit: int = 200) -> int:

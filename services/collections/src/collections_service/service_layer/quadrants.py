@@ -5,13 +5,14 @@ keeps the signals that decided it, so it can show why."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql, signals_sql
-from collections_service.domain.quadrant import QuadrantThresholds, quadrant
+from collections_service.domain.quadrant import Ability, QuadrantThresholds, Willingness, quadrant
 from shared.events import BureauRecorded
 
 
@@ -30,6 +31,27 @@ async def compute(
 ) -> Found:
     """The borrower's quadrant now, with the signals that decided it."""
     able, willing = await signals_sql.signals(session, borrower_id, principal, tier)
+    return _found(able, willing, thresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class Whose:
+    """A borrower whose quadrant is asked, with the loan's principal and tier it reads."""
+
+    borrower_id: str
+    principal: Decimal
+    tier: str | None
+
+
+async def compute_many(
+    session: AsyncSession, asked: Sequence[Whose], thresholds: QuadrantThresholds
+) -> list[Found]:
+    """The quadrants of many borrowers now, in the order asked: one query for all."""
+    signals = await signals_sql.signals_of(session, list({w.borrower_id for w in asked}))
+    return [_found(*signals[w.borrower_id].sides(w.principal, w.tier), thresholds) for w in asked]
+
+
+def _found(able: Ability, willing: Willingness, thresholds: QuadrantThresholds) -> Found:
     found = quadrant(able, willing, thresholds)
     return Found(found.quadrant, {"signals": found.signals, "ability": _json(asdict(able))})
 
