@@ -380,6 +380,7 @@ async def test_a_run_handler_gets_consecutive_events_of_its_type_in_order_with_t
         )
     subscription = Subscription("test-runs", CONTACT.stream, table)
     options = ConsumerOptions(batch_size=50, max_deliveries=3, ack_wait_s=5, backoff_s=(0.05,))
+
     async def all_applied() -> bool:
         return sum(map(len, calls)) >= 5
 
