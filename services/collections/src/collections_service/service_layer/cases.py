@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import cases_sql as sql
+from collections_service.adapters import recoveries_sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.cases import Happened as H
 from collections_service.domain.cases import (
@@ -143,6 +144,15 @@ async def _close(
     await effects.announce(session, closed, subject=case.loan_id, at=now)
 
 
+async def transfer_to_legal(
+    session: AsyncSession, case: CaseRecord, on: date, now: datetime
+) -> None:
+    """Close the case as transferred to legal (its legal file carries on)."""
+    step = transition(Phase.OPEN, H.TRANSFERRED_TO_LEGAL)
+    assert step.close_reason is not None
+    await _close(session, case, step.close_reason.value, on, now)
+
+
 async def apply_loan_closed(session: AsyncSession, fact: LoanClosed, ctx: Context) -> None:
     await sql.lock_state(session, fact.loan_id)
     case = await sql.open_case(session, fact.loan_id)
@@ -173,6 +183,7 @@ async def apply_payment(session: AsyncSession, fact: PaymentApplied, ctx: Contex
     """The loan's last payment (a time-barred debt counts its years from it), and the
     promises it keeps."""
     await sql.note_payment(session, fact.loan_id, fact.booked_on)
+    await recoveries_sql.record(session, fact.payment_id, fact.loan_id, fact.amount, fact.booked_on)
     await work.apply_payment(session, fact.loan_id, fact.amount, fact.booked_on, ctx.now())
 
 
