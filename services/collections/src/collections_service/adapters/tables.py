@@ -336,6 +336,19 @@ class TaskRow(Base, table=True):
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
+class BusinessDayRow(Base, table=True):
+    """The latest business date monitoring's end of day began (one row): what a use case
+    asked for by a person counts from, when the loan's own facts are older."""
+
+    __tablename__ = "business_day"
+    __table_args__ = (sa.CheckConstraint("singleton", name="singleton"),)
+
+    singleton: bool = Field(
+        default=True, primary_key=True, sa_column_kwargs={"server_default": "true"}
+    )
+    business_date: date
+
+
 class CaseRecoveryRow(Base, table=True):
     """A payment booked on a loan while it had an open case: what the case recovered."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import agencies_sql as sql
-from collections_service.adapters import cases_sql, notices_sql
+from collections_service.adapters import business_day_sql, cases_sql, notices_sql
 from collections_service.adapters.agencies_sql import Agency, Placement
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.agencies import (
@@ -86,7 +86,7 @@ async def request_placement(
         f"agency|{placement_id}",
         {"agency_name": agency.name, "agency_contact_line": agency.contact_line},
     )
-    on = await cases_sql.business_date_of_case(session, case_id)
+    on = await business_day_sql.today_of_case(session, case_id)
     fresh = await sql.insert_placement(session, {
         "placement_id": placement_id, "case_id": case_id, "agency_id": agency.agency_id,
         "status": PlacementStatus.NOTICE_REQUESTED.value,
@@ -114,7 +114,7 @@ async def place(session: AsyncSession, placement_id: uuid.UUID, ctx: Context) ->
             f" (it is {sent or 'deferred'})",
             rule="agency_notice", notice_status=sent,
         )  # fmt: skip
-    on = await cases_sql.business_date_of_case(session, case.case_id)
+    on = await business_day_sql.today_of_case(session, case.case_id)
     await sql.update_placement(session, placement_id, status=status.value, placed_on=on)
     await _line(session, case.case_id, ctx, "placed_with_agency",
                 {"placement_id": str(placement_id), "agency_id": found.agency_id})  # fmt: skip
@@ -138,7 +138,7 @@ async def recall(
     """Take the case back from the agency (or stop a placement not yet made)."""
     found = await _placement(session, placement_id, lock=True)
     status = _move(found, PlacementEvent.RECALL)
-    on = await cases_sql.business_date_of_case(session, found.case_id)
+    on = await business_day_sql.today_of_case(session, found.case_id)
     await sql.update_placement(
         session, placement_id, status=status.value, recalled_on=on, recall_reason=reason
     )
@@ -174,5 +174,5 @@ async def _line(
     session: AsyncSession, case_id: uuid.UUID, ctx: Context, kind: str,
     detail: dict[str, object],
 ) -> None:  # fmt: skip
-    on = await cases_sql.business_date_of_case(session, case_id)
+    on = await business_day_sql.today_of_case(session, case_id)
     await effects.timeline(session, case_id, [TimelineEntry(ctx.now(), on, kind, detail)])

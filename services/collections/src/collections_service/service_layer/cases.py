@@ -14,8 +14,8 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collections_service.adapters import business_day_sql, recoveries_sql
 from collections_service.adapters import cases_sql as sql
-from collections_service.adapters import recoveries_sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.cases import Happened as H
 from collections_service.domain.cases import (
@@ -213,6 +213,7 @@ async def apply_end_of_day(session: AsyncSession, business_date: date, ctx: Cont
     """A business day begins: open cases age a day, the steps due today run, and the
     pre-due reminders of today are decided."""
     await sql.advance_open_cases(session, business_date)
+    await business_day_sql.advance(session, business_date)
     await work.judge_promises(session, business_date, ctx.now())  # a broken one stops holding
     await treatment.run_due_steps(session, business_date, ctx)
     await pre_due.run_pre_due(session, business_date, ctx)

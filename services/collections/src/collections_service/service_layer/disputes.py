@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters import cases_sql
+from collections_service.adapters import business_day_sql, cases_sql
 from collections_service.adapters import disputes_sql as sql
 from collections_service.adapters.cases_sql import TimelineEntry
 from collections_service.domain.disputes import DisputeOutcome, outcome_problem, resolution_of
@@ -43,7 +43,7 @@ async def dispute_file(session: AsyncSession, dispute_id: uuid.UUID) -> DisputeF
 
 async def _business_date(session: AsyncSession, loan_id: str) -> date | None:
     """The loan's business date (None before monitoring's first fact about it)."""
-    return await cases_sql.business_date_of(session, loan_id)
+    return await business_day_sql.today_of_loan(session, loan_id)
 
 
 async def add_evidence(
@@ -110,7 +110,7 @@ async def reply(
         "decision_id": recorded.decision_id, "dispute_id": dispute_id, "request_id": request_id,
         "channel": channel, "template_id": template_id, "sent_by": actor, "created_at": ctx.now(),
     })  # fmt: skip
-    on = await cases_sql.business_date_of_case(session, case.case_id)
+    on = await business_day_sql.today_of_case(session, case.case_id)
     line = TimelineEntry(ctx.now(), on, "dispute_reply", {"dispute_id": str(dispute_id),
                          "decision_id": str(recorded.decision_id)})  # fmt: skip
     await effects.timeline(session, case.case_id, [line])

@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters import cases_sql, notices_sql
+from collections_service.adapters import business_day_sql, cases_sql, notices_sql
 from collections_service.adapters import legal_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.adapters.legal_sql import LegalFile
@@ -69,7 +69,7 @@ async def escalate(
     if blocker is not None:
         raise Conflict(blocker, rule="legal_notice_period" if sent_on is None else "dispute")
     assert sent_on is not None
-    on = await cases_sql.business_date_of_case(session, case_id)
+    on = await business_day_sql.today_of_case(session, case_id)
     await _guard_allows(session, case, on, ctx)
     legal_file_id = uuid.uuid4()
     await sql.insert(session, {
@@ -153,7 +153,7 @@ async def add_document(
     session: AsyncSession, legal_file_id: uuid.UUID, document: dict[str, object], ctx: Context
 ) -> LegalFile:
     found = await _file(session, legal_file_id)
-    on = await cases_sql.business_date_of_case(session, found.case_id)
+    on = await business_day_sql.today_of_case(session, found.case_id)
     stored = {"document_id": str(uuid.uuid4()), **document, "added_on": on.isoformat()}
     await sql.add_document(session, legal_file_id, stored, ctx.now())
     return await _file(session, legal_file_id)
@@ -166,7 +166,7 @@ async def record_judgment(
     found = await _file(session, legal_file_id, lock=True)
     if LegalStatus(found.status) not in JUDGEABLE:
         raise Conflict(f"a file that is {found.status} cannot take a judgment (filed or hearing)")
-    on = await cases_sql.business_date_of_case(session, found.case_id)
+    on = await business_day_sql.today_of_case(session, found.case_id)
     if judgment.on > on:
         raise notices.invalid("judgment_on", f"after the business date {on.isoformat()}")
     flagged = judgment.flags_dishonest_debtor
@@ -198,5 +198,5 @@ def _flagged(found: LegalFile, judgment: Judgment) -> DishonestDebtorFlagged:
 async def _line(
     session: AsyncSession, found: LegalFile, ctx: Context, kind: str, detail: Mapping[str, object]
 ) -> None:
-    on = await cases_sql.business_date_of_case(session, found.case_id)
+    on = await business_day_sql.today_of_case(session, found.case_id)
     await effects.timeline(session, found.case_id, [TimelineEntry(ctx.now(), on, kind, detail)])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters import cases_sql
+from collections_service.adapters import business_day_sql, cases_sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.service_layer import contacts, effects, treatment
 from collections_service.service_layer.clock import Context
@@ -46,7 +46,7 @@ async def request_notice(
         raise invalid("channel", f"a notice goes by {', '.join(sorted(NOTICE_CHANNELS))}")
     ref = await cases_sql.loan_ref(session, case.loan_id)
     assert ref is not None  # a case's loan is known
-    on = await cases_sql.business_date_of_case(session, case.case_id)
+    on = await business_day_sql.today_of_case(session, case.case_id)
     values = dict(ref)
     address = values.get("email") if notice.channel == "email" else values.get("phone")
     planned = contacts.Planned(

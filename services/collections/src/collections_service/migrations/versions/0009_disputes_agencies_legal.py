@@ -39,6 +39,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("payment_id", name=op.f("pk_case_recovery")),
     )
     op.create_index(op.f("ix_case_recovery_case_id"), "case_recovery", ["case_id"])
+    op.create_table(
+        "business_day",
+        sa.Column("singleton", sa.Boolean(), server_default="true", nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.CheckConstraint("singleton", name=op.f("ck_business_day_singleton")),
+        sa.PrimaryKeyConstraint("singleton", name=op.f("pk_business_day")),
+    )
 
 
 def _disputes() -> None:
@@ -149,6 +156,6 @@ def _legal() -> None:
 
 
 def downgrade() -> None:
-    for table in ("legal_file", "agency_placement", "agency", "dispute_reply",
+    for table in ("business_day", "legal_file", "agency_placement", "agency", "dispute_reply",
                   "dispute_outcome", "dispute_evidence", "case_recovery"):  # fmt: skip
         op.drop_table(table)
