@@ -65,10 +65,10 @@ class Judgment:
         return self.outcome is JudgmentOutcome.FOR_LENDER
 
 
-def escalation_blocker(notice_sent_on: date | None, dispute_open: bool) -> str | None:
-    """Why a case may not go to legal before the guard is even asked; None when nothing."""
+def escalation_blocker(notice_sent_on: date | None, dispute_open: bool) -> tuple[str, str] | None:
+    """The rule and reason a case may not go to legal before the guard is even asked."""
     if dispute_open:
-        return "the loan has an open dispute: resolve it before any legal escalation"
+        return "dispute", "the loan has an open dispute: resolve it before any legal escalation"
     if notice_sent_on is None:
-        return "no final (legal) notice has been sent to the borrower yet"
+        return "legal_notice_period", "no final (legal) notice has been sent to the borrower yet"
     return None

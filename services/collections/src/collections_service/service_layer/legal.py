@@ -67,7 +67,8 @@ async def escalate(
     sent_on = await notices_sql.first_sent_on(session, case.loan_id, Purpose.LEGAL_NOTICE.value)
     blocker = escalation_blocker(sent_on, await notices_sql.dispute_open(session, case.loan_id))
     if blocker is not None:
-        raise Conflict(blocker, rule="legal_notice_period" if sent_on is None else "dispute")
+        rule, reason = blocker
+        raise Conflict(reason, rule=rule)
     assert sent_on is not None
     on = await business_day_sql.today_of_case(session, case_id)
     await _guard_allows(session, case, on, ctx)
