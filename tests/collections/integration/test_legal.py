@@ -85,9 +85,8 @@ async def test_a_judgment_for_the_lender_flags_the_borrower_and_emits_the_event(
     assert early.status_code == 409  # not filed with a court yet
     unnamed = await collections.patch(file_url, json={"status": "filed"})
     assert (unnamed.status_code, unnamed.json()["errors"][0]["field"]) == (422, "court")
-    filed = await collections.patch(file_url, json={
-        "status": "filed", "court": "上海市浦东新区人民法院", "court_case_number": "(2026)沪0115民初1号",
-    })  # fmt: skip
+    court = {"court": "上海市浦东新区人民法院", "court_case_number": "(2026)沪0115民初1号"}
+    filed = await collections.patch(file_url, json={"status": "filed", **court})
     assert filed.status_code == 200, filed.text
     document = {"kind": "complaint", "title": "起诉状", "uri": "s3://legal/complaint.pdf"}
     added = await collections.post(f"{file_url}/documents", json=document)
