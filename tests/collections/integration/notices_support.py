@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import httpx
@@ -35,7 +35,7 @@ async def timeline(client: httpx.AsyncClient, case_id: str) -> list[dict[str, An
 
 async def notify_says(
     client: httpx.AsyncClient, monitoring: Monitoring, case_id: str, request_id: str,
-    status: str = "sent", channel: Channel = Channel.LETTER,
+    status: Literal["queued", "sent", "delivered"] = "sent", channel: Channel = Channel.LETTER,
 ) -> None:  # fmt: skip
     """notify reports the request ``status``; returns once it is on the case's timeline."""
     update = DeliveryUpdated(message_id=uuid.uuid4(), request_id=uuid.UUID(request_id),
