@@ -101,3 +101,23 @@ async def test_only_an_active_whitelisted_agency_takes_a_placement_and_one_at_a_
     assert [a["agency_id"] for a in listed.json()] == ["acme"]
     bad = await collections.put("/api/v1/agencies/bad%20id", json=ACME)
     assert bad.status_code == 422
+
+
+async def test_a_notice_the_guard_refuses_places_nothing_and_its_decision_is_kept(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    case_id = await a_case(collections, monitoring)
+    await whitelisted(collections)
+    wrong = {"channel": "agent_call", "outcome": "wrong_number",
+             "contacted_at": "2026-02-16T02:00:00+00:00"}  # fmt: skip
+    assert (
+        await collections.post(f"/api/v1/cases/{case_id}/outcomes", json=wrong)
+    ).status_code == 201
+    body = {"agency_id": "acme", "channel": "sms", "template_id": "agency-notice"}
+    refused = await collections.post(f"/api/v1/cases/{case_id}/placements", json=body)
+    assert refused.status_code == 409
+    assert refused.json()["rule"] == "third_party"  # the number reaches someone else
+    assert (await collections.get(f"/api/v1/cases/{case_id}/placements")).json() == []
+    decisions = (await collections.get("/api/v1/contact-decisions")).json()["items"]
+    [kept] = [d for d in decisions if d["decision_id"] == refused.json()["decision_id"]]
+    assert (kept["outcome"], kept["purpose"]) == ("refused", "agency_notice")

@@ -88,11 +88,7 @@ async def placement(
 
 
 async def placements_of(session: AsyncSession, case_id: uuid.UUID) -> list[Placement]:
-    query = (
-        sa.select(PLACEMENT)
-        .where(PLACEMENT.c.case_id == case_id)
-        .order_by(PLACEMENT.c.created_at, PLACEMENT.c.placement_id)
-    )
+    query = sa.select(PLACEMENT).where(PLACEMENT.c.case_id == case_id).order_by(PLACEMENT.c.seq)
     return [_placement(r) for r in (await session.execute(query)).mappings()]
 
 

@@ -26,11 +26,7 @@ async def add_evidence(session: AsyncSession, values: Mapping[str, object]) -> N
 
 
 async def evidence(session: AsyncSession, dispute_id: uuid.UUID) -> list[RowMapping]:
-    query = (
-        sa.select(EVIDENCE)
-        .where(EVIDENCE.c.dispute_id == dispute_id)
-        .order_by(EVIDENCE.c.added_at, EVIDENCE.c.evidence_id)
-    )
+    query = sa.select(EVIDENCE).where(EVIDENCE.c.dispute_id == dispute_id).order_by(EVIDENCE.c.seq)
     return list((await session.execute(query)).mappings())
 
 
@@ -48,5 +44,5 @@ async def add_reply(session: AsyncSession, values: Mapping[str, object]) -> None
 
 
 async def replies(session: AsyncSession, dispute_id: uuid.UUID) -> list[RowMapping]:
-    query = sa.select(REPLY).where(REPLY.c.dispute_id == dispute_id).order_by(REPLY.c.created_at)
+    query = sa.select(REPLY).where(REPLY.c.dispute_id == dispute_id).order_by(REPLY.c.seq)
     return list((await session.execute(query)).mappings())

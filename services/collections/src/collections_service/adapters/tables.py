@@ -366,6 +366,10 @@ class DisputeEvidenceRow(Base, table=True):
     __tablename__ = "dispute_evidence"
 
     evidence_id: uuid.UUID = Field(primary_key=True)
+    #: the order evidence arrived in (two items may share an instant)
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False)
+    )
     dispute_id: uuid.UUID = Field(foreign_key="dispute.dispute_id", index=True)
     kind: str = Field(max_length=20)
     submitted_by: str = Field(max_length=10)
@@ -397,6 +401,9 @@ class DisputeReplyRow(Base, table=True):
     __tablename__ = "dispute_reply"
 
     decision_id: uuid.UUID = Field(primary_key=True)
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False)
+    )
     dispute_id: uuid.UUID = Field(foreign_key="dispute.dispute_id", index=True)
     request_id: uuid.UUID
     channel: str = Field(max_length=20)
@@ -432,6 +439,9 @@ class AgencyPlacementRow(Base, table=True):
     )
 
     placement_id: uuid.UUID = Field(primary_key=True)
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False)
+    )
     case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
     agency_id: str = Field(foreign_key="agency.agency_id", max_length=64)
     status: str = Field(max_length=20)

@@ -20,10 +20,11 @@ from collections_service.domain.agencies import (
 )
 from collections_service.service_layer import contacts, effects, notices
 from collections_service.service_layer.clock import Context
+from collections_service.service_layer.contacts import Recorded
 from shared.compliance.vocabulary import Purpose
 from shared.problems import Conflict, NotFound
 
-__all__ = ["Agency", "Placement"]
+__all__ = ["Agency", "Placement", "Recorded"]
 
 
 async def put_agency(
@@ -70,14 +71,15 @@ async def _open_case(session: AsyncSession, case_id: uuid.UUID) -> CaseRecord:
 async def request_placement(
     session: AsyncSession, case_id: uuid.UUID, asked: PlacementRequest, actor: str | None,
     ctx: Context,
-) -> Placement:  # fmt: skip
-    """Start a placement: the borrower's notice naming the agency is decided and requested."""
+) -> Placement | Recorded:  # fmt: skip
+    """Start a placement: the borrower's notice naming the agency is decided and requested.
+    A refused notice places nothing and is answered with its (recorded) decision."""
     case = await _open_case(session, case_id)
     agency = await sql.agency(session, asked.agency_id)
     if agency is None or not agency.active:
-        raise notices.invalid(
-            "agency_id", f"{asked.agency_id!r} is not an active whitelisted agency"
-        )
+        raise notices.invalid("agency_id", f"{asked.agency_id!r} is not an active agency")
+    if any(p.status != PlacementStatus.RECALLED for p in await sql.placements_of(session, case_id)):
+        raise Conflict(f"case {case_id} already has a live placement: recall it first")
     placement_id = uuid.uuid4()
     notice = notices.Notice(
         Purpose.AGENCY_NOTICE.value,
@@ -86,16 +88,17 @@ async def request_placement(
         f"agency|{placement_id}",
         {"agency_name": agency.name, "agency_contact_line": agency.contact_line},
     )
+    recorded, request_id = await notices.request_notice(session, case, notice, ctx)
+    if notices.refused(recorded):
+        return recorded
     on = await business_day_sql.today_of_case(session, case_id)
     fresh = await sql.insert_placement(session, {
         "placement_id": placement_id, "case_id": case_id, "agency_id": agency.agency_id,
-        "status": PlacementStatus.NOTICE_REQUESTED.value,
-        "notice_request_id": contacts.request_id_for(notice.key), "requested_on": on,
-        "requested_by": actor, "created_at": ctx.now(),
+        "status": PlacementStatus.NOTICE_REQUESTED.value, "notice_request_id": request_id,
+        "requested_on": on, "requested_by": actor, "created_at": ctx.now(),
     })  # fmt: skip
-    if not fresh:
+    if not fresh:  # placed by someone else meanwhile: this notice is not sent either
         raise Conflict(f"case {case_id} already has a live placement: recall it first")
-    await notices.request_notice(session, case, notice, ctx)
     await _line(session, case_id, ctx, "agency_placement_requested",
                 {"placement_id": str(placement_id), "agency_id": agency.agency_id})  # fmt: skip
     return await _placement(session, placement_id)

@@ -106,6 +106,8 @@ async def reply(
     notice = notices.Notice(Purpose.DISPUTE_REPLY.value, channel, template_id,
                             f"dispute-reply|{reply_id}", variables)  # fmt: skip
     recorded, request_id = await notices.request_notice(session, case, notice, ctx)
+    if notices.refused(recorded):  # in the decisions log; no reply went
+        return found, recorded
     await sql.add_reply(session, {
         "decision_id": recorded.decision_id, "dispute_id": dispute_id, "request_id": request_id,
         "channel": channel, "template_id": template_id, "sent_by": actor, "created_at": ctx.now(),

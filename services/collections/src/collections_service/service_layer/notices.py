@@ -40,8 +40,8 @@ def invalid(field: str, message: str) -> Problem:
 async def request_notice(
     session: AsyncSession, case: CaseRecord, notice: Notice, ctx: Context
 ) -> tuple[Recorded, uuid.UUID]:
-    """Decide and (when allowed) request ``notice``; its request id either way. A refusal is a
-    409 naming the rule (the refused decision is not kept: nothing changed)."""
+    """Decide and (when allowed) request ``notice``; its request id either way. A refusal is
+    recorded like every decision (the caller answers it, and the transaction keeps it)."""
     if notice.channel not in NOTICE_CHANNELS:
         raise invalid("channel", f"a notice goes by {', '.join(sorted(NOTICE_CHANNELS))}")
     ref = await cases_sql.loan_ref(session, case.loan_id)
@@ -58,9 +58,6 @@ async def request_notice(
     )  # fmt: skip
     recorded = await contacts.decide_and_record(session, planned, ctx.now(), case_open=True)
     decision = recorded.decision
-    if decision.outcome is Outcome.REFUSED:
-        rule = decision.rule.value if decision.rule else "refused"
-        raise Problem(409, "Notice refused", f"{rule}: {decision.reason}", rule=rule)
     detail = {
         "decision_id": str(recorded.decision_id), "channel": notice.channel,
         "template_id": notice.template_id, "purpose": notice.purpose,
@@ -69,3 +66,7 @@ async def request_notice(
     line = TimelineEntry(ctx.now(), on, "contact_decided", detail)
     await effects.timeline(session, case.case_id, [line])
     return recorded, contacts.request_id_for(notice.key)
+
+
+def refused(recorded: Recorded) -> bool:
+    return recorded.decision.outcome is Outcome.REFUSED

@@ -10,10 +10,12 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from collections_service.domain.agencies import AgencyAction
 from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import agencies
 from collections_service.service_layer.notices import invalid
 from shared.app import Actor, SessionDep
@@ -96,10 +98,12 @@ def _out(placement: agencies.Placement) -> PlacementOut:
 async def request_placement(
     case_id: uuid.UUID, body: PlacementIn, session: SessionDep, ctx: ContextDep,
     actor: Actor = None,
-) -> PlacementOut:  # fmt: skip
-    """Start placing the case with a whitelisted agency: the borrower's notice is requested."""
+) -> PlacementOut | JSONResponse:  # fmt: skip
+    """Start placing the case with a whitelisted agency: the borrower's notice is requested
+    (409 naming the rule when the guard refuses it)."""
     asked = agencies.PlacementRequest(body.agency_id, body.channel, body.template_id)
-    return _out(await agencies.request_placement(session, case_id, asked, actor, ctx))
+    found = await agencies.request_placement(session, case_id, asked, actor, ctx)
+    return refusal(found) if isinstance(found, agencies.Recorded) else _out(found)
 
 
 @placement_router.get("/cases/{case_id}/placements", response_model=list[PlacementOut])

@@ -9,11 +9,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collections_service.domain.disputes import DisputeOutcome, EvidenceKind
 from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import disputes
+from collections_service.service_layer.notices import refused
 from shared.app import Actor, SessionDep
 
 router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
@@ -134,15 +137,18 @@ class ReplyIn(BaseModel):
     template_id: str = Field(min_length=1, max_length=100)
 
 
-@router.post("/{dispute_id}/replies", status_code=201)
+@router.post("/{dispute_id}/replies", status_code=201, response_model=None)
 async def reply(
     dispute_id: uuid.UUID, body: ReplyIn, session: SessionDep, ctx: ContextDep,
     actor: Actor = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Reply to the borrower (purpose ``dispute_reply``): the guard decides, notify sends."""
+) -> dict[str, Any] | JSONResponse:  # fmt: skip
+    """Reply to the borrower (purpose ``dispute_reply``): the guard decides, notify sends
+    (409 naming the rule when the guard refuses)."""
     found, recorded = await disputes.reply(
         session, dispute_id, body.channel, body.template_id, actor, ctx
     )
+    if refused(recorded):
+        return refusal(recorded)
     decision = recorded.decision
     return {
         "dispute": _out(found).model_dump(mode="json"),

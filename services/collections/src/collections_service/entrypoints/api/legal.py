@@ -9,11 +9,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.legal import Judgment, JudgmentOutcome, LegalStatus
 from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import legal
+from collections_service.service_layer.notices import refused
 from shared.app import Actor, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["legal"])
@@ -48,13 +51,16 @@ class NoticeIn(BaseModel):
     template_id: str = Field(min_length=1, max_length=100)
 
 
-@router.post("/cases/{case_id}/legal-notice", status_code=201)
+@router.post("/cases/{case_id}/legal-notice", status_code=201, response_model=None)
 async def final_notice(
     case_id: uuid.UUID, body: NoticeIn, session: SessionDep, ctx: ContextDep
-) -> dict[str, Any]:
-    """The written notice before legal escalation (purpose ``legal_notice``), through the guard."""
+) -> dict[str, Any] | JSONResponse:
+    """The written notice before legal escalation (purpose ``legal_notice``), through the guard
+    (409 naming the rule when it refuses)."""
     recorded = await legal.request_final_notice(session, case_id, body.channel,
                                                 body.template_id, ctx)  # fmt: skip
+    if refused(recorded):
+        return refusal(recorded)
     decision = recorded.decision
     return {"decision_id": str(recorded.decision_id), "outcome": decision.outcome.value,
             "rule": decision.rule.value if decision.rule else None, "reason": decision.reason,

@@ -52,6 +52,7 @@ def _disputes() -> None:
     op.create_table(
         "dispute_evidence",
         sa.Column("evidence_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("dispute_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("submitted_by", sa.String(10), nullable=False),
@@ -80,6 +81,7 @@ def _disputes() -> None:
     op.create_table(
         "dispute_reply",
         sa.Column("decision_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("dispute_id", sa.Uuid(), nullable=False),
         sa.Column("request_id", sa.Uuid(), nullable=False),
         sa.Column("channel", sa.String(20), nullable=False),
@@ -106,6 +108,7 @@ def _agencies() -> None:
     op.create_table(
         "agency_placement",
         sa.Column("placement_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("agency_id", sa.String(64), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
