@@ -96,6 +96,11 @@ async def test_a_reply_goes_through_the_guard_to_notify_even_while_collection_is
     decisions = (await collections.get("/api/v1/contact-decisions")).json()["items"]
     [logged] = [d for d in decisions if d["template_id"] == "dispute-ack"]
     assert logged["purpose"] == "dispute_reply"
+    twice = await collections.post(f"/api/v1/disputes/{dispute_id}/replies", json=reply)
+    assert twice.json()["decision"]["request_id"] == decision["request_id"]  # one message
+    assert len(twice.json()["dispute"]["replies"]) == 1
+    requests = await published(nats_server.url, "postloan.collections.contact.requested")
+    assert len([r for r in requests if r["template_id"] == "dispute-ack"]) == 1
     bad = await collections.post(f"/api/v1/disputes/{dispute_id}/replies",
                                  json={"channel": "agent_call", "template_id": "x"})  # fmt: skip
     assert bad.status_code == 422

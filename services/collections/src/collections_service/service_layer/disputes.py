@@ -102,11 +102,13 @@ async def reply(
         raise Conflict(f"loan {found.dispute.loan_id} has no open case to reply on")
     variables = {"dispute_id": str(dispute_id), "dispute_status": found.dispute.status,
                  "dispute_outcome": found.outcome["outcome"] if found.outcome else ""}  # fmt: skip
-    reply_id = uuid.uuid4()
-    notice = notices.Notice(Purpose.DISPUTE_REPLY.value, channel, template_id,
-                            f"dispute-reply|{reply_id}", variables)  # fmt: skip
+    # the same reply asked twice (a retry, a double click) is one message: the same request id
+    key = f"dispute-reply|{dispute_id}|{found.dispute.status}|{template_id}|{channel}"
+    notice = notices.Notice(Purpose.DISPUTE_REPLY.value, channel, template_id, key, variables)
     recorded, request_id = await notices.request_notice(session, case, notice, ctx)
     if notices.refused(recorded):  # in the decisions log; no reply went
+        return found, recorded
+    if any(r["request_id"] == request_id for r in found.replies):
         return found, recorded
     await sql.add_reply(session, {
         "decision_id": recorded.decision_id, "dispute_id": dispute_id, "request_id": request_id,
