@@ -378,6 +378,20 @@ class DisputeResolved(DisputeChanged):
     """A dispute was resolved (upheld or rejected): collection may resume."""
 
 
+class DishonestDebtorFlagged(Payload):
+    """A court judgment for the lender was recorded on a case's legal file: the borrower is
+    flagged as a dishonest debtor (失信被执行人) on that debt."""
+
+    case_id: uuid.UUID
+    legal_file_id: uuid.UUID
+    loan_id: ExternalId
+    borrower_id: ExternalId
+    court: str
+    court_case_number: str
+    judgment_on: date
+    judgment_amount: PositiveMoney
+
+
 class DeliveryUpdated(Payload):
     message_id: uuid.UUID
     request_id: uuid.UUID | None
@@ -488,6 +502,13 @@ CATALOGUE: tuple[EventSpec, ...] = (
     ),
     _spec("collections", "dispute.opened", DisputeOpened, "collections", "A dispute opened."),
     _spec("collections", "dispute.resolved", DisputeResolved, "collections", "A dispute ended."),
+    _spec(
+        "collections",
+        "debtor.flagged",
+        DishonestDebtorFlagged,
+        "collections",
+        "A judgment made the borrower a dishonest debtor (失信).",
+    ),
     _spec(
         "notify", "delivery.updated", DeliveryUpdated, "notify", "A message's delivery moved on."
     ),

@@ -78,6 +78,22 @@ M, S, C, N = Upstream.MONITORING, Upstream.SCORING, Upstream.COLLECTIONS, Upstre
         ("PUT", "/api/v1/borrowers/B-1/contact-preferences", C, Scope.CASES_WRITE),
         ("POST", "/api/v1/loans/L-1/disputes", C, Scope.CASES_WRITE),
         ("POST", "/api/v1/disputes/d1/resolve", C, Scope.CASES_WRITE),
+        ("GET", "/api/v1/disputes/d1", C, Scope.CASES_READ),
+        ("POST", "/api/v1/disputes/d1/evidence", C, Scope.CASES_WRITE),
+        ("POST", "/api/v1/disputes/d1/resolution", C, Scope.CASES_WRITE),
+        ("POST", "/api/v1/disputes/d1/replies", C, Scope.CASES_WRITE),
+        ("GET", "/api/v1/agencies", C, Scope.CASES_READ),
+        ("PUT", "/api/v1/agencies/a1", C, Scope.AGENCIES_WRITE),
+        ("POST", "/api/v1/cases/C-1/placements", C, Scope.CASES_WRITE),
+        ("GET", "/api/v1/cases/C-1/placements", C, Scope.CASES_READ),
+        ("POST", "/api/v1/placements/p1/place", C, Scope.CASES_WRITE),
+        ("POST", "/api/v1/placements/p1/recall", C, Scope.CASES_WRITE),
+        ("POST", "/api/v1/cases/C-1/legal-notice", C, Scope.CASES_WRITE),
+        ("POST", "/api/v1/cases/C-1/legal-escalation", C, Scope.LEGAL_WRITE),
+        ("GET", "/api/v1/cases/C-1/legal-file", C, Scope.CASES_READ),
+        ("PATCH", "/api/v1/legal-files/f1", C, Scope.LEGAL_WRITE),
+        ("POST", "/api/v1/legal-files/f1/judgment", C, Scope.LEGAL_WRITE),
+        ("GET", "/api/v1/strategies/s1/results/report", C, Scope.CASES_READ),
         ("POST", "/api/v1/cases/C-1/contact-attempts", C, Scope.CASES_WRITE),
         ("POST", "/api/v1/cases/C-1/outcomes", C, Scope.CASES_WRITE),
         ("POST", "/api/v1/cases/C-1/promises", C, Scope.CASES_WRITE),
@@ -190,10 +206,10 @@ def test_a_trailing_slash_routes_like_the_path_without_it() -> None:
     assert resolve("GET", "/api/v1/loans/") == resolve("GET", "/api/v1/loans")
 
 
-def test_only_the_end_of_day_run_is_reserved_to_administrators_in_the_table() -> None:
+def test_only_the_end_of_day_run_and_the_agency_whitelist_are_for_administrators_alone() -> None:
     granted = set().union(*(s for r, s in ROLE_SCOPES.items() if r is not Role.ADMIN))
 
-    assert {route.scope for route in ROUTES} - granted == {Scope.EOD_RUN}
+    assert {route.scope for route in ROUTES} - granted == {Scope.EOD_RUN, Scope.AGENCIES_WRITE}
 
 
 def test_every_method_and_pattern_pair_is_owned_by_one_row() -> None:

@@ -106,6 +106,15 @@ ROUTES: tuple[Route, ...] = (
     Route(frozenset({"PUT"}), "/api/v1/borrowers/*/contact-preferences", C, Scope.CASES_WRITE),
     Route(POST, "/api/v1/loans/*/disputes", C, Scope.CASES_WRITE),
     Route(POST, "/api/v1/disputes", C, Scope.CASES_WRITE),  # .../{id}/resolve
+    # the dispute's file (evidence, outcome, replies); .../evidence, .../resolution, .../replies
+    Route(READ, "/api/v1/disputes", C, Scope.CASES_READ, personal=True),
+    Route(READ, "/api/v1/agencies", C, Scope.CASES_READ),
+    Route(frozenset({"PUT"}), "/api/v1/agencies", C, Scope.AGENCIES_WRITE),
+    # /api/v1/cases/{id}/placements and .../legal-notice fall under the cases rows
+    Route(POST, "/api/v1/placements", C, Scope.CASES_WRITE),  # .../place, .../actions, .../recall
+    Route(POST, "/api/v1/cases/*/legal-escalation", C, Scope.LEGAL_WRITE),
+    Route(READ, "/api/v1/legal-files", C, Scope.CASES_READ),
+    Route(WRITE, "/api/v1/legal-files", C, Scope.LEGAL_WRITE),  # PATCH, documents, judgment
     Route(READ, "/api/v1/collections/*", C, Scope.CASES_READ),
     Route(READ, "/api/v1/collections/loans", C, Scope.CASES_READ, personal=True),
     Route(WRITE, "/api/v1/collections/*", C, Scope.CASES_WRITE),

@@ -29,6 +29,8 @@ class Scope(StrEnum):
     OFFERS_APPROVE = "offers:approve"
     STRATEGIES_WRITE = "strategies:write"
     PACKS_WRITE = "packs:write"
+    AGENCIES_WRITE = "agencies:write"
+    LEGAL_WRITE = "legal:write"
     MESSAGES_READ = "messages:read"
     MESSAGES_WRITE = "messages:write"
     BORROWERS_READ = "borrowers:read"
@@ -58,6 +60,8 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.OFFERS_APPROVE: "approve incentive and settlement offers within one's limit",
     Scope.STRATEGIES_WRITE: "upload and activate collection strategies",
     Scope.PACKS_WRITE: "upload and activate compliance packs",
+    Scope.AGENCIES_WRITE: "manage the whitelist of outside collection agencies",
+    Scope.LEGAL_WRITE: "transfer cases to legal and keep their legal files and judgments",
     Scope.MESSAGES_READ: "read messages and deliveries",
     Scope.MESSAGES_WRITE: "manage templates and suppressions",
     Scope.BORROWERS_READ: "read borrower views and bureau data",
@@ -116,7 +120,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.STRATEGIES_WRITE,
     },
     Role.COLLECTOR: _COLLECTOR,
-    Role.SUPERVISOR: _COLLECTOR | {Scope.CASES_ASSIGN, Scope.OFFERS_APPROVE},
+    Role.SUPERVISOR: _COLLECTOR | {Scope.CASES_ASSIGN, Scope.OFFERS_APPROVE, Scope.LEGAL_WRITE},
     Role.COMPLIANCE: _READ_ALL
     | {Scope.MESSAGES_WRITE, Scope.PII_READ, Scope.AUDIT_READ, Scope.PACKS_WRITE},
     Role.AUDITOR: _READ_ALL | {Scope.AUDIT_READ},

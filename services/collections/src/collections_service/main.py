@@ -7,11 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from collections_service.domain.quadrant import thresholds_from
+from collections_service.entrypoints.api.agencies import agency_router as agencies
+from collections_service.entrypoints.api.agencies import placement_router as placements
 from collections_service.entrypoints.api.cases import queue_router as work_queue
 from collections_service.entrypoints.api.cases import router as cases
 from collections_service.entrypoints.api.cases import task_router as tasks
 from collections_service.entrypoints.api.compliance import router as compliance
+from collections_service.entrypoints.api.disputes import router as disputes
+from collections_service.entrypoints.api.legal import router as legal
 from collections_service.entrypoints.api.loans import router as loans
+from collections_service.entrypoints.api.results_report import router as results_report
 from collections_service.entrypoints.api.strategies import router as strategies
 from collections_service.entrypoints.consumers import subscriptions
 from collections_service.service_layer.clock import Clock, Context, system_clock
@@ -29,12 +34,26 @@ def create_app(
         now=clock,
         contact_line=settings.lender_contact_line,
         thresholds=thresholds_from(settings.quadrant_thresholds),
+        contact_costs=settings.contact_costs,
+        results_seed=settings.results_seed,
     )
     definition = ServiceDefinition(
         name="collections",
         title="PostLoan collections",
         description="Collection strategies, cases, the compliance guard, incentives.",
-        routers=[loans, cases, work_queue, tasks, strategies, compliance],
+        routers=[
+            loans,
+            cases,
+            work_queue,
+            tasks,
+            results_report,
+            strategies,
+            compliance,
+            disputes,
+            agencies,
+            placements,
+            legal,
+        ],
         subscriptions=subscriptions(ctx),
         workers=workers(settings, ctx),
         migrations=Path(__file__).parent / "migrations",

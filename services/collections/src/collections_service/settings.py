@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -20,4 +22,15 @@ class CollectionsSettings(ServiceSettings):
     )
     lender_contact_line: str = Field(
         default="", description="The lender's contact line quoted by messages (`contact_line`)."
+    )
+    contact_costs: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "sms": Decimal("0.05"), "email": Decimal("0.01"), "push": Decimal("0.00"),
+            "voice": Decimal("0.30"), "letter": Decimal("1.50"), "agent_call": Decimal("2.00"),
+            "field_visit": Decimal("40.00"),
+        },
+        description="JSON of what one contact costs per channel, for strategy results.",
+    )  # fmt: skip
+    results_seed: str = Field(
+        default="postloan", description="Seed of the results' bootstrap draws (deterministic)."
     )

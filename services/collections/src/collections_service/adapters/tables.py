@@ -334,3 +334,146 @@ class TaskRow(Base, table=True):
     )
     status: str = Field(default="open", max_length=10)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class BusinessDayRow(Base, table=True):
+    """The latest business date monitoring's end of day began (one row): what a use case
+    asked for by a person counts from, when the loan's own facts are older."""
+
+    __tablename__ = "business_day"
+    __table_args__ = (sa.CheckConstraint("singleton", name="singleton"),)
+
+    singleton: bool = Field(
+        default=True, primary_key=True, sa_column_kwargs={"server_default": "true"}
+    )
+    business_date: date
+
+
+class CaseRecoveryRow(Base, table=True):
+    """A payment booked on a loan while it had an open case: what the case recovered."""
+
+    __tablename__ = "case_recovery"
+
+    payment_id: str = Field(primary_key=True, max_length=64)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
+    amount: Decimal = Field(sa_type=sa.Numeric(18, 2))
+    booked_on: date
+
+
+class DisputeEvidenceRow(Base, table=True):
+    """A document (its metadata, a link, or its text) attached to a dispute by either side."""
+
+    __tablename__ = "dispute_evidence"
+
+    evidence_id: uuid.UUID = Field(primary_key=True)
+    #: the order evidence arrived in (two items may share an instant)
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False)
+    )
+    dispute_id: uuid.UUID = Field(foreign_key="dispute.dispute_id", index=True)
+    kind: str = Field(max_length=20)
+    submitted_by: str = Field(max_length=10)
+    title: str = Field(max_length=200)
+    text: str | None = Field(default=None, sa_type=sa.Text)
+    uri: str | None = Field(default=None, max_length=1000)
+    media_type: str | None = Field(default=None, max_length=100)
+    added_by: str | None = Field(default=None, max_length=200)
+    added_on: date | None = None  # the loan's business date (None before monitoring's first)
+    added_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class DisputeOutcomeRow(Base, table=True):
+    """How a dispute was resolved, and why (the dispute row keeps upheld/rejected)."""
+
+    __tablename__ = "dispute_outcome"
+
+    dispute_id: uuid.UUID = Field(foreign_key="dispute.dispute_id", primary_key=True)
+    outcome: str = Field(max_length=10)
+    summary: str = Field(sa_type=sa.Text)
+    corrected_amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(18, 2))
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolved_on: date | None = None
+
+
+class DisputeReplyRow(Base, table=True):
+    """A reply to the borrower about a dispute: the guard's decision and notify's request."""
+
+    __tablename__ = "dispute_reply"
+
+    decision_id: uuid.UUID = Field(primary_key=True)
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False)
+    )
+    dispute_id: uuid.UUID = Field(foreign_key="dispute.dispute_id", index=True)
+    request_id: uuid.UUID
+    channel: str = Field(max_length=20)
+    template_id: str = Field(max_length=100)
+    sent_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class AgencyRow(Base, table=True):
+    """An outside collection agency on the whitelist (only active ones take placements)."""
+
+    __tablename__ = "agency"
+
+    agency_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    contact_line: str = Field(max_length=200)
+    active: bool
+    updated_by: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class AgencyPlacementRow(Base, table=True):
+    """A case placed (or to be placed) with an agency, once the borrower has been told."""
+
+    __tablename__ = "agency_placement"
+    __table_args__ = (
+        sa.Index(
+            "uq_agency_placement_live",
+            "case_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('notice_requested', 'placed')"),
+        ),
+    )
+
+    placement_id: uuid.UUID = Field(primary_key=True)
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False)
+    )
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
+    agency_id: str = Field(foreign_key="agency.agency_id", max_length=64)
+    status: str = Field(max_length=20)
+    notice_request_id: uuid.UUID
+    requested_on: date
+    placed_on: date | None = None
+    recalled_on: date | None = None
+    recall_reason: str | None = Field(default=None, sa_type=sa.Text)
+    requested_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class LegalFileRow(Base, table=True):
+    """A case transferred to legal: court, case number, status, documents and judgment."""
+
+    __tablename__ = "legal_file"
+
+    legal_file_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", unique=True)
+    loan_id: str = Field(max_length=64)
+    borrower_id: str = Field(index=True, max_length=64)
+    status: str = Field(max_length=20)
+    notice_sent_on: date
+    escalated_on: date
+    court: str | None = Field(default=None, max_length=200)
+    court_case_number: str | None = Field(default=None, max_length=100)
+    judgment_on: date | None = None
+    judgment_amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(18, 2))
+    judgment_outcome: str | None = Field(default=None, max_length=20)
+    dishonest_debtor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    documents: list[dict[str, object]] = Field(
+        sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'[]'::jsonb"))
+    )
+    escalated_by: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

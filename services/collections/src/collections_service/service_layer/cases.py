@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collections_service.adapters import business_day_sql, recoveries_sql
 from collections_service.adapters import cases_sql as sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.cases import Happened as H
@@ -215,6 +216,15 @@ async def _announce_closed(
     await effects.announce(session, closed, subject=case.loan_id, at=now)
 
 
+async def transfer_to_legal(
+    session: AsyncSession, case: CaseRecord, on: date, now: datetime
+) -> None:
+    """Close the case as transferred to legal (its legal file carries on)."""
+    step = transition(Phase.OPEN, H.TRANSFERRED_TO_LEGAL)
+    assert step.close_reason is not None
+    await _close(session, case, step.close_reason.value, on, now)
+
+
 async def apply_loan_closed(session: AsyncSession, fact: LoanClosed, ctx: Context) -> None:
     await sql.lock_state(session, fact.loan_id)
     case = await sql.open_case(session, fact.loan_id)
@@ -245,6 +255,7 @@ async def apply_payment(session: AsyncSession, fact: PaymentApplied, ctx: Contex
     """The loan's last payment (a time-barred debt counts its years from it), and the
     promises it keeps."""
     await sql.note_payment(session, fact.loan_id, fact.booked_on)
+    await recoveries_sql.record(session, fact.payment_id, fact.loan_id, fact.amount, fact.booked_on)
     await work.apply_payment(session, fact.loan_id, fact.amount, fact.booked_on, ctx.now())
 
 
@@ -274,6 +285,7 @@ async def apply_end_of_day(session: AsyncSession, business_date: date, ctx: Cont
     """A business day begins: open cases age a day, the steps due today run, and the
     pre-due reminders of today are decided."""
     await sql.advance_open_cases(session, business_date)
+    await business_day_sql.advance(session, business_date)
     await work.judge_promises(session, business_date, ctx.now())  # a broken one stops holding
     await treatment.run_due_steps(session, business_date, ctx)
     await pre_due.run_pre_due(session, business_date, ctx)

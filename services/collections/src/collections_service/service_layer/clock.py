@@ -6,6 +6,7 @@ clock; nothing else reads time."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from collections_service.domain.quadrant import QuadrantThresholds
 from shared.clock import Clock, system_clock
@@ -18,3 +19,6 @@ class Context:
     now: Clock = field(default=system_clock)
     contact_line: str = ""
     thresholds: QuadrantThresholds = field(default_factory=QuadrantThresholds)
+    #: what one contact costs per channel, and the seed of the bootstrap (strategy results)
+    contact_costs: dict[str, Decimal] = field(default_factory=dict)
+    results_seed: str = "postloan"

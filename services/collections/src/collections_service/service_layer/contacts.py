@@ -61,6 +61,7 @@ class Planned:
     to: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     borrower_requested: bool = False  # a call the borrower asked for (callback, consent)
+    legal_escalation: bool = False  # the case's transfer to legal, not a message
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -212,6 +213,7 @@ def _request(planned: Planned) -> ContactRequest:
         borrower_requested=planned.borrower_requested,
         to=planned.to,
         business_on=planned.business_date,
+        legal_escalation=planned.legal_escalation,
     )
 
 
