@@ -100,6 +100,12 @@ class CaseRow(Base, table=True):
             unique=True,
             postgresql_where=sa.text("status = 'open'"),
         ),
+        # a collector's work queue and own cases: the open cases assigned to them
+        sa.Index(
+            "ix_collection_case_open_assignee",
+            "assignee",
+            postgresql_where=sa.text("status = 'open'"),
+        ),
     )
 
     case_id: uuid.UUID = Field(primary_key=True)
@@ -322,6 +328,17 @@ class TaskRow(Base, table=True):
     """A collector's task from a strategy step (a call, a field visit) in a queue."""
 
     __tablename__ = "task"
+    # the open tasks given to a collector by name (``assignees @> ARRAY[...]``)
+    __table_args__ = (
+        sa.Index(
+            "ix_task_open_assignees",
+            "assignees",
+            postgresql_using="gin",
+            postgresql_where=sa.text("status = 'open'"),
+            # no pending list: a queue read right after new tasks would scan it row by row
+            postgresql_with={"fastupdate": "off"},
+        ),
+    )
 
     task_id: uuid.UUID = Field(primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)

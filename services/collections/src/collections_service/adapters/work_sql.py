@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import RowMapping
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import (
@@ -147,15 +147,16 @@ async def work_queue(
     session: AsyncSession, assignee: str, queue: str | None, limit: int
 ) -> list[TaskRecord]:
     """The assignee's open tasks on open cases, most urgent first: the earliest due, then the
-    deepest in arrears (uses the case's assignee when the task has none of its own)."""
-    mine = sa.or_(
-        sa.literal(assignee) == sa.any_(TASK.c.assignees),
-        sa.and_(sa.func.cardinality(TASK.c.assignees) == 0, CASE.c.assignee == assignee),
-    )
+    deepest in arrears. A task names its people (``assignees``): assigning a case gives it its
+    open tasks, and a new task takes its case's assignee, so one index scan (GIN) finds them."""
     query = (
         sa.select(TASK, CASE.c.loan_id, CASE.c.dpd, CASE.c.bucket)
         .join(CASE, CASE.c.case_id == TASK.c.case_id)
-        .where(TASK.c.status == "open", CASE.c.status == "open", mine)
+        .where(
+            TASK.c.status == "open",
+            TASK.c.assignees.contains(sa.cast([assignee], ARRAY(sa.Text))),
+            CASE.c.status == "open",
+        )
         .order_by(TASK.c.due_on, CASE.c.dpd.desc(), TASK.c.task_id)
         .limit(limit)
     )
