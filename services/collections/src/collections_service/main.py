@@ -6,12 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from collections_service.domain.offers import OfferPolicy, limits_from
 from collections_service.domain.quadrant import thresholds_from
 from collections_service.entrypoints.api.cases import queue_router as work_queue
 from collections_service.entrypoints.api.cases import router as cases
 from collections_service.entrypoints.api.cases import task_router as tasks
 from collections_service.entrypoints.api.compliance import router as compliance
 from collections_service.entrypoints.api.loans import router as loans
+from collections_service.entrypoints.api.offers import router as offers
 from collections_service.entrypoints.api.strategies import router as strategies
 from collections_service.entrypoints.consumers import subscriptions
 from collections_service.service_layer.clock import Clock, Context, system_clock
@@ -29,12 +31,18 @@ def create_app(
         now=clock,
         contact_line=settings.lender_contact_line,
         thresholds=thresholds_from(settings.quadrant_thresholds),
+        offers=OfferPolicy(
+            limits=limits_from(settings.offer_approval_limits),
+            quick_cure_days=settings.quick_cure_days,
+            points_per_instalment=settings.points_per_instalment,
+            point_value=settings.point_value,
+        ),
     )
     definition = ServiceDefinition(
         name="collections",
         title="PostLoan collections",
         description="Collection strategies, cases, the compliance guard, incentives.",
-        routers=[loans, cases, work_queue, tasks, strategies, compliance],
+        routers=[loans, cases, work_queue, tasks, strategies, compliance, offers],
         subscriptions=subscriptions(ctx),
         workers=workers(settings, ctx),
         migrations=Path(__file__).parent / "migrations",

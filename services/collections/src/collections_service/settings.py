@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -20,4 +22,19 @@ class CollectionsSettings(ServiceSettings):
     )
     lender_contact_line: str = Field(
         default="", description="The lender's contact line quoted by messages (`contact_line`)."
+    )
+    offer_approval_limits: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="JSON of approval limits by role, e.g. "
+        '{"collector": {"max_amount": "200.00"}, "supervisor": {"max_amount": "5000.00", '
+        '"max_share": "0.30"}, "admin": {}}; empty: these defaults (docs/collections.md).',
+    )
+    quick_cure_days: int = Field(
+        default=7, ge=0, description="A loan cured within this many days has its penalty waived."
+    )
+    points_per_instalment: int = Field(
+        default=10, ge=0, description="On-time points earned per instalment paid on time."
+    )
+    point_value: Decimal = Field(
+        default=Decimal("0.50"), ge=0, decimal_places=2, description="What a point redeems."
     )

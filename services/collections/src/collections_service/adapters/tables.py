@@ -334,3 +334,7 @@ class TaskRow(Base, table=True):
     )
     status: str = Field(default="open", max_length=10)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+# Tables of later features, in modules of their own, join this metadata here.
+from collections_service.adapters import offer_tables as offer_tables  # noqa: E402

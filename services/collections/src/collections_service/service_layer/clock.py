@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections_service.domain.offers import OfferPolicy
 from collections_service.domain.quadrant import QuadrantThresholds
 from shared.clock import Clock, system_clock
 
@@ -18,3 +19,4 @@ class Context:
     now: Clock = field(default=system_clock)
     contact_line: str = ""
     thresholds: QuadrantThresholds = field(default_factory=QuadrantThresholds)
+    offers: OfferPolicy = field(default_factory=OfferPolicy)
