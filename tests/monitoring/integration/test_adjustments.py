@@ -139,3 +139,25 @@ async def test_more_than_the_kind_may_take_is_rejected_and_changes_nothing(
     await eventually(rejected)
     assert await loan(monitoring, "L-1") == before
     assert await answers(nats_server.url, "booked") == []
+
+
+async def test_a_plan_and_a_points_redemption_each_book_their_amount_once(
+    monitoring: httpx.AsyncClient, nats_server: NatsUnderTest
+) -> None:
+    await register(monitoring, "L-1")
+    await close_days(monitoring, D("2026-02-20"))
+    before = owed(await loan(monitoring, "L-1"))
+    plan, redemption = (
+        offer(OfferKind.INSTALMENT_PLAN, "100.00"),
+        offer(OfferKind.POINTS_REDEMPTION, "5.00"),
+    )
+    for accepted in (plan, redemption):
+        await send(nats_server.url, accepted, times=2)
+
+    async def booked() -> bool:
+        return len(await answers(nats_server.url, "booked")) == 2
+
+    await eventually(booked)
+    await asyncio.sleep(0.5)
+    assert before - owed(await loan(monitoring, "L-1")) == Decimal("105.00")
+    assert len(await answers(nats_server.url, "booked")) == 2
