@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,7 +70,7 @@ async def make_offer(
 
 
 def _values(
-    p: Proposal, case: CaseRecord, offer_id: uuid.UUID, amount: object, today: date,
+    p: Proposal, case: CaseRecord, offer_id: uuid.UUID, amount: Decimal, today: date,
     actor: str | None, ctx: Context,
 ) -> dict[str, Any]:  # fmt: skip
     schedule = None
