@@ -48,6 +48,7 @@ async def book_offer(session: AsyncSession, offer: OfferAccepted) -> bool:
         await _reject(session, offer, today, f"the loan is {loan.status}")
         return True
     dues = await instalments_sql.dues(session, loan)
+    # The kinds whose principal credits share this kind's bound (a credit is given once).
     kinds = tuple(k for k, part in CREDITED.items() if part is CREDITED.get(offer.kind.value))
     before = await adjustments_sql.credited_before(session, loan.loan_id, kinds)
     result = relieve(dues, offer.kind.value, offer.amount, today, credited_before=before)
