@@ -344,6 +344,52 @@ class PromiseBroken(Payload):
     promised_on: date
 
 
+class OfferKind(StrEnum):
+    """What an offer takes off a debt (BRIEF decision 11)."""
+
+    PENALTY_WAIVER = "penalty_waiver"
+    INTEREST_DISCOUNT = "interest_discount"
+    SETTLEMENT = "settlement"
+    INSTALMENT_PLAN = "instalment_plan"
+    POINTS_REDEMPTION = "points_redemption"
+
+
+class OfferAccepted(Payload):
+    """A borrower accepted an approved offer: monitoring books ``amount`` off the loan once
+    (keyed on ``offer_id``) and answers with ``adjustment.booked`` or ``adjustment.rejected``."""
+
+    offer_id: uuid.UUID
+    loan_id: ExternalId
+    borrower_id: ExternalId
+    kind: OfferKind
+    amount: NonNegativeMoney
+    accepted_on: date
+
+
+class AdjustmentBooked(Payload):
+    """Monitoring took an accepted offer's ``amount`` off what the loan owes; ``lines`` is what
+    came off each instalment, by part, and ``outstanding_total`` the balance after it."""
+
+    offer_id: uuid.UUID
+    loan_id: ExternalId
+    kind: OfferKind
+    amount: NonNegativeMoney
+    booked_on: date
+    lines: list[AllocationLine]
+    outstanding_total: Money
+
+
+class AdjustmentRejected(Payload):
+    """Monitoring could not book an accepted offer (the loan is closed, or owes less of what
+    the offer's kind may take off than its amount); nothing changed."""
+
+    offer_id: uuid.UUID
+    loan_id: ExternalId
+    kind: OfferKind
+    amount: NonNegativeMoney
+    reason: str = Field(min_length=1, max_length=300)
+
+
 class PackActivated(Payload):
     """A compliance pack version became the one every later decision uses (notify follows)."""
 
@@ -467,6 +513,20 @@ CATALOGUE: tuple[EventSpec, ...] = (
     _spec("monitoring", "alert.raised", AlertRaised, "monitoring", "An early warning fired."),
     _spec("monitoring", "loan.closed", LoanClosed, "monitoring", "A loan left the book."),
     _spec(
+        "monitoring",
+        "adjustment.booked",
+        AdjustmentBooked,
+        "monitoring",
+        "An accepted offer was booked off a loan.",
+    ),
+    _spec(
+        "monitoring",
+        "adjustment.rejected",
+        AdjustmentRejected,
+        "monitoring",
+        "An accepted offer could not be booked.",
+    ),
+    _spec(
         "scoring", "score.updated", ScoreUpdated, "scoring", "A loan's PD, score or tier changed."
     ),
     _spec("scoring", "model.drifted", ModelDrift, "scoring", "A model's population drifted."),
@@ -489,6 +549,13 @@ CATALOGUE: tuple[EventSpec, ...] = (
         ComplianceBreach,
         "collections",
         "A contact broke a rule of the pack.",
+    ),
+    _spec(
+        "collections",
+        "offer.accepted",
+        OfferAccepted,
+        "collections",
+        "An offer was accepted: book it in the ledger.",
     ),
     _spec(
         "collections", "pack.activated", PackActivated, "collections", "A pack version is in force."

@@ -95,6 +95,12 @@ ROUTES: tuple[Route, ...] = (
     Route(READ, "/api/v1/cases", C, Scope.CASES_READ),
     Route(WRITE, "/api/v1/cases", C, Scope.CASES_WRITE),
     Route(POST, "/api/v1/cases/*/assign", C, Scope.CASES_ASSIGN),
+    # POST /api/v1/cases/{id}/offers is a case write (the row above); offers have their own rows.
+    Route(READ, "/api/v1/offers", C, Scope.CASES_READ),
+    Route(POST, "/api/v1/offers/*/approve", C, Scope.OFFERS_APPROVE),
+    Route(POST, "/api/v1/offers/*/accept", C, Scope.CASES_WRITE),
+    Route(POST, "/api/v1/offers/*/refuse", C, Scope.CASES_WRITE),
+    Route(READ, "/api/v1/borrowers/*/points", C, Scope.CASES_READ),
     Route(READ, "/api/v1/work-queue", C, Scope.CASES_READ),
     Route(POST, "/api/v1/tasks/*/assign", C, Scope.CASES_ASSIGN),
     Route(READ, "/api/v1/strategies", C, Scope.CASES_READ),

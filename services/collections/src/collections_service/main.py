@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from collections_service.domain.offers import OfferPolicy, limits_from
 from collections_service.domain.quadrant import thresholds_from
 from collections_service.entrypoints.api.agencies import agency_router as agencies
 from collections_service.entrypoints.api.agencies import placement_router as placements
@@ -16,6 +17,7 @@ from collections_service.entrypoints.api.compliance import router as compliance
 from collections_service.entrypoints.api.disputes import router as disputes
 from collections_service.entrypoints.api.legal import router as legal
 from collections_service.entrypoints.api.loans import router as loans
+from collections_service.entrypoints.api.offers import router as offers
 from collections_service.entrypoints.api.results_report import router as results_report
 from collections_service.entrypoints.api.strategies import router as strategies
 from collections_service.entrypoints.consumers import subscriptions
@@ -36,6 +38,12 @@ def create_app(
         thresholds=thresholds_from(settings.quadrant_thresholds),
         contact_costs=settings.contact_costs,
         results_seed=settings.results_seed,
+        offers=OfferPolicy(
+            limits=limits_from(settings.offer_approval_limits),
+            quick_cure_days=settings.quick_cure_days,
+            points_per_instalment=settings.points_per_instalment,
+            point_value=settings.point_value,
+        ),
     )
     definition = ServiceDefinition(
         name="collections",
@@ -53,6 +61,7 @@ def create_app(
             agencies,
             placements,
             legal,
+            offers,
         ],
         subscriptions=subscriptions(ctx),
         workers=workers(settings, ctx),

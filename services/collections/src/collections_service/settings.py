@@ -34,3 +34,18 @@ class CollectionsSettings(ServiceSettings):
     results_seed: str = Field(
         default="postloan", description="Seed of the results' bootstrap draws (deterministic)."
     )
+    offer_approval_limits: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="JSON of approval limits by role, e.g. "
+        '{"collector": {"max_amount": "200.00"}, "supervisor": {"max_amount": "5000.00", '
+        '"max_share": "0.30"}, "admin": {}}; empty: these defaults (docs/collections.md).',
+    )
+    quick_cure_days: int = Field(
+        default=7, ge=0, description="A loan cured within this many days has its penalty waived."
+    )
+    points_per_instalment: int = Field(
+        default=10, ge=0, description="On-time points earned per instalment paid on time."
+    )
+    point_value: Decimal = Field(
+        default=Decimal("0.50"), ge=0, decimal_places=2, description="What a point redeems."
+    )

@@ -494,3 +494,7 @@ class LegalFileRow(Base, table=True):
     )
     escalated_by: str | None = Field(default=None, max_length=200)
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+# Tables of later features, in modules of their own, join this metadata here.
+from collections_service.adapters import offer_tables as offer_tables  # noqa: E402

@@ -10,10 +10,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.service_layer import cases, contacts, effects, quadrants
+from collections_service.service_layer import (
+    cases,
+    contacts,
+    effects,
+    incentives,
+    offers,
+    quadrants,
+)
 from collections_service.service_layer.clock import Context
 from collections_service.service_layer.loans import record_loan
 from shared.events import (
+    AdjustmentBooked,
+    AdjustmentRejected,
     BureauRecorded,
     CloudEvent,
     DelinquencyChanged,
@@ -23,6 +32,7 @@ from shared.events import (
     LoanClosed,
     LoanUpdated,
     PaymentApplied,
+    PaymentUndone,
     ScoreUpdated,
     spec_for,
 )
@@ -39,6 +49,8 @@ def subscriptions(ctx: Context) -> list[Subscription]:
     ) -> None:
         effects.batch(session)
         await cases.apply_delinquencies(session, [fact for _, fact in run], ctx)
+        for _, fact in run:  # after the run: a quick cure's case is closed by then
+            await incentives.apply_cure(session, fact, ctx)
 
     async def on_loan_closed(session: AsyncSession, _: CloudEvent, fact: LoanClosed) -> None:
         effects.batch(session)
@@ -51,6 +63,7 @@ def subscriptions(ctx: Context) -> list[Subscription]:
     async def on_end_of_day(session: AsyncSession, _: CloudEvent, fact: EodCompleted) -> None:
         effects.batch(session)
         await cases.apply_end_of_day(session, fact.business_date, ctx)
+        await offers.expire_due(session, fact.business_date, ctx)
 
     async def on_bureau(session: AsyncSession, _: CloudEvent, report: BureauRecorded) -> None:
         effects.batch(session)
@@ -58,6 +71,16 @@ def subscriptions(ctx: Context) -> list[Subscription]:
 
     async def on_payment(session: AsyncSession, _: CloudEvent, fact: PaymentApplied) -> None:
         await cases.apply_payment(session, fact, ctx)
+        await incentives.apply_payment(session, fact, ctx)
+
+    async def on_payment_undone(session: AsyncSession, _: CloudEvent, fact: PaymentUndone) -> None:
+        await incentives.apply_undone(session, fact, ctx)
+
+    async def on_booked(session: AsyncSession, _: CloudEvent, fact: AdjustmentBooked) -> None:
+        await offers.apply_booked(session, fact, ctx)
+
+    async def on_rejected(session: AsyncSession, _: CloudEvent, fact: AdjustmentRejected) -> None:
+        await offers.apply_rejected(session, fact, ctx)
 
     async def on_score(session: AsyncSession, _: CloudEvent, fact: ScoreUpdated) -> None:
         effects.batch(session)
@@ -80,6 +103,9 @@ def subscriptions(ctx: Context) -> list[Subscription]:
                 On(EodCompleted, on_end_of_day),
                 On(BureauRecorded, on_bureau),
                 On(PaymentApplied, on_payment),
+                On(PaymentUndone, on_payment_undone),
+                On(AdjustmentBooked, on_booked),
+                On(AdjustmentRejected, on_rejected),
             ),
         ),
         Subscription(

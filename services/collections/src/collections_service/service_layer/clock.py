@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from collections_service.domain.offers import OfferPolicy
 from collections_service.domain.quadrant import QuadrantThresholds
 from shared.clock import Clock, system_clock
 
@@ -22,3 +23,4 @@ class Context:
     #: what one contact costs per channel, and the seed of the bootstrap (strategy results)
     contact_costs: dict[str, Decimal] = field(default_factory=dict)
     results_seed: str = "postloan"
+    offers: OfferPolicy = field(default_factory=OfferPolicy)

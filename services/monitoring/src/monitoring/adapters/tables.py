@@ -252,3 +252,7 @@ class BureauReportRow(Base, table=True):
     total_debt: Decimal = Field(sa_type=MONEY)
     delinquent_accounts: int
     received_at: datetime = Field(sa_column=_now_column())
+
+
+# Tables of later features, in modules of their own, join this metadata here.
+from monitoring.adapters import adjustment_tables as adjustment_tables  # noqa: E402

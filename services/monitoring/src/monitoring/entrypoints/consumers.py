@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.entrypoints import rule_consumers
+from monitoring.entrypoints import adjustment_consumers, rule_consumers
 from monitoring.service_layer.payments import receive_payment, reverse_payment
 from monitoring.service_layer.registration import register_loan
 from shared.events import CloudEvent, LoanRegistered, PaymentReceived, PaymentReversed
@@ -49,7 +49,9 @@ INGEST_HANDLERS: dict[str, Handler] = handler_table(
 #: Handlers of monitoring's own and other services' events, by event type.
 INTERNAL_HANDLERS: dict[str, dict[str, Handler]] = {
     "POSTLOAN_MONITORING": handler_table(*rule_consumers.MONITORING),
-    "POSTLOAN_COLLECTIONS": handler_table(*rule_consumers.COLLECTIONS),
+    "POSTLOAN_COLLECTIONS": handler_table(
+        *rule_consumers.COLLECTIONS, *adjustment_consumers.COLLECTIONS
+    ),
 }
 
 

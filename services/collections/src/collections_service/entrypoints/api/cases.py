@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from collections_service.entrypoints.api.deps import ContextDep
-from collections_service.service_layer import case_queries, treatment, work
+from collections_service.entrypoints.api.offers import offer_out
+from collections_service.service_layer import case_queries, offers, treatment, work
 from shared.app import Actor, SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.problems import NotFound, Problem
@@ -84,7 +85,7 @@ class TaskOut(BaseModel):
 class CaseDetail(CasePublic):
     timeline: list[TimelineLine]
     promises: list[PromiseOut]
-    offers: list[dict[str, Any]]  # offers come with incentives and settlements (issue 15)
+    offers: list[dict[str, Any]]  # as GET /api/v1/cases/{case_id}/offers shows them
     tasks: list[TaskOut]
 
 
@@ -154,7 +155,10 @@ async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
             **_public(case),
             "timeline": timeline,
             "promises": promises,
-            "offers": [],
+            "offers": [
+                offer_out(o).model_dump(mode="json")
+                for o in await offers.offers_of(session, case_id)
+            ],
             "tasks": [
                 TaskOut.model_validate(t, from_attributes=True)
                 for t in await work.tasks_of(session, case_id)
