@@ -89,3 +89,30 @@ def test_the_new_domains_import_only_stdlib_events_and_compliance(
     broken_section = result.stdout.split("Broken contracts", 1)[1].replace("\n", " ")
     assert "Collections' and notify's domains import only" in broken_section
     assert f"{package}.domain.probe" in broken_section
+
+
+@pytest.mark.parametrize(
+    ("service", "source", "broken"),
+    [
+        ("monitoring", "from shared.db import Database\n", "Monitoring's domain imports only"),
+        ("monitoring", "from pydantic import BaseModel\n", "Monitoring's domain imports only"),
+        ("monitoring", "import numpy\n", "Monitoring's domain imports only"),
+        ("scoring", "from shared.messaging import outbox\n", "Scoring's domain imports only"),
+        ("scoring", "import pandas\n", "Scoring's domain imports only"),
+        ("scoring", "from scoring.training import pipeline\n", "Scoring's domain imports only"),
+    ],
+)
+def test_monitoring_and_scoring_domains_import_only_stdlib_events_types_and_their_own(
+    tmp_path: Path, service: str, source: str, broken: str
+) -> None:
+    result = _lint_imports(shadow=_shadow(tmp_path, service, service, "domain/probe.py", source))
+    assert result.returncode != 0
+    broken_section = result.stdout.split("Broken contracts", 1)[1].replace("\n", " ")
+    assert broken in broken_section
+    assert f"{service}.domain.probe" in broken_section
+
+
+def test_scoring_domain_may_use_numpy(tmp_path: Path) -> None:
+    shadow = _shadow(tmp_path, "scoring", "scoring", "domain/probe.py", "import numpy\n")
+    result = _lint_imports(shadow=shadow)
+    assert result.returncode == 0, result.stdout + result.stderr
