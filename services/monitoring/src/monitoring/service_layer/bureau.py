@@ -15,7 +15,7 @@ from monitoring.adapters import bureau_sql, business_date
 from monitoring.adapters.bureau_adapter import AdapterFactory as AdapterFactory  # routes' type
 from monitoring.adapters.bureau_adapter import SimulatedBureau
 from monitoring.domain.bureau import RefreshPolicy, report_date
-from monitoring.service_layer.alerts import evaluate_bureau_report
+from monitoring.service_layer.rule_evaluation import evaluate_bureau_report
 from shared.db import Database
 from shared.events import BureauRecorded, BureauReported, make_event
 from shared.messaging.outbox import enqueue

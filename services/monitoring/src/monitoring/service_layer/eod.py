@@ -38,7 +38,7 @@ from monitoring.adapters import business_date, eod_sql
 from monitoring.adapters.eod_sql import EventContext
 from monitoring.adapters.eod_sql import RunRecord as RunRecord  # the routes' run view
 from monitoring.domain.buckets import BucketScale
-from monitoring.service_layer.alerts import evaluate_date_rules
+from monitoring.service_layer.rule_evaluation import evaluate_date_rules
 from shared.db import Database
 from shared.events import EodCompleted, make_event
 from shared.messaging.outbox import enqueue

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from monitoring.domain.alerts import AlertStatus
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
 from shared.app import Actor, SessionDep
@@ -17,10 +18,10 @@ from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
-AlertStatus = Literal["open", "acknowledged", "resolved"]
-
 
 class AlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     alert_id: str
     loan_id: str
     rule: str
