@@ -65,3 +65,12 @@ async def list_products(
 async def product_has_loans(session: AsyncSession, product_id: str) -> bool:
     query = sa.select(sa.literal(True)).where(LOAN.c.product == product_id).limit(1)
     return (await session.execute(query)).scalar_one_or_none() is not None
+
+
+async def market_of(session: AsyncSession, product_id: str) -> tuple[str, str] | None:
+    """A product's jurisdiction and currency, None for an unknown product."""
+    query = sa.select(PRODUCT.c.jurisdiction, PRODUCT.c.currency).where(
+        PRODUCT.c.product_id == product_id
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else (str(row.jurisdiction), str(row.currency))
