@@ -121,3 +121,14 @@ async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | No
     row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
     found = row.mappings().one_or_none()
     return dict(found) if found else None
+
+
+async def last_disbursement(session: AsyncSession) -> date | None:
+    """The latest disbursement date of any loan: the day scoring knows of before any end of day."""
+    found: date | None = await session.scalar(sa.select(sa.func.max(TERMS.c.disbursed_on)))
+    return found
+
+
+async def is_known(session: AsyncSession, loan_id: str) -> bool:
+    found = await session.scalar(sa.select(TERMS.c.loan_id).where(TERMS.c.loan_id == loan_id))
+    return found is not None
