@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -131,7 +130,7 @@ async def reports_on_loans_between(
 
 
 async def _reports_on_loans(
-    session: AsyncSession, *, reports: str, scope: str, params: dict[str, Any]
+    session: AsyncSession, *, reports: str, scope: str, params: dict[str, object]
 ) -> list[ReportOnLoans]:
     sql = _REPORTS_ON_LOANS.format(previous=_PREVIOUS, reports=reports, scope=scope)
     rows = (await session.execute(sa.text(sql), params)).mappings()

@@ -222,8 +222,8 @@ _DAY_OF_PENALTY = """round((i.principal - i.paid_principal)
                               / 365, 2)"""
 
 
-def _bucket_case(scale: BucketScale, column: str) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {}
+def _bucket_case(scale: BucketScale, column: str) -> tuple[str, dict[str, object]]:
+    params: dict[str, object] = {}
     whens = []
     for n, (name, high) in enumerate(scale.upper_bounds()):
         params[f"bucket_{n}"] = name

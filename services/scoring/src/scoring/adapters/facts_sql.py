@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -116,11 +117,30 @@ async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> No
     await session.execute(sa.delete(SEGMENT).where(SEGMENT.c.loan_id == loan_id))
 
 
-async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
-    """The loan's terms row; None when unknown."""
-    row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
-    found = row.mappings().one_or_none()
-    return dict(found) if found else None
+@dataclass(frozen=True)
+class LoanTerms:
+    """The contractual terms of a loan, as monitoring announced them: model inputs."""
+
+    loan_id: str
+    borrower_id: str
+    product: str
+    principal: Decimal
+    currency: str
+    annual_rate: Decimal
+    term_months: int
+    repayment_method: str
+    disbursed_on: date
+    first_due_on: date
+
+
+_TERMS_COLUMNS = tuple(f.name for f in fields(LoanTerms))
+
+
+async def loan_terms(session: AsyncSession, loan_id: str) -> LoanTerms | None:
+    """The loan's terms; None when unknown."""
+    query = sa.select(*(TERMS.c[c] for c in _TERMS_COLUMNS)).where(TERMS.c.loan_id == loan_id)
+    found = (await session.execute(query)).mappings().one_or_none()
+    return LoanTerms(**found) if found else None
 
 
 async def last_disbursement(session: AsyncSession) -> date | None:

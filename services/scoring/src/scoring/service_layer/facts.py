@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.adapters import facts_sql
 from scoring.adapters.facts_sql import TERMS as TERMS  # the batch's and queries' loan table
+from scoring.adapters.facts_sql import LoanTerms as LoanTerms  # the routes' view
 from scoring.adapters.histories import loans_of_borrower
 from shared.events import (
     AlertRaised,
@@ -146,7 +146,7 @@ async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> No
     await facts_sql.close_loan(session, loan_id, closed_on)
 
 
-async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+async def loan_terms(session: AsyncSession, loan_id: str) -> LoanTerms | None:
     """The loan's terms as scoring knows them; None when unknown."""
     return await facts_sql.loan_terms(session, loan_id)
 

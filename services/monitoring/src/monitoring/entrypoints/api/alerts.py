@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from monitoring.domain.alerts import AlertStatus
+from monitoring.domain.json_object import JsonObject
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
 from shared.app import Actor, SessionDep
@@ -28,7 +29,7 @@ class AlertPublic(BaseModel):
     rule_version: int
     severity: Severity
     status: AlertStatus
-    evidence: dict[str, Any]
+    evidence: JsonObject
     raised_on: date
     raised_at: datetime
     acknowledged_by: str | None

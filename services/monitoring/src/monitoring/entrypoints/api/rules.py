@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from monitoring.domain.json_object import JsonObject
 from monitoring.domain.rules import (
     RULES,
     FiredAlert,
@@ -86,7 +87,7 @@ class BacktestRequest(BaseModel):
 class BacktestAlert(BaseModel):
     loan_id: str
     raised_on: date
-    evidence: dict[str, Any]
+    evidence: JsonObject
 
 
 class BacktestPublic(BaseModel):
