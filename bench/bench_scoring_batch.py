@@ -234,7 +234,7 @@ async def make_champion(db: Database, upload: dict[str, Any]) -> str:
         found = await registry.register(
             session, upload["document"], upload["report"], upload["reference"], actor="bench"
         )
-        version = str(found.model["version"])
+        version = found.model.version
         await registry.promote(session, version, actor="bench", reason="bench champion")
     return version
 

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from factories import make_registration
-from monitoring.domain.rules import Hit, RuleVersion
-from monitoring.service_layer.alerts import evaluate_date_rules, raise_alerts
+from monitoring.domain.rules import FiredAlert, RuleVersion
+from monitoring.service_layer.rule_evaluation import evaluate_date_rules, raise_alerts
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest, eventually
 from shared.db import Database
@@ -167,8 +167,8 @@ async def test_at_most_one_alert_per_rule_and_loan_is_open_and_it_is_announced_o
         sub = await nc.subscribe("postloan.monitoring.alert.raised")
         version = RuleVersion("broken_promise", 1, {}, "high", True)
         async with db.unit_of_work() as s:
-            first = await raise_alerts(s, version, [Hit("L-1", DUE, {"n": 1})])
-            again = await raise_alerts(s, version, [Hit("L-1", DUE, {"n": 2})] * 2)
+            first = await raise_alerts(s, version, [FiredAlert("L-1", DUE, {"n": 1})])
+            again = await raise_alerts(s, version, [FiredAlert("L-1", DUE, {"n": 2})] * 2)
         assert (first, again) == (1, 0)
         msg = await sub.next_msg(timeout=5)
         assert b'"rule":"broken_promise"' in msg.data
@@ -225,11 +225,11 @@ async def test_once_resolved_the_rule_may_fire_again_on_the_loan(
     await register(monitoring, "L-1")
     version = RuleVersion("broken_promise", 1, {}, "high", True)
     async with db.unit_of_work() as s:
-        await raise_alerts(s, version, [Hit("L-1", DUE, {})])
+        await raise_alerts(s, version, [FiredAlert("L-1", DUE, {})])
     [alert] = await alerts(monitoring)
     await monitoring.post(f"/api/v1/alerts/{alert['alert_id']}/resolve")
     async with db.unit_of_work() as s:
-        assert await raise_alerts(s, version, [Hit("L-1", DUE, {})]) == 1
+        assert await raise_alerts(s, version, [FiredAlert("L-1", DUE, {})]) == 1
     assert [a["status"] for a in await alerts(monitoring)] == ["open", "resolved"]
 
 
@@ -254,10 +254,10 @@ async def test_alerts_are_listed_newest_first_filtered_and_page_by_page(
     async with db.unit_of_work() as s:
         for n in range(5):
             version = RuleVersion("contact_lost", 1, {}, "high", True)
-            await raise_alerts(s, version, [Hit(f"L-{n}", DUE, {})])
+            await raise_alerts(s, version, [FiredAlert(f"L-{n}", DUE, {})])
     low = RuleVersion("broken_promise", 1, {}, "low", True)
     async with db.unit_of_work() as s:
-        await raise_alerts(s, low, [Hit("L-0", DUE, {})])
+        await raise_alerts(s, low, [FiredAlert("L-0", DUE, {})])
 
     first = (await monitoring.get("/api/v1/alerts", params={"limit": 4})).json()
     second = (

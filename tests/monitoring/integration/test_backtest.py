@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from factories import make_registration
-from monitoring.service_layer.alerts import evaluate_date_rules, evaluate_payment
+from monitoring.service_layer.rule_evaluation import evaluate_date_rules, evaluate_payment
 from monitoring.settings import MonitoringSettings
 from shared.db import Database
 

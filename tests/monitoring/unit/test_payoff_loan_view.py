@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from monitoring.entrypoints.api.schemas import loan_public
+from monitoring.service_layer.loans import LoanRecord, dues_from
 
 D = Decimal
 
@@ -23,23 +24,23 @@ def instalment(seq: int, due_on: date, **paid: str) -> dict[str, Any]:
     return row
 
 
-def loan(schedule: list[dict[str, Any]], status: str = "active") -> dict[str, Any]:
-    return {
-        "loan_id": "L-1",
-        "borrower_id": "B-1",
-        "product": "default",
-        "status": status,
-        "principal": D("3000.00"),
-        "currency": "CNY",
-        "annual_rate": D("0.12"),
-        "term_months": 3,
-        "repayment_method": "equal_principal",
-        "disbursed_on": date(2026, 1, 15),
-        "first_due_on": date(2026, 2, 15),
-        "dpd": 0,
-        "bucket": "C",
-        "schedule": schedule,
-    }
+def loan(schedule: list[dict[str, Any]], status: str = "active") -> LoanRecord:
+    return LoanRecord(
+        loan_id="L-1",
+        borrower_id="B-1",
+        product="default",
+        status=status,
+        principal=D("3000.00"),
+        currency="CNY",
+        annual_rate=D("0.12"),
+        term_months=3,
+        repayment_method="equal_principal",
+        disbursed_on=date(2026, 1, 15),
+        first_due_on=date(2026, 2, 15),
+        dpd=0,
+        bucket="C",
+        schedule=tuple(dues_from(schedule, disbursed_on=date(2026, 1, 15))),
+    )
 
 
 def schedule() -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from monitoring.domain.rules import (
     RULES,
     BrokenPromise,
     ContactState,
-    Hit,
+    FiredAlert,
     InstalmentFacts,
     InvalidParams,
     PaymentWindow,
@@ -225,8 +225,8 @@ def test_every_rule_has_defaults_inside_its_bounds() -> None:
 
 def test_only_the_first_hit_per_loan_would_be_raised() -> None:
     hits = [
-        Hit("L-2", date(2026, 3, 2), {}),
-        Hit("L-1", date(2026, 3, 1), {"n": 1}),
-        Hit("L-1", date(2026, 3, 3), {"n": 2}),
+        FiredAlert("L-2", date(2026, 3, 2), {}),
+        FiredAlert("L-1", date(2026, 3, 1), {"n": 1}),
+        FiredAlert("L-1", date(2026, 3, 3), {"n": 2}),
     ]
     assert first_per_loan(hits) == [hits[1], hits[0]]

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import scoring
 from postloan_testing.plugin import PostgresUnderTest
 from scoring.adapters.histories import load_histories, open_loan_ids
+from scoring.adapters.scores_sql import SCORE
 from scoring.adapters.segments import loans_moving_on
 from scoring.domain.default import score_or_default
 from scoring.domain.features import features_as_of
@@ -34,7 +35,7 @@ from scoring.service_layer.facts import (
     record_loan,
 )
 from scoring.service_layer.nightly import move_on
-from scoring.service_layer.rescoring import SCORE, rescore
+from scoring.service_layer.rescoring import rescore
 from scoring_events import Trained, accepted, applied, bureau
 from shared.db import Database, asyncpg_dsn, migrate
 from shared.events import LoanAccepted, Payload

@@ -18,9 +18,9 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from scoring.domain.default import default_definition
+from scoring.domain.json_object import JsonObject
 from scoring.domain.labels import TargetDefinition
 from scoring.domain.model import ScoreScale, ServedModel, TierCutoffs
 from scoring.training.datasets import Dataset, load_german, load_gmsc
@@ -187,7 +187,7 @@ def _credentials() -> dict[str, str]:
     )
 
 
-def _document(model: ServedModel, default_dpd: int | None) -> dict[str, Any]:
+def _document(model: ServedModel, default_dpd: int | None) -> JsonObject:
     """The model's document, with the default its target defined recorded in ``meta``."""
     document = model.to_json()
     if default_dpd is not None:
@@ -195,7 +195,7 @@ def _document(model: ServedModel, default_dpd: int | None) -> dict[str, Any]:
     return document
 
 
-def _json(document: dict[str, Any]) -> str:
+def _json(document: JsonObject) -> str:
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
@@ -213,7 +213,7 @@ def _write_version(target_dir: Path, files: dict[str, str]) -> None:
         raise
 
 
-def _print_headline(report: dict[str, Any]) -> None:
+def _print_headline(report: JsonObject) -> None:
     for role, model in report["models"].items():
         summary = model["summary"]
         figures = "  ".join(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -16,6 +17,20 @@ from shared.events import BureauReported
 REPORT = Base.metadata.tables[BureauReportRow.__tablename__]
 BORROWER = Base.metadata.tables[BorrowerRow.__tablename__]
 FACT_COLUMNS = ("score", "inquiries_30d", "open_loans", "total_debt", "delinquent_accounts")
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A bureau report as stored, with when monitoring received it."""
+
+    borrower_id: str
+    reported_at: datetime
+    score: int
+    inquiries_30d: int
+    open_loans: int
+    total_debt: Decimal
+    delinquent_accounts: int
+    received_at: datetime
 
 
 async def insert_report(session: AsyncSession, report: BureauReported) -> bool:
@@ -31,17 +46,17 @@ async def insert_report(session: AsyncSession, report: BureauReported) -> bool:
 
 async def get_report(
     session: AsyncSession, borrower_id: str, reported_at: datetime
-) -> dict[str, Any] | None:
+) -> StoredReport | None:
     query = sa.select(REPORT).where(
         REPORT.c.borrower_id == borrower_id, REPORT.c.reported_at == reported_at
     )
     row = (await session.execute(query)).mappings().one_or_none()
-    return None if row is None else dict(row)
+    return None if row is None else StoredReport(**row)
 
 
 async def history(
     session: AsyncSession, borrower_id: str, *, before: datetime | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[StoredReport]:
     """A borrower's reports, newest first (keyset on ``reported_at``)."""
     query = (
         sa.select(REPORT)
@@ -51,7 +66,7 @@ async def history(
     )
     if before is not None:
         query = query.where(REPORT.c.reported_at < before)
-    return [dict(r) for r in (await session.execute(query)).mappings()]
+    return [StoredReport(**r) for r in (await session.execute(query)).mappings()]
 
 
 async def time_zone_of(session: AsyncSession, borrower_id: str) -> str | None:
@@ -115,7 +130,7 @@ async def reports_on_loans_between(
 
 
 async def _reports_on_loans(
-    session: AsyncSession, *, reports: str, scope: str, params: dict[str, Any]
+    session: AsyncSession, *, reports: str, scope: str, params: dict[str, object]
 ) -> list[ReportOnLoans]:
     sql = _REPORTS_ON_LOANS.format(previous=_PREVIOUS, reports=reports, scope=scope)
     rows = (await session.execute(sa.text(sql), params)).mappings()

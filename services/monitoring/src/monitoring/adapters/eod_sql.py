@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from monitoring.adapters.tables import Base, EodRunRow
@@ -116,8 +117,9 @@ async def runs_in_status(session: AsyncSession, status: str) -> list[str]:
     return list((await session.execute(query)).scalars())
 
 
-async def save(session: AsyncSession, run: RunRecord, **extra: Any) -> None:
-    """Write a run's step, progress and outcome (``extra``: e.g. ``finished_at``)."""
+async def save(session: AsyncSession, run: RunRecord, *, finished: bool = False) -> None:
+    """Write a run's step, progress and outcome; ``finished`` stamps the database's time."""
+    extra = {"finished_at": sa.func.now()} if finished else {}
     await session.execute(
         sa.update(EOD_RUN)
         .where(EOD_RUN.c.run_id == run.run_id)
@@ -130,6 +132,18 @@ async def save(session: AsyncSession, run: RunRecord, **extra: Any) -> None:
             **extra,
         )
     )
+
+
+#: SQLSTATEs of a chunk that met a concurrent change: deadlock detected, serialization failure.
+RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def concurrent_change(exc: BaseException) -> str | None:
+    """The SQLSTATE when ``exc`` is a database error worth retrying the chunk for, else None."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    code = getattr(exc.orig, "sqlstate", None)
+    return code if code in RETRYABLE else None
 
 
 async def count_open_loans(session: AsyncSession) -> int:
@@ -208,8 +222,8 @@ _DAY_OF_PENALTY = """round((i.principal - i.paid_principal)
                               / 365, 2)"""
 
 
-def _bucket_case(scale: BucketScale, column: str) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {}
+def _bucket_case(scale: BucketScale, column: str) -> tuple[str, dict[str, object]]:
+    params: dict[str, object] = {}
     whens = []
     for n, (name, high) in enumerate(scale.upper_bounds()):
         params[f"bucket_{n}"] = name

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 
 from monitoring.adapters.copy_schedules import contract_schedule
 from monitoring.domain.import_history import AppliedPayment
 from monitoring.domain.imports import LoanIn
+from monitoring.domain.json_object import JsonObject
 from shared import envelope
 from shared.events import LoanAccepted, Payload, PaymentApplied, spec_for
 
@@ -38,7 +38,7 @@ class EventBodies:
     def body(
         self,
         loan: LoanIn,
-        registration: dict[str, Any],
+        registration: JsonObject,
         *,
         status: str,
         jurisdiction: str,
@@ -96,7 +96,7 @@ def _fitted(body: bytes) -> bytes:
 
 def _envelope(
     payload: type[Payload], traceparent: str | None, time: datetime
-) -> tuple[dict[str, Any], str]:
+) -> tuple[JsonObject, str]:
     spec = spec_for(payload, domain="monitoring")
     made = envelope.template(type=spec.type, source=SOURCE, time=time, traceparent=traceparent)
     return made, spec.subject

@@ -14,9 +14,10 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from monitoring.domain.imports import BORROWER_FIELDS, CENT, LoanIn, PaymentIn
+from monitoring.domain.json_object import JsonObject
 
 
-def registration_json(loan: LoanIn) -> dict[str, Any]:
+def registration_json(loan: LoanIn) -> JsonObject:
     """``LoanRegistered.model_dump(mode="json")`` of the loan, without building the model."""
     schedule = None
     if loan.schedule is not None:

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitoring.domain.json_object import JsonObject
 from monitoring.domain.payoff import DEFAULT_WATERFALL, Part
 from monitoring.domain.schedule import add_months
 from shared.types import RepaymentMethod
@@ -132,10 +133,10 @@ class Product:
 # --- CSV rows to bodies ------------------------------------------------------------------
 
 
-def loan_body_from_csv(row: Mapping[str, str]) -> dict[str, Any]:
+def loan_body_from_csv(row: Mapping[str, str]) -> JsonObject:
     """A CSV loans row as the registration body it stands for (empty cells left out)."""
-    body: dict[str, Any] = {}
-    borrower: dict[str, Any] = {}
+    body: JsonObject = {}
+    borrower: JsonObject = {}
     for column, value in row.items():
         if value == "":
             continue
@@ -151,7 +152,7 @@ def loan_body_from_csv(row: Mapping[str, str]) -> dict[str, Any]:
     return body
 
 
-def payment_body_from_csv(row: Mapping[str, str]) -> dict[str, Any]:
+def payment_body_from_csv(row: Mapping[str, str]) -> JsonObject:
     return {column: value for column, value in row.items() if value != ""}
 
 

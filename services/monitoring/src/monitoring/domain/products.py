@@ -53,10 +53,6 @@ class ProductTerms:
         row["waterfall"] = [p.value for p in self.waterfall]
         return row
 
-    def same_as(self, row: dict[str, object]) -> bool:
-        """Whether a stored product has exactly these terms (numbers compared by value)."""
-        return all(row.get(k) == v for k, v in self.as_row().items())
-
 
 def order_of(stored: Sequence[str] | None) -> tuple[Part, ...]:
     """A stored product's waterfall; the default order when the product is missing."""

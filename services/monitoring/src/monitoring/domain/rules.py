@@ -178,8 +178,16 @@ class RuleVersion:
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A rule fired on a loan: the business date it speaks for, and why."""
+class StoredRuleVersion(RuleVersion):
+    """A rule version as stored, with when it was created."""
+
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FiredAlert:
+    """An alert a rule version fired on a loan, before it is stored: the business date it
+    speaks for, and why."""
 
     loan_id: str
     raised_on: date
@@ -346,13 +354,13 @@ def _money(amount: Decimal) -> str:
     return format(amount.quantize(CENT, ROUND_HALF_UP), "f")
 
 
-def first_per_loan(hits: Sequence[Hit]) -> list[Hit]:
-    """The hits live evaluation would raise as alerts if none were resolved meanwhile: the
+def first_per_loan(fired: Sequence[FiredAlert]) -> list[FiredAlert]:
+    """The fired alerts live evaluation would raise if none were resolved meanwhile: the
     first one per loan, in date order (later ones meet the loan's open alert)."""
     seen: set[str] = set()
     kept = []
-    for hit in sorted(hits, key=lambda h: h.raised_on):
-        if hit.loan_id not in seen:
-            seen.add(hit.loan_id)
-            kept.append(hit)
+    for alert in sorted(fired, key=lambda a: a.raised_on):
+        if alert.loan_id not in seen:
+            seen.add(alert.loan_id)
+            kept.append(alert)
     return kept

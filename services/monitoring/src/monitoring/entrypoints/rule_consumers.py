@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.service_layer.alerts import (
+from monitoring.service_layer.bureau import record_report
+from monitoring.service_layer.rule_evaluation import (
     apply_contact_update,
     evaluate_payment,
     record_broken_promise,
 )
-from monitoring.service_layer.bureau import record_report
 from shared.events import BureauReported, CloudEvent, ContactUpdated, PaymentApplied, PromiseBroken
 from shared.messaging.consumer import On
 

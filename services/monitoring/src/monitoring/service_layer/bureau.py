@@ -7,15 +7,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import bureau_sql, business_date
 from monitoring.adapters.bureau_adapter import AdapterFactory as AdapterFactory  # routes' type
 from monitoring.adapters.bureau_adapter import SimulatedBureau
+from monitoring.adapters.bureau_sql import StoredReport
 from monitoring.domain.bureau import RefreshPolicy, report_date
-from monitoring.service_layer.alerts import evaluate_bureau_report
+from monitoring.service_layer.rule_evaluation import evaluate_bureau_report
 from shared.db import Database
 from shared.events import BureauRecorded, BureauReported, make_event
 from shared.messaging.outbox import enqueue
@@ -27,8 +27,15 @@ SOURCE = "postloan/monitoring"
 
 
 @dataclass(frozen=True)
+class ReportView(StoredReport):
+    """A stored report with the date it speaks for, in the borrower's time zone."""
+
+    reported_on: date
+
+
+@dataclass(frozen=True)
 class Recorded:
-    report: dict[str, Any]
+    report: ReportView
     created: bool
 
 
@@ -58,22 +65,26 @@ async def record_report(session: AsyncSession, report: BureauReported) -> Record
         recorded = BureauRecorded.model_validate(report.model_dump())
         await enqueue(session, [make_event(recorded, source=SOURCE, subject=report.borrower_id)])
         await evaluate_bureau_report(session, report.borrower_id, report.reported_at)
-    return Recorded(stored | {"reported_on": report_date(report.reported_at, time_zone)}, created)
+    return Recorded(_view(stored, time_zone), created)
 
 
-def _differs(stored: dict[str, Any], report: BureauReported) -> bool:
-    return any(stored[k] != v for k, v in report.model_dump().items())
+def _differs(stored: StoredReport, report: BureauReported) -> bool:
+    return any(getattr(stored, k) != v for k, v in report.model_dump().items())
+
+
+def _view(report: StoredReport, time_zone: str) -> ReportView:
+    return ReportView(**vars(report), reported_on=report_date(report.reported_at, time_zone))
 
 
 async def report_history(
     session: AsyncSession, borrower_id: str, *, before: datetime | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[ReportView]:
     """A borrower's reports, newest first (404 for an unknown borrower)."""
     time_zone = await bureau_sql.time_zone_of(session, borrower_id)
     if time_zone is None:
         raise NotFound("borrower", borrower_id)
     rows = await bureau_sql.history(session, borrower_id, before=before, limit=limit)
-    return [r | {"reported_on": report_date(r["reported_at"], time_zone)} for r in rows]
+    return [_view(r, time_zone) for r in rows]
 
 
 def simulated_bureau(seed: int) -> AdapterFactory:

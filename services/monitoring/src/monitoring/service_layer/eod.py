@@ -30,15 +30,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import business_date, eod_sql
 from monitoring.adapters.eod_sql import EventContext
 from monitoring.adapters.eod_sql import RunRecord as RunRecord  # the routes' run view
 from monitoring.domain.buckets import BucketScale
-from monitoring.service_layer.alerts import evaluate_date_rules
+from monitoring.service_layer.rule_evaluation import evaluate_date_rules
 from shared.db import Database
 from shared.events import EodCompleted, make_event
 from shared.messaging.outbox import enqueue
@@ -50,8 +48,6 @@ log = logging.getLogger(__name__)
 SOURCE = "postloan/monitoring"
 LOANS, RULES, ADVANCE, DONE = "loans", "rules", "advance", "done"
 STEPS = (LOANS, RULES, ADVANCE)
-#: Deadlock and serialization failure: a chunk that met a concurrent payment is tried again.
-RETRYABLE = frozenset({"40P01", "40001"})
 ATTEMPTS = 5
 
 
@@ -239,9 +235,10 @@ async def _retrying(attempt: Callable[[], Awaitable[bool]]) -> bool:
     for n in range(1, ATTEMPTS + 1):
         try:
             return await attempt()
-        except DBAPIError as exc:
-            code = getattr(exc.orig, "sqlstate", None)
-            if code not in RETRYABLE or n == ATTEMPTS:
+        except Exception as exc:
+            # A deadlock or serialization failure: the chunk met a concurrent payment.
+            code = eod_sql.concurrent_change(exc)
+            if code is None or n == ATTEMPTS:
                 raise
             log.warning("end of day: chunk met a concurrent change (%s); retrying", code)
             await asyncio.sleep(0.05 * n)
@@ -257,9 +254,7 @@ async def _in_step(db: Database, run_id: str, step: str, work: StepWork) -> None
         if run is None or run.step != step:
             return
         run = await work(session, run)
-        await eod_sql.save(
-            session, run, **({"finished_at": sa.func.now()} if run.step == DONE else {})
-        )
+        await eod_sql.save(session, run, finished=run.step == DONE)
 
 
 async def _rules(session: AsyncSession, run: RunRecord) -> RunRecord:

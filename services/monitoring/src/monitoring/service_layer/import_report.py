@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from monitoring.adapters.copy_import import Loaded
 from monitoring.domain.imports import RowError
+from monitoring.domain.json_object import JsonObject
 from shared.problems import Problem
 
 
@@ -21,7 +21,7 @@ class ImportReport:
     seconds: float
     skipped_triggers: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         n = self.loaded
         return {
             "status": self.status,

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import business_date, repository
-from monitoring.adapters.instalments_sql import dues_from as dues_from  # the routes' schedule view
+from monitoring.adapters.instalments_sql import dues_from as dues_from  # instalment rows as dues
+from monitoring.adapters.repository import LoanRecord as LoanRecord  # the routes' loan view
 
 
 @dataclass(frozen=True)
 class LoanView:
-    """A loan's row with its schedule, and the business date its figures are as of."""
+    """A loan with its schedule, and the business date its figures are as of."""
 
-    loan: dict[str, Any]
+    loan: LoanRecord
     business_date: date | None
 
 
@@ -30,6 +30,6 @@ async def read_loan(session: AsyncSession, loan_id: str) -> LoanView | None:
 
 async def list_loans(
     session: AsyncSession, *, filters: dict[str, str], after: str | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[LoanRecord]:
     """Loans ordered by id (keyset pagination), without their schedules."""
     return await repository.list_loans(session, filters=filters, after=after, limit=limit)

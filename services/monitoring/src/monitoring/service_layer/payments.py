@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +28,7 @@ from monitoring.adapters import (
 )
 from monitoring.adapters.allocations_sql import Allocations
 from monitoring.adapters.loans_sql import Loan
+from monitoring.adapters.payments_sql import LivePayment, StoredPayment
 from monitoring.domain.payoff import Parts, outstanding
 from monitoring.domain.products import order_of
 from monitoring.domain.waterfall import Payment, rebook
@@ -59,11 +59,29 @@ def fingerprint(payment: PaymentReceived) -> str:
 
 
 @dataclass(frozen=True)
+class PaymentView:
+    """A payment as stored, with what it paid on each instalment."""
+
+    payment_id: str
+    loan_id: str
+    amount: Decimal
+    currency: str
+    paid_at: datetime
+    channel: str
+    status: str  # applied | reversed
+    booked_on: date
+    allocation: list[AllocationLine]
+    unapplied: Decimal
+    reversed_at: datetime | None
+    reversal_reason: str | None
+
+
+@dataclass(frozen=True)
 class Receipt:
     """A received payment as stored, with its allocation; ``new`` unless seen before."""
 
     new: bool
-    payment: dict[str, Any]
+    payment: PaymentView
 
 
 async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Receipt:
@@ -86,10 +104,12 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Re
     value_date = _value_date(payment.paid_at, loan)
     _check(payment, loan, value_date)
     today = await _today(session)
-    row = payment.model_dump() | {"booked_on": today, "fingerprint": fingerprint(payment)}
     # Taken meanwhile (a twin of this request, or the same id for another loan): the insert
     # waits for the twin's commit, then finds its row.
-    if not await payments_sql.insert_payment(session, row):
+    taken = not await payments_sql.insert_payment(
+        session, payment, booked_on=today, fingerprint=fingerprint(payment)
+    )
+    if taken:
         seen = await payments_sql.find_payment(session, payment.payment_id)
         assert seen is not None
         return await _seen(session, seen, payment)
@@ -109,14 +129,20 @@ async def receive_payment(session: AsyncSession, payment: PaymentReceived) -> Re
     )
     events = change.events(loan, today, cause=payment.payment_id)
     await enqueue(session, [_event(event, loan), *events])
-    stored = row | {
-        "paid_at": payment.paid_at.astimezone(UTC),  # as the database gives it back
-        "status": "applied",
-        "unapplied": unapplied,
-        "allocation": lines,
-        "reversed_at": None,
-        "reversal_reason": None,
-    }
+    stored = PaymentView(
+        payment_id=payment.payment_id,
+        loan_id=payment.loan_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        paid_at=payment.paid_at.astimezone(UTC),  # as the database gives it back
+        channel=payment.channel,
+        status="applied",
+        booked_on=today,
+        allocation=lines,
+        unapplied=unapplied,
+        reversed_at=None,
+        reversal_reason=None,
+    )
     return Receipt(True, stored)
 
 
@@ -137,26 +163,26 @@ async def reverse_payment(
     found = await payments_sql.find_payment(session, payment_id)
     if found is None:
         raise NotFound("payment", payment_id)
-    if loan_id is not None and loan_id != found["loan_id"]:
+    if loan_id is not None and loan_id != found.loan_id:
         raise _invalid(
             "Wrong loan", f"payment {payment_id!r} is not of loan {loan_id!r}", "loan_id"
         )
-    loan = await loans_sql.load_loan(session, found["loan_id"])
+    loan = await loans_sql.load_loan(session, found.loan_id)
     assert loan is not None  # a payment's loan exists (foreign key)
     payment = await payments_sql.find_payment(
         session, payment_id
     )  # again, now that the loan is locked
     assert payment is not None
-    if payment["status"] == "reversed":
-        if (payment["reversal_reason"], payment["reversed_at"]) == (reason, reversed_at):
+    if payment.status == "reversed":
+        if (payment.reversal_reason, payment.reversed_at) == (reason, reversed_at):
             return False
         raise Conflict(f"payment {payment_id!r} was reversed before with another reason or time")
-    if reversed_at < payment["paid_at"]:
+    if reversed_at < payment.paid_at:
         raise _invalid("Reversed before paid", "reversed_at is before paid_at", "reversed_at")
     if loan.status not in (*OPEN, LoanStatus.SETTLED.value):
         raise _closed(loan)
     today = await _today(session)
-    since = (payment["paid_at"], payment_id)
+    since = (payment.paid_at, payment_id)
     change = await _rebook(session, loan, today, since=since, reversed_id=payment_id)
     await payments_sql.mark_reversed(session, payment_id, reversed_at=reversed_at, reason=reason)
     event = PaymentUndone(
@@ -171,24 +197,41 @@ async def reverse_payment(
     return True
 
 
-async def read_payment(session: AsyncSession, payment_id: str) -> dict[str, Any]:
+async def read_payment(session: AsyncSession, payment_id: str) -> PaymentView:
     """A payment with its allocation; :class:`NotFound` when unknown."""
     payment = await payments_sql.find_payment(session, payment_id)
     if payment is None:
         raise NotFound("payment", payment_id)
     lines = (await allocations_sql.allocations(session, [payment_id]))[payment_id]
-    return payment | {"allocation": allocation_lines(lines)}
+    return _view(payment, lines)
 
 
 async def list_payments(
     session: AsyncSession, loan_id: str, *, after: tuple[datetime, str] | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[PaymentView]:
     """A loan's payments with their allocations, in the order they apply."""
     if not await loans_sql.loan_exists(session, loan_id):
         raise NotFound("loan", loan_id)
     rows = await payments_sql.payments_of(session, loan_id, after=after, limit=limit)
-    lines = await allocations_sql.allocations(session, [r["payment_id"] for r in rows])
-    return [r | {"allocation": allocation_lines(lines[r["payment_id"]])} for r in rows]
+    lines = await allocations_sql.allocations(session, [r.payment_id for r in rows])
+    return [_view(r, lines[r.payment_id]) for r in rows]
+
+
+def _view(p: StoredPayment, lines: dict[int, Parts]) -> PaymentView:
+    return PaymentView(
+        payment_id=p.payment_id,
+        loan_id=p.loan_id,
+        amount=p.amount,
+        currency=p.currency,
+        paid_at=p.paid_at,
+        channel=p.channel,
+        status=p.status,
+        booked_on=p.booked_on,
+        allocation=allocation_lines(lines),
+        unapplied=p.unapplied,
+        reversed_at=p.reversed_at,
+        reversal_reason=p.reversal_reason,
+    )
 
 
 def allocation_lines(lines: dict[int, Parts]) -> list[AllocationLine]:
@@ -263,13 +306,13 @@ async def _rebook(
 ) -> Change:
     """Re-derive the allocations of the live payments from ``since`` on, and store the change."""
     live = await payments_sql.live_payments(session, loan.loan_id)
-    later = [p for p in live if (p["paid_at"], p["payment_id"]) >= since]
-    before = await allocations_sql.allocations(session, [p["payment_id"] for p in later])
+    later = [p for p in live if (p.paid_at, p.payment_id) >= since]
+    before = await allocations_sql.allocations(session, [p.payment_id for p in later])
     dues = await instalments_sql.dues(session, loan)
     done = rebook(
         dues,
         before,
-        [_payment(p, loan) for p in later if p["payment_id"] != reversed_id],
+        [_payment(p, loan) for p in later if p.payment_id != reversed_id],
         order=order_of(await products_sql.product_waterfall(session, loan.product)),
         settled=await _settled_earlier(session, loan, live, since),
     )
@@ -280,7 +323,7 @@ async def _rebook(
         loan.loan_id,
         {d.seq: d.paid - b.paid for d, b in zip(done.dues, dues, strict=True)},
     )
-    stored = {p["payment_id"]: p["unapplied"] for p in later}
+    stored = {p.payment_id: p.unapplied for p in later}
     unapplied = {a.payment_id: a.unapplied for a in done.allocations}
     await payments_sql.set_unapplied(
         session, {pid: u for pid, u in unapplied.items() if stored[pid] != u}
@@ -300,13 +343,13 @@ async def _rebook(
 
 
 async def _settled_earlier(
-    session: AsyncSession, loan: Loan, live: list[dict[str, Any]], since: tuple[datetime, str]
+    session: AsyncSession, loan: Loan, live: list[LivePayment], since: tuple[datetime, str]
 ) -> bool:
     """Whether a payment before ``since`` settled the loan: the last one that paid anything."""
     if loan.status != LoanStatus.SETTLED:
         return False
-    lines = await allocations_sql.allocations(session, [p["payment_id"] for p in live])
-    paying = [(p["paid_at"], p["payment_id"]) for p in live if lines[p["payment_id"]]]
+    lines = await allocations_sql.allocations(session, [p.payment_id for p in live])
+    paying = [(p.paid_at, p.payment_id) for p in live if lines[p.payment_id]]
     return bool(paying) and paying[-1] < since
 
 
@@ -318,9 +361,8 @@ def _status(loan: Loan, *, settled: bool) -> str:
     return loan.status
 
 
-def _payment(row: dict[str, Any], loan: Loan) -> Payment:
-    paid_at: datetime = row["paid_at"]
-    return Payment(row["payment_id"], row["amount"], paid_at, _value_date(paid_at, loan))
+def _payment(p: LivePayment, loan: Loan) -> Payment:
+    return Payment(p.payment_id, p.amount, p.paid_at, _value_date(p.paid_at, loan))
 
 
 def _value_date(paid_at: datetime, loan: Loan) -> date:
@@ -331,14 +373,14 @@ def _value_date(paid_at: datetime, loan: Loan) -> date:
 # --- checks ----------------------------------------------------------------------------------
 
 
-async def _seen(session: AsyncSession, stored: dict[str, Any], payment: PaymentReceived) -> Receipt:
-    if stored["fingerprint"] != fingerprint(payment):
+async def _seen(session: AsyncSession, stored: StoredPayment, payment: PaymentReceived) -> Receipt:
+    if stored.fingerprint != fingerprint(payment):
         raise Conflict(
             f"payment {payment.payment_id!r} was received before with a different body",
             payment_id=payment.payment_id,
         )
     lines = (await allocations_sql.allocations(session, [payment.payment_id]))[payment.payment_id]
-    return Receipt(False, stored | {"allocation": allocation_lines(lines)})
+    return Receipt(False, _view(stored, lines))
 
 
 def _check(payment: PaymentReceived, loan: Loan, value_date: date) -> None:

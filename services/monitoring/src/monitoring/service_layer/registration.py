@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.adapters import business_date, repository
-from monitoring.adapters.tables import Base, ProductRow
+from monitoring.adapters import business_date, products_sql, repository
 from monitoring.domain.loans import fingerprint, resolve
 from shared.events import LoanRegistered, make_event
 from shared.messaging.outbox import enqueue
 from shared.problems import Conflict, Problem
 
 SOURCE = "postloan/monitoring"
-PRODUCT = Base.metadata.tables[ProductRow.__tablename__]
 
 
 async def register_loan(session: AsyncSession, registration: LoanRegistered) -> bool:
@@ -45,11 +42,8 @@ async def register_loan(session: AsyncSession, registration: LoanRegistered) -> 
 
 
 async def _jurisdiction(session: AsyncSession, registration: LoanRegistered) -> str:
-    query = sa.select(PRODUCT.c.jurisdiction, PRODUCT.c.currency).where(
-        PRODUCT.c.product_id == registration.product
-    )
-    product = (await session.execute(query)).one_or_none()
-    if product is None:
+    market = await products_sql.market_of(session, registration.product)
+    if market is None:
         raise Problem(
             422,
             "Unknown product",
@@ -57,11 +51,12 @@ async def _jurisdiction(session: AsyncSession, registration: LoanRegistered) -> 
             "POST /api/v1/products, or omit product to use the default one",
             errors=[{"field": "product", "message": "unknown product"}],
         )
-    if product.currency != registration.currency:
+    jurisdiction, currency = market
+    if currency != registration.currency:
         raise Problem(
             422,
             "Wrong currency",
-            f"product {registration.product!r} lends in {product.currency}",
-            errors=[{"field": "currency", "message": f"must be {product.currency}"}],
+            f"product {registration.product!r} lends in {currency}",
+            errors=[{"field": "currency", "message": f"must be {currency}"}],
         )
-    return str(product.jurisdiction)
+    return jurisdiction

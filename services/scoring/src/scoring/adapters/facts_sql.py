@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -58,15 +58,68 @@ async def advance_clock(session: AsyncSession, day: date) -> date:
     return now
 
 
+@dataclass(frozen=True)
+class LoanTerms:
+    """The contractual terms of a loan, as monitoring announced them: model inputs."""
+
+    loan_id: str
+    borrower_id: str
+    product: str
+    principal: Decimal
+    currency: str
+    annual_rate: Decimal
+    term_months: int
+    repayment_method: str
+    disbursed_on: date
+    first_due_on: date
+
+
+_TERMS_COLUMNS = tuple(f.name for f in fields(LoanTerms))
+
+
+@dataclass(frozen=True)
+class InstalmentFact:
+    """An instalment of a loan's resolved schedule: its principal and all it asks for."""
+
+    loan_id: str
+    seq: int
+    due_on: date
+    principal: Decimal
+    due: Decimal
+
+
+@dataclass(frozen=True)
+class BureauFact:
+    """A bureau report, dated by the business date it became known."""
+
+    borrower_id: str
+    reported_at: datetime
+    reported_on: date
+    score: int
+    inquiries_30d: int
+    open_loans: int
+    delinquent_accounts: int
+
+
+@dataclass(frozen=True)
+class AlertFact:
+    """An early-warning alert, dated by the business date it became known."""
+
+    alert_id: str
+    loan_id: str
+    rule: str
+    raised_on: date
+
+
 async def insert_terms(
-    session: AsyncSession, terms: Mapping[str, Any], schedule: Sequence[Mapping[str, Any]]
+    session: AsyncSession, terms: LoanTerms, schedule: Sequence[InstalmentFact]
 ) -> None:
     """The loan's terms and instalments, unless known already (a repeat changes nothing)."""
     await session.execute(
-        insert(TERMS).values(dict(terms)).on_conflict_do_nothing(index_elements=["loan_id"])
+        insert(TERMS).values(asdict(terms)).on_conflict_do_nothing(index_elements=["loan_id"])
     )
     if schedule:
-        rows = [dict(r) for r in schedule]
+        rows = [asdict(r) for r in schedule]
         await session.execute(insert(INSTALMENT).values(rows).on_conflict_do_nothing())
 
 
@@ -95,14 +148,14 @@ async def insert_allocation_lines(
     )
 
 
-async def insert_bureau(session: AsyncSession, report: Mapping[str, Any]) -> None:
+async def insert_bureau(session: AsyncSession, report: BureauFact) -> None:
     """A bureau report row, unless recorded already."""
-    await session.execute(insert(BUREAU).values(dict(report)).on_conflict_do_nothing())
+    await session.execute(insert(BUREAU).values(asdict(report)).on_conflict_do_nothing())
 
 
-async def insert_alert(session: AsyncSession, alert: Mapping[str, Any]) -> None:
+async def insert_alert(session: AsyncSession, alert: AlertFact) -> None:
     """An alert row, unless recorded already."""
-    await session.execute(insert(ALERT).values(dict(alert)).on_conflict_do_nothing())
+    await session.execute(insert(ALERT).values(asdict(alert)).on_conflict_do_nothing())
 
 
 async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> None:
@@ -116,8 +169,19 @@ async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> No
     await session.execute(sa.delete(SEGMENT).where(SEGMENT.c.loan_id == loan_id))
 
 
-async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
-    """The loan's terms row; None when unknown."""
-    row = await session.execute(sa.select(TERMS).where(TERMS.c.loan_id == loan_id))
-    found = row.mappings().one_or_none()
-    return dict(found) if found else None
+async def loan_terms(session: AsyncSession, loan_id: str) -> LoanTerms | None:
+    """The loan's terms; None when unknown."""
+    query = sa.select(*(TERMS.c[c] for c in _TERMS_COLUMNS)).where(TERMS.c.loan_id == loan_id)
+    found = (await session.execute(query)).mappings().one_or_none()
+    return LoanTerms(**found) if found else None
+
+
+async def last_disbursement(session: AsyncSession) -> date | None:
+    """The latest disbursement date of any loan: the day scoring knows of before any end of day."""
+    found: date | None = await session.scalar(sa.select(sa.func.max(TERMS.c.disbursed_on)))
+    return found
+
+
+async def is_known(session: AsyncSession, loan_id: str) -> bool:
+    found = await session.scalar(sa.select(TERMS.c.loan_id).where(TERMS.c.loan_id == loan_id))
+    return found is not None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from scoring.domain.json_object import JsonObject
 from shared.db import new_registry
 
 
@@ -141,9 +141,9 @@ class ModelRow(Base, table=True):
     status: str = Field(index=True, max_length=20)  # challenger | champion | retired
     fingerprint: str = Field(max_length=64)  # of the training data
     features: list[str] = Field(sa_type=JSONB)
-    document: dict[str, Any] = Field(sa_type=JSONB)
-    report: dict[str, Any] = Field(sa_type=JSONB)
-    reference: dict[str, Any] = Field(sa_type=JSONB)  # development-sample bin counts
+    document: JsonObject = Field(sa_type=JSONB)
+    report: JsonObject = Field(sa_type=JSONB)
+    reference: JsonObject = Field(sa_type=JSONB)  # development-sample bin counts
     registered_at: datetime = Field(
         sa_column=sa.Column(
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
@@ -181,8 +181,8 @@ class ScoreRow(Base, table=True):
     pd: float
     score: int
     tier: str = Field(max_length=1)
-    reasons: list[dict[str, Any]] = Field(sa_type=JSONB)
-    features: dict[str, Any] = Field(sa_type=JSONB)
+    reasons: list[JsonObject] = Field(sa_type=JSONB)
+    features: JsonObject = Field(sa_type=JSONB)
     # A digest of ``features``: whether they moved is told without reading the JSON back.
     features_key: int = Field(sa_type=sa.BigInteger)
     scored_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
@@ -201,8 +201,8 @@ class ScoreHistoryRow(Base, table=True):
     pd: float
     score: int
     tier: str = Field(max_length=1)
-    reasons: list[dict[str, Any]] = Field(sa_type=JSONB)
-    features: dict[str, Any] = Field(sa_type=JSONB)
+    reasons: list[JsonObject] = Field(sa_type=JSONB)
+    features: JsonObject = Field(sa_type=JSONB)
     scored_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
@@ -244,7 +244,7 @@ class DriftReportRow(Base, table=True):
     model_version: str = Field(index=True, max_length=64)
     as_of: date
     status: str = Field(max_length=10)  # stable | warn | act (the worst of all)
-    result: dict[str, Any] = Field(sa_type=JSONB)
+    result: JsonObject = Field(sa_type=JSONB)
     computed_at: datetime = Field(
         sa_column=sa.Column(
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()

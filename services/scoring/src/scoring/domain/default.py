@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.labels import TargetDefinition
 from scoring.domain.model import (
     FeatureValues,
@@ -36,7 +37,7 @@ DEFAULT_DPD = TargetDefinition().dpd_threshold
 LOWEST_SHOWN_PD = 0.9999
 
 
-def default_definition(dpd_threshold: int) -> dict[str, Any]:
+def default_definition(dpd_threshold: int) -> JsonObject:
     """What a model document's ``meta`` records of the default its target was."""
     return {"default_definition": {"dpd_threshold": dpd_threshold}}
 

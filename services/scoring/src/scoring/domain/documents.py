@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, get_args
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import (
     FeatureSpec,
     InvalidModel,
@@ -128,7 +129,7 @@ class ObjectReader:
 # --- the parts every model document shares ---------------------------------------------------
 
 
-def header_to_json(kind: str, format_: int, version: str) -> dict[str, Any]:
+def header_to_json(kind: str, format_: int, version: str) -> JsonObject:
     return {"kind": kind, "format": format_, "version": version}
 
 
@@ -144,7 +145,7 @@ def read_header(doc: Any, kind: str, format_: int) -> tuple[ObjectReader, str]:
     return top, top.text("version")
 
 
-def feature_to_json(spec: FeatureSpec) -> dict[str, Any]:
+def feature_to_json(spec: FeatureSpec) -> JsonObject:
     return {
         "name": spec.name,
         "description": spec.description,
@@ -165,7 +166,7 @@ def feature_from_json(item: ObjectReader) -> FeatureSpec:
     )
 
 
-def scale_to_json(scale: ScoreScale) -> dict[str, Any]:
+def scale_to_json(scale: ScoreScale) -> JsonObject:
     return {"base_points": scale.base_points, "base_odds": scale.base_odds, "pdo": scale.pdo}
 
 
@@ -180,7 +181,7 @@ def scale_from_json(item: ObjectReader) -> ScoreScale:
     return scale
 
 
-def tiers_to_json(tiers: TierCutoffs) -> dict[str, Any]:
+def tiers_to_json(tiers: TierCutoffs) -> JsonObject:
     return {"upper_pd": list(tiers.upper_pd)}
 
 

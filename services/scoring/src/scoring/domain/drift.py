@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.metrics import PsiResult, bin_counts, psi_edges, psi_from_counts
 from scoring.domain.model import FloatArray, InvalidModel, ServedModel
 
 STATUS_ORDER = ("stable", "warn", "act")
 
 
-def reference_of(model: ServedModel, matrix: FloatArray, bins: int = 10) -> dict[str, Any]:
+def reference_of(model: ServedModel, matrix: FloatArray, bins: int = 10) -> JsonObject:
     """The development sample's bin counts of the score and of each of ``model``'s features."""
     _, points = model.score_matrix(matrix)
     return {
@@ -32,7 +33,7 @@ def reference_of(model: ServedModel, matrix: FloatArray, bins: int = 10) -> dict
     }
 
 
-def _binned(values: FloatArray, bins: int) -> dict[str, Any]:
+def _binned(values: FloatArray, bins: int) -> JsonObject:
     edges = psi_edges(values, bins)
     return {"edges": edges[1:-1].tolist(), "counts": bin_counts(values, edges).tolist()}
 
@@ -68,7 +69,7 @@ class DriftReport:
         """The characteristics beyond the warn threshold, with their CSI."""
         return {name: c.total for name, c in self.characteristics.items() if c.status != "stable"}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "model_version": self.model_version,
             "population": self.population,

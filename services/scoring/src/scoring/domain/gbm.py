@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from scoring.domain import documents
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import (
     FeatureSpec,
     FeatureValues,
@@ -172,7 +173,7 @@ class GbmModel:
         pd = sigmoid_array(self.raw_matrix(matrix))
         return pd, np.round(self.scale.points_array(pd))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             **documents.header_to_json(KIND, FORMAT, self.version),
             "features": [documents.feature_to_json(f) for f in self.features],

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import TIERS, FloatArray, TierCutoffs
 
 IntArray = npt.NDArray[np.int64]
@@ -173,7 +173,7 @@ class PsiBin:
     def is_missing(self) -> bool:
         return math.isnan(self.lower)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         # JSON has no infinity or NaN: an open end or the missing bin's bounds become null.
         return {
             "lower": self.lower if math.isfinite(self.lower) else None,
@@ -193,7 +193,7 @@ class PsiResult:
     bins: tuple[PsiBin, ...]
     status: str  # "stable", "warn" or "act"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "total": self.total,
             "status": self.status,
@@ -328,7 +328,7 @@ class ModelMetrics:
     calibration: tuple[CalibrationBin, ...]
     by_tier: tuple[TierBin, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "auc": self.auc,
             "ks": self.ks,

@@ -17,6 +17,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from scoring.domain.json_object import JsonObject
+
 FeatureValues = Mapping[str, float | None]
 FloatArray = npt.NDArray[np.float64]
 Tier = Literal["A", "B", "C", "D", "E"]
@@ -137,7 +139,7 @@ class ServedModel(Protocol):
         """What the document records besides the model (e.g. its default definition)."""
         ...
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The model's document: what the registry stores and serves it from."""
         ...
 

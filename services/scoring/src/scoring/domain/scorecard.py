@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import (
     FeatureSpec,
     FeatureValues,
@@ -227,7 +228,7 @@ class ScorecardModel:
             points += _column_points(col, data[:, j])
         return self.scale.pd_array(points), points
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return scorecard_to_json(
             ScorecardParts(
                 version=self.version,

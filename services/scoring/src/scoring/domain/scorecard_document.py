@@ -32,6 +32,7 @@ from scoring.domain.documents import (
     tiers_from_json,
     tiers_to_json,
 )
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import InvalidModel, ScoreScale, TierCutoffs
 from scoring.domain.scorecard_bins import FORMAT, KIND, Characteristic, SpecialBin
 
@@ -48,7 +49,7 @@ class ScorecardParts:
     meta: Mapping[str, Any]
 
 
-def scorecard_to_json(model: ScorecardParts) -> dict[str, Any]:
+def scorecard_to_json(model: ScorecardParts) -> JsonObject:
     return {
         **header_to_json(KIND, FORMAT, model.version),
         "scale": scale_to_json(model.scale),
@@ -80,7 +81,7 @@ def scorecard_from_json(doc: Mapping[str, Any]) -> ScorecardParts:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _characteristic_json(ch: Characteristic) -> dict[str, Any]:
+def _characteristic_json(ch: Characteristic) -> JsonObject:
     return {
         **feature_to_json(ch.feature),
         "type": "categorical" if ch.is_categorical else "numerical",
@@ -90,11 +91,11 @@ def _characteristic_json(ch: Characteristic) -> dict[str, Any]:
     }
 
 
-def _bins_json(ch: Characteristic) -> list[dict[str, Any]]:
+def _bins_json(ch: Characteristic) -> list[JsonObject]:
     if ch.categories is not None:
-        bins: list[dict[str, Any]] = []
+        bins: list[JsonObject] = []
         for i, (group, points) in enumerate(zip(ch.categories, ch.points, strict=True)):
-            entry: dict[str, Any] = {"categories": list(group), "points": points}
+            entry: JsonObject = {"categories": list(group), "points": points}
             if ch.labels is not None:
                 entry["labels"] = list(ch.labels[i])
             bins.append(entry)

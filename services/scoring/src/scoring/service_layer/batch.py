@@ -19,19 +19,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.adapters import facts_sql, runs_sql
 from scoring.adapters.histories import open_loan_ids
+from scoring.adapters.runs_sql import RescoreRun
 from scoring.adapters.segments import loans_moving_on
-from scoring.adapters.tables import Base, RescoreRunRow
-from scoring.service_layer.facts import TERMS, business_date
+from scoring.service_layer.facts import business_date
 from scoring.service_layer.nightly import move_on
 from scoring.service_layer.rescoring import Announcing
 from shared.db import Database
 
-RUN = Base.metadata.tables[RescoreRunRow.__tablename__]
 log = logging.getLogger(__name__)
 
 AfterRun = Callable[[AsyncSession, date], Awaitable[None]]
@@ -47,33 +45,22 @@ async def schedule_run(
 ) -> None:
     """Schedule a rescoring as of ``as_of``: of the loans whose features can move by then
     (after an end of day), or of ``every_loan`` (a new live model scores them all)."""
-    await session.execute(
-        insert(RUN)
-        .values(
-            run_id=run_id,
-            as_of=as_of,
-            status="running",
-            every_loan=every_loan,
-            announce_all=announce_all,
-        )
-        .on_conflict_do_nothing(index_elements=["run_id"])
+    await runs_sql.insert_run(
+        session, run_id, as_of, every_loan=every_loan, announce_all=announce_all
     )
 
 
 async def rescore_portfolio(session: AsyncSession, why: str, *, new_champion: bool) -> None:
     """Rescore every open loan soon (a new live model must score the loans scored before it);
     after a change of champion, announce every loan's score under the new one."""
-    as_of = await business_date(session) or await session.scalar(
-        sa.select(sa.func.max(TERMS.c.disbursed_on))
-    )
+    as_of = await business_date(session) or await facts_sql.last_disbursement(session)
     if as_of is not None:
         run_id = f"{why} #{uuid.uuid4().hex[:12]}"
         await schedule_run(session, run_id, as_of, every_loan=True, announce_all=new_champion)
 
 
-async def recent_runs(session: AsyncSession, limit: int) -> list[dict[str, object]]:
-    rows = await session.execute(sa.select(RUN).order_by(RUN.c.started_at.desc()).limit(limit))
-    return [dict(r) for r in rows.mappings()]
+async def recent_runs(session: AsyncSession, limit: int) -> list[RescoreRun]:
+    return await runs_sql.recent_runs(session, limit)
 
 
 @dataclass
@@ -101,68 +88,36 @@ class BatchRescorer:
             # same id: ``Announcing``). So no step waits for its WAL to reach the disk
             # (PostgreSQL writes it within a second): flushing a night's WAL was a tenth of
             # the nightly run here.
-            await session.execute(sa.text("SET LOCAL synchronous_commit = off"))
-            run = (
-                (
-                    await session.execute(
-                        sa.select(RUN)
-                        .where(RUN.c.status == "running")
-                        .order_by(RUN.c.as_of, RUN.c.started_at)
-                        .limit(1)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            await runs_sql.without_waiting_for_disk(session)
+            run = await runs_sql.take_oldest_running(session)
             if run is None:
                 return False
-            if await self._superseded(session, run["run_id"], run["as_of"]):
+            if await self._superseded(session, run.run_id, run.as_of):
                 return True
             ids = await self._chunk(session, run)
             if not ids:
-                await self._complete(session, run["run_id"], run["as_of"])
+                await self._complete(session, run.run_id, run.as_of)
                 return True
-            announcing = Announcing(every_score=run["announce_all"], run_id=run["run_id"])
-            done = await move_on(session, ids, run["as_of"], announcing=announcing)
-            await session.execute(
-                sa.update(RUN)
-                .where(RUN.c.run_id == run["run_id"])
-                .values(
-                    cursor=ids[-1],
-                    loans_done=RUN.c.loans_done + done.loans,
-                    changed=RUN.c.changed + done.changed,
-                )
+            announcing = Announcing(every_score=run.announce_all, run_id=run.run_id)
+            done = await move_on(session, ids, run.as_of, announcing=announcing)
+            await runs_sql.advance(
+                session, run.run_id, cursor=ids[-1], loans=done.loans, changed=done.changed
             )
             return True
 
-    async def _chunk(self, session: AsyncSession, run: sa.RowMapping) -> list[str]:
-        if run["every_loan"]:
-            return await open_loan_ids(session, after=run["cursor"], limit=self.chunk_size)
-        return await loans_moving_on(
-            session, run["as_of"], after=run["cursor"], limit=self.chunk_size
-        )
+    async def _chunk(self, session: AsyncSession, run: RescoreRun) -> list[str]:
+        if run.every_loan:
+            return await open_loan_ids(session, after=run.cursor, limit=self.chunk_size)
+        return await loans_moving_on(session, run.as_of, after=run.cursor, limit=self.chunk_size)
 
     async def _superseded(self, session: AsyncSession, run_id: str, as_of: date) -> bool:
-        newer = await session.scalar(
-            sa.select(sa.func.count())
-            .select_from(RUN)
-            .where(RUN.c.status == "running", RUN.c.as_of > as_of)
-        )
+        newer = await runs_sql.newer_running(session, as_of)
         if newer:
-            await session.execute(
-                sa.update(RUN)
-                .where(RUN.c.run_id == run_id)
-                .values(status="superseded", finished_at=sa.func.now())
-            )
-        return bool(newer)
+            await runs_sql.finish(session, run_id, "superseded")
+        return newer
 
     async def _complete(self, session: AsyncSession, run_id: str, as_of: date) -> None:
-        await session.execute(
-            sa.update(RUN)
-            .where(RUN.c.run_id == run_id)
-            .values(status="completed", finished_at=sa.func.now())
-        )
+        await runs_sql.finish(session, run_id, "completed")
         log.info("batch rescoring %s as of %s completed", run_id, as_of)
         if self.after_run is not None:
             await self.after_run(session, as_of)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.adapters import facts_sql
 from scoring.adapters.facts_sql import TERMS as TERMS  # the batch's and queries' loan table
+from scoring.adapters.facts_sql import AlertFact, BureauFact, InstalmentFact
+from scoring.adapters.facts_sql import LoanTerms as LoanTerms  # also the routes' view
 from scoring.adapters.histories import loans_of_borrower
 from shared.events import (
     AlertRaised,
@@ -43,26 +44,26 @@ async def advance_clock(session: AsyncSession, day: date) -> date:
 
 async def record_loan(session: AsyncSession, loan: LoanAccepted) -> None:
     """The loan's terms and resolved schedule (a repeat changes nothing)."""
-    terms = {
-        "loan_id": loan.loan_id,
-        "borrower_id": loan.borrower.borrower_id,
-        "product": loan.product,
-        "principal": loan.principal,
-        "currency": loan.currency,
-        "annual_rate": loan.annual_rate,
-        "term_months": loan.term_months,
-        "repayment_method": loan.repayment_method.value,
-        "disbursed_on": loan.disbursed_on,
-        "first_due_on": loan.first_due_on,
-    }
+    terms = LoanTerms(
+        loan_id=loan.loan_id,
+        borrower_id=loan.borrower.borrower_id,
+        product=loan.product,
+        principal=loan.principal,
+        currency=loan.currency,
+        annual_rate=loan.annual_rate,
+        term_months=loan.term_months,
+        repayment_method=loan.repayment_method.value,
+        disbursed_on=loan.disbursed_on,
+        first_due_on=loan.first_due_on,
+    )
     schedule = [
-        {
-            "loan_id": loan.loan_id,
-            "seq": i.seq,
-            "due_on": i.due_on,
-            "principal": i.principal,
-            "due": i.principal + i.interest + i.fees,
-        }
+        InstalmentFact(
+            loan_id=loan.loan_id,
+            seq=i.seq,
+            due_on=i.due_on,
+            principal=i.principal,
+            due=i.principal + i.interest + i.fees,
+        )
         for i in loan.schedule or ()
     ]
     await facts_sql.insert_terms(session, terms, schedule)
@@ -116,15 +117,15 @@ async def record_bureau(session: AsyncSession, report: BureauRecorded, known_on:
     """The bureau report, dated by the business date it became known."""
     await facts_sql.insert_bureau(
         session,
-        {
-            "borrower_id": report.borrower_id,
-            "reported_at": report.reported_at,
-            "reported_on": known_on,
-            "score": report.score,
-            "inquiries_30d": report.inquiries_30d,
-            "open_loans": report.open_loans,
-            "delinquent_accounts": report.delinquent_accounts,
-        },
+        BureauFact(
+            borrower_id=report.borrower_id,
+            reported_at=report.reported_at,
+            reported_on=known_on,
+            score=report.score,
+            inquiries_30d=report.inquiries_30d,
+            open_loans=report.open_loans,
+            delinquent_accounts=report.delinquent_accounts,
+        ),
     )
 
 
@@ -132,12 +133,9 @@ async def record_alert(session: AsyncSession, alert: AlertRaised, known_on: date
     """The alert, dated by the business date it became known."""
     await facts_sql.insert_alert(
         session,
-        {
-            "alert_id": str(alert.alert_id),
-            "loan_id": alert.loan_id,
-            "rule": alert.rule,
-            "raised_on": known_on,
-        },
+        AlertFact(
+            alert_id=str(alert.alert_id), loan_id=alert.loan_id, rule=alert.rule, raised_on=known_on
+        ),
     )
 
 
@@ -146,7 +144,7 @@ async def close_loan(session: AsyncSession, loan_id: str, closed_on: date) -> No
     await facts_sql.close_loan(session, loan_id, closed_on)
 
 
-async def loan_terms(session: AsyncSession, loan_id: str) -> dict[str, Any] | None:
+async def loan_terms(session: AsyncSession, loan_id: str) -> LoanTerms | None:
     """The loan's terms as scoring knows them; None when unknown."""
     return await facts_sql.loan_terms(session, loan_id)
 

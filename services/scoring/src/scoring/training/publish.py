@@ -11,19 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pandas as pd
 
 from scoring.domain.drift import reference_of
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import ServedModel, feature_matrix
 
 ROLES = ("champion", "challenger")
 REFERENCE_FILE = "reference.json"
 
 
-def references(models: dict[str, ServedModel], development: pd.DataFrame) -> dict[str, Any]:
+def references(models: dict[str, ServedModel], development: pd.DataFrame) -> JsonObject:
     """Each model's reference bins, counted on the development sample it was trained on."""
     result = {}
     for role, model in models.items():
@@ -33,7 +33,7 @@ def references(models: dict[str, ServedModel], development: pd.DataFrame) -> dic
     return result
 
 
-def upload_body(directory: Path, role: str) -> dict[str, Any]:
+def upload_body(directory: Path, role: str) -> JsonObject:
     """The body of ``POST /api/v1/scoring/models`` for one model of a version folder."""
     document = _read(directory / f"{role}.json")
     report = _read(directory / "report.json")
@@ -78,10 +78,10 @@ def publish(
     return versions
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> JsonObject:
     if not path.exists():
         raise SystemExit(f"{path} is missing: publish a folder written by postloan-scoring train")
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    document: JsonObject = json.loads(path.read_text(encoding="utf-8"))
     return document
 
 

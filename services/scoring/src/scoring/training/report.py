@@ -11,11 +11,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_curve  # type: ignore[import-untyped, unused-ignore]
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.metrics import ModelMetrics
 from scoring.domain.model import FloatArray
 from scoring.training.pipeline import ROLES, CrossValidation, TrainingResult
@@ -27,7 +27,7 @@ ROC_POINTS = 200
 HISTOGRAM_BINS = 30
 
 
-def report_json(result: TrainingResult, *, dataset: str) -> dict[str, Any]:
+def report_json(result: TrainingResult, *, dataset: str) -> JsonObject:
     """Everything measured in a training run, as JSON-ready values."""
     return {
         "version": result.version,
@@ -50,7 +50,7 @@ def report_json(result: TrainingResult, *, dataset: str) -> dict[str, Any]:
     }
 
 
-def _validation_json(result: TrainingResult) -> dict[str, Any]:
+def _validation_json(result: TrainingResult) -> JsonObject:
     if isinstance(result.validation, CrossValidation):
         return {"method": "stratified_cross_validation", "folds": result.validation.folds}
     fold = result.folds[0]
@@ -61,7 +61,7 @@ def _validation_json(result: TrainingResult) -> dict[str, Any]:
     }
 
 
-def _model_json(result: TrainingResult, role: str) -> dict[str, Any]:
+def _model_json(result: TrainingResult, role: str) -> JsonObject:
     model = result.champion if role == "champion" else result.challenger
     psis = [f.psi[role].total for f in result.folds]
     return {
@@ -356,7 +356,7 @@ def report_html(result: TrainingResult, *, dataset: str) -> str:
     )
 
 
-def _overview(doc: dict[str, Any]) -> str:
+def _overview(doc: JsonObject) -> str:
     data, check = doc["dataset"], doc["export_check"]
     method = ", ".join(f"{k}: {v}" for k, v in doc["validation"].items())
     return (

@@ -32,6 +32,7 @@ from sklearn.linear_model import (  # type: ignore[import-untyped, unused-ignore
     LogisticRegression,
 )
 
+from scoring.domain.json_object import JsonObject
 from scoring.domain.model import FeatureSpec, FloatArray, ScoreScale, TierCutoffs
 from scoring.domain.scorecard import Characteristic, ScorecardModel, SpecialBin
 
@@ -152,7 +153,7 @@ def sign_consistent(
 def _binning_process(
     features: Sequence[FeatureSpec], labels: Mapping[str, Any], *, rows: int
 ) -> Any:
-    params: dict[str, dict[str, Any]] = {}
+    params: dict[str, JsonObject] = {}
     for spec in features:
         params[spec.name] = {}
         if spec.name not in labels:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from monitoring.domain.alerts import AlertStatus
+from monitoring.domain.json_object import JsonObject
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
 from shared.app import Actor, SessionDep
@@ -17,17 +19,17 @@ from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
-AlertStatus = Literal["open", "acknowledged", "resolved"]
-
 
 class AlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     alert_id: str
     loan_id: str
     rule: str
     rule_version: int
     severity: Severity
     status: AlertStatus
-    evidence: dict[str, Any]
+    evidence: JsonObject
     raised_on: date
     raised_at: datetime
     acknowledged_by: str | None

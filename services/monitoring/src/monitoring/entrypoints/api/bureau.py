@@ -30,6 +30,8 @@ BorrowerId = Annotated[
 
 
 class BureauReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     borrower_id: str
     reported_at: datetime
     #: The date the report speaks for, in the borrower's time zone.

@@ -65,7 +65,7 @@ async def list_loans(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1]["loan_id"]) if more else None
+    next_cursor = encode_cursor(rows[-1].loan_id) if more else None
     return LoanPage(items=[loan_summary(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from monitoring.entrypoints.api.schemas import LoanPublic, loan_public
 from monitoring.service_layer.loans import read_loan
 from monitoring.service_layer.payments import (
+    PaymentView,
     list_payments,
     read_payment,
     receive_payment,
@@ -144,9 +145,9 @@ async def post_write_off(loan_id: str, session: SessionDep) -> LoanPublic:
     return loan_public(view.loan, business_date=view.business_date)
 
 
-def _public(row: dict[str, Any]) -> PaymentPublic:
-    return PaymentPublic.model_validate({k: row[k] for k in PaymentPublic.model_fields})
+def _public(payment: PaymentView) -> PaymentPublic:
+    return PaymentPublic.model_validate(payment, from_attributes=True)
 
 
-def _encode(row: dict[str, Any]) -> str:
-    return encode_time_cursor(row["paid_at"], row["payment_id"])
+def _encode(payment: PaymentView) -> str:
+    return encode_time_cursor(payment.paid_at, payment.payment_id)

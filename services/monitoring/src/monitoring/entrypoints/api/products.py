@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_valida
 from monitoring.domain.payoff import Part
 from monitoring.domain.products import ProductTerms, parse_waterfall
 from monitoring.service_layer.products import (
+    StoredProduct,
     change_product,
     create_product,
     page_of_products,
@@ -122,9 +123,9 @@ async def list_products(
     rows = await page_of_products(session, after=decode_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1]["product_id"]) if more else None
+    next_cursor = encode_cursor(rows[-1].product_id) if more else None
     return ProductPage(items=[_public(r) for r in rows], next_cursor=next_cursor)
 
 
-def _public(row: dict[str, Any]) -> ProductPublic:
-    return ProductPublic.model_validate({k: row[k] for k in ProductPublic.model_fields})
+def _public(product: StoredProduct) -> ProductPublic:
+    return ProductPublic.model_validate(product, from_attributes=True)

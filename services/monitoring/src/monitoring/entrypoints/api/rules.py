@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from monitoring.domain.rules import RULES, Hit, RuleDefinition, Severity, Trigger
-from monitoring.service_layer import alerts
+from monitoring.domain.json_object import JsonObject
+from monitoring.domain.rules import (
+    RULES,
+    FiredAlert,
+    RuleDefinition,
+    Severity,
+    StoredRuleVersion,
+    Trigger,
+)
+from monitoring.service_layer import rules
 from monitoring.service_layer.backtest import backtest
 from shared.app import Runtime, SessionDep
 from shared.problems import NotFound
@@ -29,6 +37,8 @@ class ParamPublic(BaseModel):
 
 
 class RuleVersionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     rule: str
     version: int
     params: dict[str, int]
@@ -77,7 +87,7 @@ class BacktestRequest(BaseModel):
 class BacktestAlert(BaseModel):
     loan_id: str
     raised_on: date
-    evidence: dict[str, Any]
+    evidence: JsonObject
 
 
 class BacktestPublic(BaseModel):
@@ -95,7 +105,7 @@ class BacktestPublic(BaseModel):
 @router.get("", response_model=RulePage)
 async def list_rules(session: SessionDep) -> RulePage:
     """Every rule with its parameters and versions."""
-    stored = await alerts.rule_versions(session)
+    stored = await rules.rule_versions(session)
     return RulePage(items=[_rule(d, stored) for d in RULES.values()])
 
 
@@ -110,7 +120,7 @@ async def create_rule_version(body: RuleCreate, session: SessionDep) -> RuleVers
 @router.get("/{rule}", response_model=RulePublic)
 async def get_rule(rule: RuleName, session: SessionDep) -> RulePublic:
     """One rule with its parameters and versions."""
-    stored = await alerts.rule_versions(session, rule)
+    stored = await rules.rule_versions(session, rule)
     return _rule(RULES[rule], stored)
 
 
@@ -127,9 +137,7 @@ async def create_version(
 @router.get("/{rule}/versions/{version}", response_model=RuleVersionPublic)
 async def get_version(rule: RuleName, version: Version, session: SessionDep) -> RuleVersionPublic:
     """One version of a rule."""
-    await alerts.get_rule_version(session, rule, version)
-    stored = await alerts.rule_versions(session, rule)
-    return RuleVersionPublic.model_validate(next(v for v in stored if v["version"] == version))
+    return RuleVersionPublic.model_validate(await rules.stored_rule_version(session, rule, version))
 
 
 @router.post("/{rule}/versions/{version}/enable", response_model=RuleVersionPublic)
@@ -137,7 +145,7 @@ async def enable_version(
     rule: RuleName, version: Version, session: SessionDep
 ) -> RuleVersionPublic:
     """Switch a version on; the rule's other versions are switched off."""
-    stored = await alerts.set_rule_version_enabled(session, rule, version, enabled=True)
+    stored = await rules.set_rule_version_enabled(session, rule, version, enabled=True)
     return RuleVersionPublic.model_validate(stored)
 
 
@@ -146,7 +154,7 @@ async def disable_version(
     rule: RuleName, version: Version, session: SessionDep
 ) -> RuleVersionPublic:
     """Switch a version off (the rule stays silent until a version is enabled)."""
-    stored = await alerts.set_rule_version_enabled(session, rule, version, enabled=False)
+    stored = await rules.set_rule_version_enabled(session, rule, version, enabled=False)
     return RuleVersionPublic.model_validate(stored)
 
 
@@ -162,8 +170,8 @@ async def backtest_version(
         severity=result.version.severity,
         from_=result.first,
         to=result.last,
-        total=len(result.hits),
-        items=[_backtest_alert(h) for h in result.hits],
+        total=len(result.alerts),
+        items=[_backtest_alert(a) for a in result.alerts],
     )
 
 
@@ -171,18 +179,18 @@ async def seed_rules(app: FastAPI) -> None:
     """Start-up: store version 1 of every rule that has none yet."""
     rt: Runtime = app.state.runtime
     async with rt.db.unit_of_work() as session:
-        await alerts.seed_rules(session)
+        await rules.seed_rules(session)
 
 
 async def _create(session: SessionDep, rule: str, body: RuleVersionCreate) -> RuleVersionPublic:
-    stored = await alerts.create_rule_version(
+    stored = await rules.create_rule_version(
         session, rule, params=dict(body.params), severity=body.severity, enabled=body.enabled
     )
     return RuleVersionPublic.model_validate(stored)
 
 
-def _rule(definition: RuleDefinition, stored: list[dict[str, Any]]) -> RulePublic:
-    versions = [RuleVersionPublic.model_validate(v) for v in stored if v["rule"] == definition.name]
+def _rule(definition: RuleDefinition, stored: list[StoredRuleVersion]) -> RulePublic:
+    versions = [RuleVersionPublic.model_validate(v) for v in stored if v.rule == definition.name]
     return RulePublic(
         rule=definition.name,
         description=definition.description,
@@ -195,5 +203,5 @@ def _rule(definition: RuleDefinition, stored: list[dict[str, Any]]) -> RulePubli
     )
 
 
-def _backtest_alert(hit: Hit) -> BacktestAlert:
-    return BacktestAlert(loan_id=hit.loan_id, raised_on=hit.raised_on, evidence=hit.evidence)
+def _backtest_alert(alert: FiredAlert) -> BacktestAlert:
+    return BacktestAlert(loan_id=alert.loan_id, raised_on=alert.raised_on, evidence=alert.evidence)

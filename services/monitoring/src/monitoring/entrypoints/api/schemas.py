@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from monitoring.domain.payoff import Due, outstanding
-from monitoring.service_layer.loans import dues_from
+from monitoring.service_layer.loans import LoanRecord
 from shared.events import LoanStatus
 from shared.types import Money
 
@@ -36,6 +35,8 @@ class OutstandingPublic(BaseModel):
 
 
 class LoanSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     loan_id: str
     borrower_id: str
     product: str
@@ -86,17 +87,17 @@ def instalment_public(due: Due, *, as_of: date, settled: bool) -> InstalmentPubl
     )
 
 
-def loan_public(loan: dict[str, Any], *, business_date: date | None = None) -> LoanPublic:
-    """The loan on the business date (``business_date``, else the loan's ``business_date`` key).
+def loan_public(loan: LoanRecord, *, business_date: date | None = None) -> LoanPublic:
+    """The loan on the business date.
 
     Outstanding principal is all unpaid principal; interest and fees are those of instalments
     due on or before the business date still unpaid; penalty is accrued less paid penalty
     (see :func:`monitoring.domain.payoff.outstanding`). Without a business date nothing counts
     as due yet.
     """
-    as_of = business_date or loan.get("business_date") or date.min
-    settled = loan["status"] == LoanStatus.SETTLED
-    dues = dues_from(loan["schedule"], disbursed_on=loan["disbursed_on"])
+    as_of = business_date or date.min
+    settled = loan.status == LoanStatus.SETTLED
+    dues = loan.schedule
     owed = outstanding(dues, as_of, settled=settled)
     balance = OutstandingPublic(
         principal=owed.principal,
@@ -109,5 +110,5 @@ def loan_public(loan: dict[str, Any], *, business_date: date | None = None) -> L
     return LoanPublic(**loan_summary(loan).model_dump(), outstanding=balance, schedule=schedule)
 
 
-def loan_summary(loan: dict[str, Any]) -> LoanSummary:
-    return LoanSummary.model_validate({k: loan[k] for k in LoanSummary.model_fields})
+def loan_summary(loan: LoanRecord) -> LoanSummary:
+    return LoanSummary.model_validate(loan)

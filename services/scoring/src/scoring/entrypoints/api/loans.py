@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from scoring.service_layer.facts import loan_terms
 from shared.app import SessionDep
@@ -16,6 +16,8 @@ router = APIRouter(prefix="/api/v1/scoring", tags=["scoring"])
 
 
 class LoanTermsPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     loan_id: str
     borrower_id: str
     product: str

@@ -4,12 +4,13 @@ and back-test. Every change is audited with the caller the gateway authenticated
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.domain.artifacts import load_model
+from scoring.domain.json_object import JsonObject
 from scoring.domain.labels import TargetDefinition
 from scoring.domain.model import InvalidModel
 from scoring.service_layer import drift, evaluation, registry
@@ -28,12 +29,14 @@ class ModelUpload(BaseModel):
     """What ``postloan-scoring train`` writes: the served document, its training report and
     the development sample's bin counts (the reference of drift checks)."""
 
-    document: dict[str, Any]
-    report: dict[str, Any] = Field(default_factory=dict)
-    reference: dict[str, Any]
+    document: JsonObject
+    report: JsonObject = Field(default_factory=dict)
+    reference: JsonObject
 
 
 class ModelSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     version: str
     kind: str
     status: ModelStatus
@@ -43,8 +46,8 @@ class ModelSummary(BaseModel):
 
 
 class ModelDetail(ModelSummary):
-    document: dict[str, Any]
-    report: dict[str, Any]
+    document: JsonObject
+    report: JsonObject
 
 
 class ModelList(BaseModel):
@@ -57,6 +60,8 @@ class Decision(BaseModel):
 
 
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     action: str
     version: str
@@ -72,17 +77,23 @@ class AuditList(BaseModel):
 
 
 class MeanPd(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     champion: float
     challenger: float
 
 
 class TierMigration(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     champion_tier: str
     challenger_tier: str
     count: int
 
 
 class Comparison(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     champion: str
     challenger: str
     loans: int
@@ -93,6 +104,8 @@ class Comparison(BaseModel):
 
 
 class PsiBinPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     lower: float | None  # null: open-ended (or the missing values' bin)
     upper: float | None
     missing: bool
@@ -104,12 +117,16 @@ class PsiBinPublic(BaseModel):
 
 
 class PsiPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     total: float
     status: Literal["stable", "warn", "act"]
     bins: list[PsiBinPublic]
 
 
 class DriftResult(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_version: str
     population: int
     status: Literal["stable", "warn", "act"]
@@ -118,6 +135,8 @@ class DriftResult(BaseModel):
 
 
 class DriftReport(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     model_version: str
     as_of: date
@@ -127,11 +146,15 @@ class DriftReport(BaseModel):
 
 
 class BacktestTarget(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     dpd_threshold: int
     horizon_months: int
 
 
 class Backtest(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_version: str
     observed_on: date
     outcomes_until: date
@@ -146,7 +169,7 @@ class Backtest(BaseModel):
 @router.post("/models", response_model=ModelDetail, status_code=status.HTTP_201_CREATED)
 async def register_model(
     body: ModelUpload, session: SessionDep, response: Response, actor: Actor = None
-) -> dict[str, Any]:
+) -> ModelDetail:
     """Register a model as a challenger (it starts scoring in shadow at once). The same upload
     again is 200; another document under an existing version is 409; a document that cannot be
     served is 422 with what is wrong."""
@@ -157,10 +180,10 @@ async def register_model(
     except InvalidModel as exc:
         raise Problem(422, "Invalid model", str(exc)) from None
     if done.created:
-        await rescore_portfolio(session, f"registered {done.model['version']}", new_champion=False)
+        await rescore_portfolio(session, f"registered {done.model.version}", new_champion=False)
     else:
         response.status_code = status.HTTP_200_OK
-    return done.model
+    return ModelDetail.model_validate(done.model)
 
 
 @router.get("/models", response_model=ModelList)
@@ -180,65 +203,66 @@ async def audit(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] 
 @router.post("/models/rollback", response_model=ModelDetail)
 async def rollback(
     session: SessionDep, body: Decision | None = None, actor: Actor = None
-) -> dict[str, Any]:
+) -> ModelDetail:
     """Bring back the champion that the last promotion replaced (takes effect at once)."""
     model = await registry.rollback(session, actor=actor or "system", reason=_reason(body))
-    await rescore_portfolio(session, f"rolled back to {model['version']}", new_champion=True)
-    return model
+    await rescore_portfolio(session, f"rolled back to {model.version}", new_champion=True)
+    return ModelDetail.model_validate(model)
 
 
 @router.get("/models/{version}", response_model=ModelDetail)
-async def get_model(version: str, session: SessionDep) -> dict[str, Any]:
+async def get_model(version: str, session: SessionDep) -> ModelDetail:
     """A model with its document and training report."""
     found = await registry.get_model(session, version)
     if found is None:
         raise NotFound("model", version)
-    return found
+    return ModelDetail.model_validate(found)
 
 
 @router.post("/models/{version}/promote", response_model=ModelDetail)
 async def promote(
     version: str, session: SessionDep, body: Decision | None = None, actor: Actor = None
-) -> dict[str, Any]:
+) -> ModelDetail:
     """Make a model the champion; the previous champion retires. Takes effect on the next
     event or batch, without a restart."""
     model = await registry.promote(session, version, actor=actor or "system", reason=_reason(body))
     await rescore_portfolio(session, f"promoted {version}", new_champion=True)
-    return model
+    return ModelDetail.model_validate(model)
 
 
 @router.post("/models/{version}/retire", response_model=ModelDetail)
 async def retire(
     version: str, session: SessionDep, body: Decision | None = None, actor: Actor = None
-) -> dict[str, Any]:
+) -> ModelDetail:
     """Stop a challenger's shadow scoring."""
-    return await registry.retire(session, version, actor=actor or "system", reason=_reason(body))
+    model = await registry.retire(session, version, actor=actor or "system", reason=_reason(body))
+    return ModelDetail.model_validate(model)
 
 
 @router.get("/models/{version}/comparison", response_model=Comparison)
-async def comparison(version: str, session: SessionDep) -> dict[str, Any]:
+async def comparison(version: str, session: SessionDep) -> Comparison:
     """This model against the champion on the same open loans."""
     champion = await registry.champion_version(session)
     if champion is None:
         raise Conflict("there is no champion to compare with")
     if await registry.get_model(session, version) is None:
         raise NotFound("model", version)
-    return await evaluation.compare(session, champion, version)
+    return Comparison.model_validate(await evaluation.compare(session, champion, version))
 
 
 @router.get("/models/{version}/drift", response_model=DriftReport)
-async def latest_drift(version: str, session: SessionDep) -> dict[str, Any]:
+async def latest_drift(version: str, session: SessionDep) -> DriftReport:
     """The latest population-stability report of a model (score PSI and CSI per feature)."""
     found = await drift.latest_report(session, version)
     if found is None:
         raise NotFound("drift report of model", version)
-    return found
+    return DriftReport.model_validate(found)
 
 
 @router.post(
     "/models/{version}/drift", response_model=DriftReport, status_code=status.HTTP_201_CREATED
 )
-async def check_drift(version: str, session: SessionDep, request: Request) -> dict[str, Any]:
+async def check_drift(version: str, session: SessionDep, request: Request) -> DriftReport:
     """Check a model's drift now on the loans it scores (also done after each batch)."""
     stored = await registry.get_model(session, version)
     if stored is None:
@@ -250,14 +274,14 @@ async def check_drift(version: str, session: SessionDep, request: Request) -> di
         raise Conflict("no business date is known yet")
     report = await drift.check_model(
         session,
-        load_model(stored["document"]),
+        load_model(stored.document),
         today,
         warn=settings.drift_warn,
         act=settings.drift_act,
     )
     if report is None:
         raise Conflict(f"model {version} scores no open loan yet")
-    return report
+    return DriftReport.model_validate(report)
 
 
 @router.get("/models/{version}/backtest", response_model=Backtest)
@@ -267,10 +291,10 @@ async def backtest(
     observed_on: date,
     dpd_threshold: Annotated[int, Query(ge=1, le=720)] = 60,
     horizon_months: Annotated[int, Query(ge=1, le=36)] = 6,
-) -> dict[str, Any]:
+) -> Backtest:
     """AUC and KS of the scores a model gave on ``observed_on`` against the outcomes since."""
     target = TargetDefinition(dpd_threshold=dpd_threshold, horizon_months=horizon_months)
-    return await evaluation.backtest(session, version, observed_on, target)
+    return Backtest.model_validate(await evaluation.backtest(session, version, observed_on, target))
 
 
 def _reason(body: Decision | None) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.service_layer import queries
 from scoring.service_layer.batch import recent_runs
@@ -21,12 +21,16 @@ router = APIRouter(tags=["scores"])
 
 
 class ReasonPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     description: str
     points_lost: int
 
 
 class ShadowScore(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_version: str
     pd: Decimal
     score: int
@@ -35,6 +39,8 @@ class ShadowScore(BaseModel):
 
 
 class ScorePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     loan_id: str
     pd: Decimal
     score: int
@@ -53,6 +59,8 @@ class ScorePublic(BaseModel):
 
 
 class ScoreChange(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_version: str
     pd: Decimal
     score: int
@@ -75,6 +83,8 @@ class FeatureSnapshot(BaseModel):
 
 
 class TierShare(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     tier: str
     count: int
     share: float
@@ -82,6 +92,8 @@ class TierShare(BaseModel):
 
 
 class TierDistribution(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_version: str
     business_date: date | None
     total: int
@@ -89,10 +101,10 @@ class TierDistribution(BaseModel):
 
 
 @router.get("/api/v1/scores/{loan_id}", response_model=ScorePublic)
-async def get_score(loan_id: ExternalId, session: SessionDep) -> dict[str, Any]:
+async def get_score(loan_id: ExternalId, session: SessionDep) -> ScorePublic:
     """The champion's current score of a loan, with its four main reasons (the characteristics
     that cost the most points against their maximum) and the challengers' shadow scores."""
-    return await queries.current_score(session, loan_id)
+    return ScorePublic.model_validate(await queries.current_score(session, loan_id))
 
 
 @router.get("/api/v1/scores/{loan_id}/history", response_model=ScoreHistoryPage)
@@ -111,7 +123,7 @@ async def score_history(
     page = rows[:limit]
     return ScoreHistoryPage(
         items=[ScoreChange.model_validate(r) for r in page],
-        next_cursor=encode_cursor(str(page[-1]["id"])) if more else None,
+        next_cursor=encode_cursor(str(page[-1].id)) if more else None,
     )
 
 
@@ -126,6 +138,8 @@ async def features_as_of(
 
 
 class RescoreRun(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     run_id: str
     as_of: date
     status: Literal["running", "completed", "superseded"]
@@ -151,9 +165,9 @@ async def rescore_runs(
 
 
 @router.get("/api/v1/scoring/tiers", response_model=TierDistribution)
-async def tier_distribution(session: SessionDep) -> dict[str, Any]:
+async def tier_distribution(session: SessionDep) -> TierDistribution:
     """How the open loans spread over tiers A–E under the champion."""
-    return await queries.tier_distribution(session)
+    return TierDistribution.model_validate(await queries.tier_distribution(session))
 
 
 def _history_cursor(cursor: str | None) -> int | None:
