@@ -1,0 +1,97 @@
+"""Which cases a principal may see, as SQL conditions (object-level access, BRIEF section 6).
+
+A collector sees the cases assigned to them: the case's assignee, or an assignee of one of its
+tasks. A supervisor sees their own, their team's (the principal's ``team``), and the pool
+nobody holds yet (no assignee and no assigned task), which is what they assign from. Roles
+that read the whole portfolio (``shared.principal.WIDE_ROLES``) see every case. Every list,
+count and lookup adds one of these conditions to its WHERE clause, so what a principal may not
+see is never read, counted or told apart from what does not exist.
+
+For a new table with a ``case_id`` (or ``loan_id``/``borrower_id``) column::
+
+    query.where(access_sql.case_id_visible(principal, OFFER.c.case_id))
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from collections_service.adapters.tables import Base, CaseRow, DisputeRow, TaskRow
+from shared.principal import Principal
+
+CASE = Base.metadata.tables[CaseRow.__tablename__]
+TASK = Base.metadata.tables[TaskRow.__tablename__]
+DISPUTE = Base.metadata.tables[DisputeRow.__tablename__]
+
+Condition = sa.ColumnElement[bool]
+
+
+def holders(principal: Principal) -> list[str]:
+    """Whose cases the principal sees (when not every case): theirs, and a supervisor's team."""
+    team = sorted(principal.team) if principal.has_role("supervisor") else []
+    return [principal.subject, *team]
+
+
+def case_visible(principal: Principal, case: sa.Table = CASE) -> Condition:
+    """A condition on the row ``case`` (``collection_case`` or an alias of it)."""
+    if principal.sees_every_case:
+        return sa.true()
+    names = holders(principal)
+    tasks_of_case = TASK.c.case_id == case.c.case_id
+    held_by_task = sa.exists().where(
+        tasks_of_case, TASK.c.assignees.overlap(array(names, type_=sa.Text))
+    )
+    visible = sa.or_(case.c.assignee.in_(names), held_by_task)
+    if principal.has_role("supervisor"):
+        assigned_task = sa.exists().where(tasks_of_case, sa.func.cardinality(TASK.c.assignees) > 0)
+        visible = sa.or_(visible, sa.and_(case.c.assignee.is_(None), ~assigned_task))
+    return visible
+
+
+def case_id_visible(principal: Principal, case_id: sa.ColumnElement[object]) -> Condition:
+    """``case_id`` (a column of another table) names a case the principal sees."""
+    if principal.sees_every_case:
+        return sa.true()
+    return case_id.in_(sa.select(CASE.c.case_id).where(case_visible(principal)))
+
+
+def loan_visible(principal: Principal, loan_id: sa.ColumnElement[object]) -> Condition:
+    """The loan has a case, open or closed, the principal sees (every loan, for wide roles)."""
+    if principal.sees_every_case:
+        return sa.true()
+    return sa.exists().where(CASE.c.loan_id == loan_id, case_visible(principal))
+
+
+def borrower_visible(principal: Principal, borrower_id: sa.ColumnElement[object]) -> Condition:
+    """The borrower has a case the principal sees (every borrower, for wide roles)."""
+    if principal.sees_every_case:
+        return sa.true()
+    return sa.exists().where(CASE.c.borrower_id == borrower_id, case_visible(principal))
+
+
+async def sees(session: AsyncSession, condition: Condition) -> bool:
+    """Whether the condition holds (one ``SELECT``, e.g. of :func:`loan_visible`)."""
+    return bool(await session.scalar(sa.select(condition)))
+
+
+async def sees_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> bool:
+    query = sa.select(CASE.c.case_id).where(CASE.c.case_id == case_id, case_visible(principal))
+    return await session.scalar(query) is not None
+
+
+async def sees_task(session: AsyncSession, principal: Principal, task_id: uuid.UUID) -> bool:
+    query = sa.select(TASK.c.task_id).where(
+        TASK.c.task_id == task_id, case_id_visible(principal, TASK.c.case_id)
+    )
+    return await session.scalar(query) is not None
+
+
+async def sees_dispute(session: AsyncSession, principal: Principal, dispute_id: uuid.UUID) -> bool:
+    query = sa.select(DISPUTE.c.dispute_id).where(
+        DISPUTE.c.dispute_id == dispute_id, loan_visible(principal, DISPUTE.c.loan_id)
+    )
+    return await session.scalar(query) is not None
