@@ -17,6 +17,7 @@ from notify.main import create_app as create_notify
 from notify.service_layer.recipients import record_recipient
 from notify.settings import NotifySettings
 from postloan_testing.plugin import NatsUnderTest
+from principals import PRINCIPAL_SECRET, signed
 from shared.app import Runtime
 from shared.events import LoanAccepted
 
@@ -31,7 +32,9 @@ async def _get_after_recording(
         async with rt.db.unit_of_work() as session:
             await record(session, ACCEPTED)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", auth=signed()
+        ) as client:
             return await client.get(path)
 
 
@@ -39,7 +42,10 @@ async def test_collections_shows_the_loan_with_its_borrower(
     database_url: str, nats_server: NatsUnderTest
 ) -> None:
     settings = CollectionsSettings(
-        database_url=database_url, nats_url=nats_server.url, consumers_enabled=False
+        database_url=database_url,
+        nats_url=nats_server.url,
+        consumers_enabled=False,
+        principal_secret=PRINCIPAL_SECRET,
     )
     app = create_collections(settings)
 
