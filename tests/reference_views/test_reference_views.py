@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.main import create_app as create_collections
@@ -45,7 +46,7 @@ async def test_collections_shows_the_loan_with_its_borrower(
         database_url=database_url,
         nats_url=nats_server.url,
         consumers_enabled=False,
-        principal_secret=PRINCIPAL_SECRET,
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
     )
     app = create_collections(settings)
 

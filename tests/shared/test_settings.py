@@ -1,5 +1,5 @@
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from shared.settings import ServiceSettings
 
@@ -44,7 +44,7 @@ def test_production_refuses_unsigned_principals(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_short_principal_secret_is_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
-        ServiceSettings(principal_secret="short")
+        ServiceSettings(principal_secret=SecretStr("short"))
 
 
 def test_development_accepts_the_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,12 +13,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from principals import PRINCIPAL_SECRET, signed
+from pydantic import SecretStr
 
 from collections_service.main import create_app
 from collections_service.settings import CollectionsSettings
 from postloan_testing.plugin import NatsUnderTest
 from postloan_testing.servers import running
+from principals import PRINCIPAL_SECRET, signed
 from scoring_events import Monitoring
 from shared.db import asyncpg_dsn
 
@@ -49,7 +50,7 @@ def collections_settings(database_url: str, nats_server: NatsUnderTest) -> Colle
         outbox_poll_interval_s=0.1,
         deferral_poll_interval_s=0.1,
         lender_contact_line="400-800-0000",
-        principal_secret=PRINCIPAL_SECRET,
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
     )
 
 

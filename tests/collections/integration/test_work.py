@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from principals import collector, signed
 
 from postloan_testing.plugin import NatsUnderTest, eventually
+from principals import collector, signed
 from scoring_events import Monitoring
 from shared.events import AllocationLine, PaymentApplied
 

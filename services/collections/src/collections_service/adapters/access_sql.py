@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import Base, CaseRow, DisputeRow, TaskRow
@@ -43,7 +43,7 @@ def case_visible(principal: Principal, case: sa.Table = CASE) -> Condition:
     names = holders(principal)
     tasks_of_case = TASK.c.case_id == case.c.case_id
     held_by_task = sa.exists().where(
-        tasks_of_case, TASK.c.assignees.overlap(array(names, type_=sa.Text))
+        tasks_of_case, TASK.c.assignees.overlap(sa.literal(names, ARRAY(sa.Text)))
     )
     visible = sa.or_(case.c.assignee.in_(names), held_by_task)
     if principal.has_role("supervisor"):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from collections_service.entrypoints.api.deps import ContextDep, VisibleLoanId
+from collections_service.entrypoints.api.deps import ContextDep, VisibleBorrowerId, VisibleLoanId
 from collections_service.service_layer import access, decisions, documents, protections
 from shared.app import SessionDep
 from shared.compliance.vocabulary import Channel, Outcome
@@ -157,14 +157,9 @@ class PreferencesOut(BaseModel):
 
 @router.put("/borrowers/{borrower_id}/contact-preferences", response_model=PreferencesOut)
 async def put_preferences(
-    borrower_id: str,
-    body: PreferencesIn,
-    session: SessionDep,
-    ctx: ContextDep,
-    principal: PrincipalDep,
+    borrower_id: VisibleBorrowerId, body: PreferencesIn, session: SessionDep, ctx: ContextDep
 ) -> PreferencesOut:
     """Holds from this moment: every later decision (and notify's send-time check) reads it."""
-    await access.visible_borrower(session, principal, borrower_id)
     hours = (body.preferred_hours.start, body.preferred_hours.end) if body.preferred_hours else None
     saved = await protections.set_preferences(
         session,

@@ -13,7 +13,14 @@ from collections_service.service_layer.clock import Context
 from shared.app import SessionDep
 from shared.principal import PrincipalDep
 
-__all__ = ["ContextDep", "PrincipalDep", "VisibleCaseId", "VisibleLoanId", "VisibleTaskId"]
+__all__ = [
+    "ContextDep",
+    "PrincipalDep",
+    "VisibleBorrowerId",
+    "VisibleCaseId",
+    "VisibleLoanId",
+    "VisibleTaskId",
+]
 
 
 def context(request: Request) -> Context:
@@ -44,7 +51,15 @@ async def visible_loan_id(loan_id: str, session: SessionDep, principal: Principa
     return loan_id
 
 
+async def visible_borrower_id(
+    borrower_id: str, session: SessionDep, principal: PrincipalDep
+) -> str:
+    await access.visible_borrower(session, principal, borrower_id)
+    return borrower_id
+
+
 #: ``case_id: VisibleCaseId`` in a route under ``/{case_id}``: checked before the body is read.
 VisibleCaseId = Annotated[uuid.UUID, Depends(visible_case_id)]
 VisibleTaskId = Annotated[uuid.UUID, Depends(visible_task_id)]
 VisibleLoanId = Annotated[str, Depends(visible_loan_id)]
+VisibleBorrowerId = Annotated[str, Depends(visible_borrower_id)]
