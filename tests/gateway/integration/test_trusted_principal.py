@@ -40,7 +40,8 @@ async def test_the_upstream_gets_a_principal_signed_for_that_call_only(
     ).json()
 
     principal = forwarded_principal(answer)
-    assert (principal.subject, principal.roles, principal.kind) == ("aud-1", frozenset({"auditor"}), "user")
+    assert (principal.subject, principal.kind) == ("aud-1", "user")
+    assert principal.roles == frozenset({"auditor"})
     assert "loans:read" in principal.scopes
     with pytest.raises(InvalidPrincipal):  # bound to the method and the path
         verify(answer["headers"]["x-postloan-principal"], secret=PRINCIPAL_SECRET,
