@@ -1,5 +1,5 @@
 """Object-level access: a collector sees and acts only on their cases, a supervisor on their
-team's (and the unassigned pool), portfolio roles on all; everything else answers as if it did
+team's, portfolio roles on all; everything else answers as if it did
 not exist, and no route answers without the gateway's signed principal.
 
 The portfolio: case A is alice's, B is bob's, C has no assignee but a task of alice's, D is
@@ -117,8 +117,8 @@ async def test_each_caller_lists_only_the_cases_they_may_see(
     assert letters(await all_cases(collections, signed(ALICE))) == {"A", "C"}
     assert letters(await all_cases(collections, signed(BOB))) == {"B"}
     assert letters(await all_cases(collections, signed(CAROL))) == set()
-    assert letters(await all_cases(collections, signed(LEAD))) == {"A", "C", "D"}
-    assert letters(await all_cases(collections, signed(OTHER_LEAD))) == {"B", "D"}
+    assert letters(await all_cases(collections, signed(LEAD))) == {"A", "C"}
+    assert letters(await all_cases(collections, signed(OTHER_LEAD))) == {"B"}
     assert letters(await all_cases(collections, signed(AUDITOR))) == set(LOANS)
 
 
@@ -146,7 +146,7 @@ async def test_the_decisions_log_shows_only_the_callers_cases(
     await eventually(each_case_decided)
     assert await decided(signed(BOB)) == {"B"}
     assert await decided(signed(BOB), loan_id="L-A") == set()
-    assert await decided(signed(LEAD)) == {"A", "C", "D"}
+    assert await decided(signed(LEAD)) == {"A", "C"}
 
 
 def case_calls(world: World, letter: str) -> list[tuple[str, str, dict[str, Any] | None]]:
@@ -219,15 +219,17 @@ async def test_a_dispute_is_resolved_only_by_who_sees_its_case(
     assert resolved.status_code == 200, resolved.text
 
 
-async def test_a_supervisor_assigns_within_their_team_and_the_pool(
+async def test_a_supervisor_assigns_within_their_team(
     collections: httpx.AsyncClient, world: World
 ) -> None:
     def assign(letter: str, to: str, who: Signed) -> Any:
         path = f"/api/v1/cases/{world.cases[letter]}/assign"
         return collections.post(path, json={"assignee": to}, auth=who)
 
-    assert (await assign("D", "alice", signed(LEAD))).status_code == 200
-    assert letters(await all_cases(collections, signed(ALICE))) == {"A", "C", "D"}
+    assert (await assign("D", "alice", signed(LEAD))).status_code == 404  # nobody's: not theirs
+    assert (await assign("D", "alice", signed())).status_code == 200
+    assert letters(await all_cases(collections, signed(LEAD))) == {"A", "C", "D"}
+    assert (await assign("D", "lead", signed(LEAD))).status_code == 200
     outside = await assign("A", "bob", signed(LEAD))
     assert outside.status_code == 422
     assert outside.json()["errors"][0]["field"] == "assignee"

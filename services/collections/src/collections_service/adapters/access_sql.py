@@ -1,9 +1,9 @@
 """Which cases a principal may see, as SQL conditions (object-level access, BRIEF section 6).
 
 A collector sees the cases assigned to them: the case's assignee, or an assignee of one of its
-tasks. A supervisor sees their own, their team's (the principal's ``team``), and the pool
-nobody holds yet (no assignee and no assigned task), which is what they assign from. Roles
-that read the whole portfolio (``shared.principal.WIDE_ROLES``) see every case. Every list,
+tasks. A supervisor sees their own and their team's (the principal's ``team``); cases nobody
+holds yet are assigned by the portfolio roles (or automatically). Roles that read the whole
+portfolio (``shared.principal.WIDE_ROLES``) see every case. Every list,
 count and lookup adds one of these conditions to its WHERE clause, so what a principal may not
 see is never read, counted or told apart from what does not exist.
 
@@ -36,41 +36,44 @@ def holders(principal: Principal) -> list[str]:
     return [principal.subject, *team]
 
 
-def case_visible(principal: Principal, case: sa.Table = CASE) -> Condition:
-    """A condition on the row ``case`` (``collection_case`` or an alias of it)."""
-    if principal.sees_every_case:
-        return sa.true()
+def held(principal: Principal) -> sa.CompoundSelect[tuple[uuid.UUID]]:
+    """The ids of the cases held by the principal's names, each part by its index (migration
+    0008_access): as the case's assignee, and as an assignee of one of its tasks."""
     names = holders(principal)
-    tasks_of_case = TASK.c.case_id == case.c.case_id
-    held_by_task = sa.exists().where(
-        tasks_of_case, TASK.c.assignees.overlap(sa.literal(names, ARRAY(sa.Text)))
+    case, task = CASE.alias("held_case"), TASK.alias("held_task")
+    by_task = task.c.assignees.overlap(sa.literal(names, ARRAY(sa.Text)))
+    return sa.union_all(
+        sa.select(case.c.case_id).where(case.c.assignee.in_(names)),
+        sa.select(task.c.case_id).where(by_task),
     )
-    visible = sa.or_(case.c.assignee.in_(names), held_by_task)
-    if principal.has_role("supervisor"):
-        assigned_task = sa.exists().where(tasks_of_case, sa.func.cardinality(TASK.c.assignees) > 0)
-        visible = sa.or_(visible, sa.and_(case.c.assignee.is_(None), ~assigned_task))
-    return visible
+
+
+def case_visible(principal: Principal, case: sa.FromClause = CASE) -> Condition:
+    """A condition on the row ``case`` (``collection_case`` or an alias of it)."""
+    return case_id_visible(principal, case.c.case_id)
 
 
 def case_id_visible(principal: Principal, case_id: sa.ColumnElement[object]) -> Condition:
     """``case_id`` (a column of another table) names a case the principal sees."""
     if principal.sees_every_case:
         return sa.true()
-    return case_id.in_(sa.select(CASE.c.case_id).where(case_visible(principal)))
+    return case_id.in_(held(principal))
 
 
 def loan_visible(principal: Principal, loan_id: sa.ColumnElement[object]) -> Condition:
     """The loan has a case, open or closed, the principal sees (every loan, for wide roles)."""
     if principal.sees_every_case:
         return sa.true()
-    return sa.exists().where(CASE.c.loan_id == loan_id, case_visible(principal))
+    cases = CASE.alias("case_of_loan")
+    return sa.exists().where(cases.c.loan_id == loan_id, case_visible(principal, cases))
 
 
 def borrower_visible(principal: Principal, borrower_id: sa.ColumnElement[object]) -> Condition:
     """The borrower has a case the principal sees (every borrower, for wide roles)."""
     if principal.sees_every_case:
         return sa.true()
-    return sa.exists().where(CASE.c.borrower_id == borrower_id, case_visible(principal))
+    cases = CASE.alias("case_of_borrower")
+    return sa.exists().where(cases.c.borrower_id == borrower_id, case_visible(principal, cases))
 
 
 async def sees(session: AsyncSession, condition: Condition) -> bool:

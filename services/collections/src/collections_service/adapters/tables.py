@@ -116,7 +116,7 @@ class CaseRow(Base, table=True):
     quadrant: str | None = None
     quadrant_signals: dict[str, object] = Field(sa_column=_jsonb())
     pack: str = Field(max_length=20)
-    assignee: str | None = None
+    assignee: str | None = Field(default=None, index=True)  # whose cases: access_sql
     strategy_id: str | None = None
     strategy_version: int | None = None
     segment: str | None = None
@@ -322,6 +322,8 @@ class TaskRow(Base, table=True):
     """A collector's task from a strategy step (a call, a field visit) in a queue."""
 
     __tablename__ = "task"
+    # Whose tasks, for a collector's cases and work queue (access_sql).
+    __table_args__ = (sa.Index("ix_task_assignees", "assignees", postgresql_using="gin"),)
 
     task_id: uuid.UUID = Field(primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="collection_case.case_id", index=True)
