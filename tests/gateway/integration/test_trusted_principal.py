@@ -84,6 +84,8 @@ async def test_users_attributes_and_a_supervisors_team_travel_in_the_principal(
     )  # fmt: skip
     assert created.status_code == 201, created.text
     assert (await make_user(api, bearer, ben, ["collector"], supervisor=lead)).status_code == 201
+    auditor = await make_user(api, bearer, f"aud-{tag}", ["auditor"], supervisor=lead)
+    assert auditor.status_code == 201  # names a supervisor, yet is no collector of the team
 
     as_ana = (await api.get("/api/v1/cases", headers=await token_of(api, ana))).json()
     as_lead = (await api.get("/api/v1/cases", headers=await token_of(api, lead))).json()

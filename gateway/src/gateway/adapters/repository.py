@@ -75,10 +75,14 @@ async def list_profiles(
     return [_profile(r) for r in (await session.execute(query)).mappings()]
 
 
+#: A team is made of collectors (BRIEF decision 12): other users naming a supervisor are not.
+_COLLECTOR = sa.literal("collector") == sa.any_(USERS.c.roles)
+
+
 async def team_of(session: AsyncSession, supervisor: str) -> list[str]:
-    """The active users whose supervisor is ``supervisor``."""
+    """The active collectors whose supervisor is ``supervisor``."""
     query = sa.select(USERS.c.username).where(
-        USERS.c.supervisor == supervisor, USERS.c.active.is_(True)
+        USERS.c.supervisor == supervisor, USERS.c.active.is_(True), _COLLECTOR
     )
     return list((await session.execute(query)).scalars())
 
@@ -86,7 +90,7 @@ async def team_of(session: AsyncSession, supervisor: str) -> list[str]:
 async def teams_of(session: AsyncSession, supervisors: list[str]) -> dict[str, list[str]]:
     """The teams of several supervisors at once."""
     query = sa.select(USERS.c.supervisor, USERS.c.username).where(
-        USERS.c.supervisor.in_(supervisors), USERS.c.active.is_(True)
+        USERS.c.supervisor.in_(supervisors), USERS.c.active.is_(True), _COLLECTOR
     )
     teams: dict[str, list[str]] = {}
     for lead, member in (await session.execute(query)).all():

@@ -66,7 +66,7 @@ class UserPublic(BaseModel):
     capacity: int | None = None
     away: bool = False
     team: list[str] = Field(
-        default_factory=list, description="The active users whose supervisor this user is."
+        default_factory=list, description="The active collectors whose supervisor this user is."
     )
 
 
