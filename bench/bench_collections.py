@@ -31,6 +31,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Generator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +47,7 @@ from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
 from shared.events import DelinquencyChanged, LoanAccepted
+from shared.principal import PRINCIPAL_HEADER, Principal, sign
 
 TESTS = Path(__file__).parents[1] / "tests"
 sys.path.insert(0, str(TESTS.parent))  # the bench package, for the scoring bench's helpers
@@ -96,8 +98,23 @@ def delinquent(loan_id: str) -> DelinquencyChanged:
     )  # fmt: skip
 
 
+#: The bench signs its calls as the gateway would (collections refuses unsigned ones).
+PRINCIPAL_SECRET = "bench-principal-secret-" + "0" * 24
+BENCH_ADMIN = Principal("bench", frozenset({"admin"}), frozenset({"cases:read"}))
+
+
+class AsAdmin(httpx.Auth):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[PRINCIPAL_HEADER] = sign(
+            BENCH_ADMIN, secret=PRINCIPAL_SECRET, method=request.method,
+            path=request.url.path, now=time.time(),
+        )  # fmt: skip
+        yield request
+
+
 def start_collections(work: Path, pg: EmbeddedPostgres, nats_url: str) -> ServiceProcess:
     env = {
+        "POSTLOAN_PRINCIPAL_SECRET": PRINCIPAL_SECRET,
         "POSTLOAN_DATABASE_URL": pg.url_for("collections"),
         "POSTLOAN_NATS_URL": nats_url,
         "POSTLOAN_SERVICE_NAME": "collections",
@@ -116,7 +133,7 @@ def process_cpu_s(service: ServiceProcess) -> float:
 
 
 async def with_strategy(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60, auth=AsAdmin()) as client:
         (await client.put("/api/v1/strategies/bench", json=STRATEGY)).raise_for_status()
         (await client.post("/api/v1/strategies/bench/versions/1/activate")).raise_for_status()
 
@@ -192,7 +209,7 @@ async def preview_bench(url: str, dsn: str, loans: int) -> tuple[float, int]:
                 await conn.execute(statement)
     finally:
         await conn.close()
-    async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=600, auth=AsAdmin()) as client:
         started = time.perf_counter()
         answer = await client.post("/api/v1/strategies/bench/versions/1/preview", json={})
         elapsed = time.perf_counter() - started

@@ -180,3 +180,11 @@ def test_kubectl_kustomize_renders_the_base_into_the_postloan_namespace() -> Non
         for c in d["spec"]["template"]["spec"]["containers"]
     }
     assert images == {"registry.example.com/postloan/postloan:0.1.0"}
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.name)
+def test_every_app_takes_the_principal_secret_from_one_secret(component: Any) -> None:
+    env = env_of(named("Deployment", f"postloan-{component.name}"))
+
+    ref = env["POSTLOAN_PRINCIPAL_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert (ref["name"], ref["key"]) == ("postloan-principal", "principal-secret")

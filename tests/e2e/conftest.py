@@ -23,6 +23,7 @@ from monitoring.settings import MonitoringSettings
 from notify.settings import NotifySettings
 from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
 from postloan_testing.servers import running, serving
+from principals import PRINCIPAL_SECRET, signed
 from scoring.settings import ScoringSettings
 from shared.settings import ServiceSettings
 
@@ -80,12 +81,14 @@ async def platform(
                 database_url=dbs[name],
                 nats_url=nats_server.url,
                 outbox_poll_interval_s=0.2,
+                principal_secret=SecretStr(PRINCIPAL_SECRET),
                 **SETTINGS_OPTIONS.get(name, {}),
             )
             app = create_app(settings, **APP_OPTIONS.get(name, {}))
             urls[name] = await stack.enter_async_context(serving(app))
+            # Direct calls are signed as admin, the way the gateway signs what it forwards.
             clients[name] = await stack.enter_async_context(
-                httpx.AsyncClient(base_url=urls[name], timeout=10)
+                httpx.AsyncClient(base_url=urls[name], timeout=10, auth=signed())
             )
         yield Platform(urls, clients, dbs, nats_server.url)
 
@@ -116,6 +119,7 @@ async def edge(
         database_url=await postgres.new_database("gateway"),
         nats_url=platform.nats_url,
         jwt_secret=SecretStr("e2e-signing-key-" + "x" * 40),
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
         admin_password=SecretStr(ADMIN_PASSWORD),
         state_dir=tmp_path / "state",
         upstream_monitoring=platform.urls["monitoring"],

@@ -12,6 +12,7 @@ import httpx
 
 from factories import make_registration
 from postloan_testing.plugin import eventually
+from principals import Signed, collector, signed
 
 from .conftest import Edge, Platform
 from .test_collections_chain import STRATEGY
@@ -21,8 +22,9 @@ D0, FIRST_DUE = date(2026, 1, 15), date(2026, 2, 15)
 LOAN = "L-OFFER"
 
 
-def who(subject: str, *roles: str) -> dict[str, str]:
-    return {"x-postloan-subject": subject, "x-postloan-roles": ",".join(roles)}
+def alice() -> Signed:
+    """Collector alice, to whom the case is assigned, signed as the gateway would."""
+    return signed(collector("alice"))
 
 
 async def owed(monitoring: httpx.AsyncClient) -> Decimal:
@@ -74,18 +76,20 @@ async def test_accepted_offers_change_the_ledger_by_exactly_their_amounts_once(
 ) -> None:
     monitoring, collections = platform.clients["monitoring"], platform.clients["collections"]
     case_id = await open_case(platform)
+    assigned = await collections.post(f"/api/v1/cases/{case_id}/assign", json={"assignee": "alice"})
+    assert assigned.status_code == 200, assigned.text
     before = await owed(monitoring)
     waiver = await collections.post(
         f"/api/v1/cases/{case_id}/offers",
         json={"kind": "penalty_waiver", "amount": "0.50", "expires_on": "2026-03-01"},
-        headers=who("alice", "collector"),
+        auth=alice(),
     )
     assert (waiver.status_code, waiver.json()["status"]) == (201, "approved"), waiver.text
     settlement = await collections.post(
         f"/api/v1/cases/{case_id}/offers",
         json={"kind": "settlement", "amount": "500.00", "pay_amount": "11500.00",
               "expires_on": "2026-03-01"},
-        headers=who("alice", "collector"),
+        auth=alice(),
     )  # fmt: skip
     assert settlement.json()["status"] == "pending_approval"
     settlement_id = settlement.json()["offer_id"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from gateway.service_layer.tokens import TokenService
 from gateway.settings import GatewaySettings
 from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
 from postloan_testing.servers import running, serving
+from principals import PRINCIPAL_SECRET
+from shared.principal import PRINCIPAL_HEADER, verify
 
 JWT_SECRET = "test-signing-key-long-enough-even-for-hs512-" + "0123456789" * 3
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -57,6 +60,10 @@ BORROWERS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Whom the upstream's cases are assigned to (the default subject of ``bearer``).
+CASE_HOLDER = "alice"
+
+
 def _not_found(what: str) -> Response:
     body = json.dumps({"type": "about:blank", "title": f"{what} not found", "status": 404})
     return Response(body, status_code=404, media_type="application/problem+json")
@@ -83,6 +90,20 @@ def _add_borrower_routes(app: FastAPI) -> None:
     @app.get("/api/v1/notify/recipients/{borrower_id}", response_model=None)
     async def recipient(borrower_id: str) -> dict[str, Any] | Response:
         return BORROWERS.get(borrower_id) or _not_found("recipient")
+
+    @app.get("/api/v1/cases")
+    async def cases(request: Request, borrower_id: str | None = None) -> dict[str, Any]:
+        """Collections' rule, in small: alice's cases are those of the known borrowers; the
+        principal is checked as collections checks it."""
+        if borrower_id is None:
+            return await _echo(request)
+        caller = verify(
+            request.headers.get(PRINCIPAL_HEADER, ""), secret=PRINCIPAL_SECRET,
+            method=request.method, path=request.url.path, now=time.time(),
+        )  # fmt: skip
+        mine = caller.sees_every_case or caller.subject == CASE_HOLDER
+        items = [{"case_id": f"C-{borrower_id}"}] if mine and borrower_id in BORROWERS else []
+        return {"items": items, "next_cursor": None}
 
     @app.get("/api/v1/collections/loans/as-csv")
     async def as_csv() -> Response:
@@ -162,6 +183,7 @@ def make_settings(
         "environment": "test",
         "state_dir": state_dir,
         "jwt_secret": JWT_SECRET,
+        "principal_secret": PRINCIPAL_SECRET,
         "admin_password": ADMIN_PASSWORD,
         "upstream_monitoring": upstream,
         "upstream_scoring": upstream,

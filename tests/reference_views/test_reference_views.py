@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.main import create_app as create_collections
@@ -17,6 +18,7 @@ from notify.main import create_app as create_notify
 from notify.service_layer.recipients import record_recipient
 from notify.settings import NotifySettings
 from postloan_testing.plugin import NatsUnderTest
+from principals import PRINCIPAL_SECRET, signed
 from shared.app import Runtime
 from shared.events import LoanAccepted
 
@@ -31,7 +33,9 @@ async def _get_after_recording(
         async with rt.db.unit_of_work() as session:
             await record(session, ACCEPTED)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", auth=signed()
+        ) as client:
             return await client.get(path)
 
 
@@ -39,7 +43,10 @@ async def test_collections_shows_the_loan_with_its_borrower(
     database_url: str, nats_server: NatsUnderTest
 ) -> None:
     settings = CollectionsSettings(
-        database_url=database_url, nats_url=nats_server.url, consumers_enabled=False
+        database_url=database_url,
+        nats_url=nats_server.url,
+        consumers_enabled=False,
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
     )
     app = create_collections(settings)
 

@@ -13,7 +13,8 @@ from gateway.adapters.upstream import UpstreamClient
 from gateway.domain.breaker import CircuitBreaker
 from gateway.domain.routing import Upstream
 from gateway.service_layer.auth import ApiKeyAuthenticator
-from gateway.service_layer.bootstrap import ensure_admin, jwt_secret
+from gateway.service_layer.bootstrap import ensure_admin, jwt_secret, principal_secret
+from gateway.service_layer.identity import Directory, Identity
 from gateway.service_layer.openapi import OpenApiAggregator
 from gateway.service_layer.proxy import Proxy
 from gateway.service_layer.tokens import TokenService
@@ -32,6 +33,7 @@ class Gateway:
     api_keys: ApiKeyAuthenticator
     proxy: Proxy
     openapi: OpenApiAggregator
+    identity: Identity
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -59,6 +61,11 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
         ttl_s=settings.jwt_ttl_s,
     )
     await ensure_admin(db, settings)
+    identity = Identity(
+        directory=Directory(db, ttl_s=settings.directory_cache_ttl_s),
+        secret=principal_secret(settings),
+        ttl_s=settings.principal_ttl_s,
+    )
     clients = {u: _client(settings, u) for u in Upstream}
     async with AsyncExitStack() as stack:
         for client in clients.values():
@@ -76,6 +83,7 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
             api_keys=ApiKeyAuthenticator(db, ttl_s=settings.api_key_cache_ttl_s),
             proxy=Proxy(clients, get_retries=settings.upstream_get_retries, breaker=breaker),
             openapi=OpenApiAggregator(clients, ttl_s=settings.openapi_cache_ttl_s),
+            identity=identity,
         )
 
 

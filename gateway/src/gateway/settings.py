@@ -41,6 +41,9 @@ class GatewaySettings(ServiceSettings):
     breaker_reset_s: float = Field(default=5.0, gt=0)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     api_key_cache_ttl_s: float = Field(default=30.0, ge=0)
+    directory_cache_ttl_s: float = Field(
+        default=30.0, ge=0, description="How long users' attributes and teams are remembered."
+    )
     openapi_cache_ttl_s: float = Field(default=30.0, ge=0)
 
     @field_validator("jwt_secret")
@@ -57,7 +60,7 @@ class GatewaySettings(ServiceSettings):
         return value if value is not None and value.get_secret_value() else None
 
     def secret_fields(self) -> dict[str, str]:
-        secrets = {"jwt_secret": self.jwt_secret.get_secret_value()}
+        secrets = super().secret_fields() | {"jwt_secret": self.jwt_secret.get_secret_value()}
         if self.admin_password is not None:
             secrets["admin_password"] = self.admin_password.get_secret_value()
         return secrets

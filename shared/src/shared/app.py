@@ -32,6 +32,7 @@ from shared.messaging.bus import Bus
 from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
 from shared.messaging.outbox import Relay, backlog
 from shared.metrics import OUTBOX_BACKLOG
+from shared.principal import PrincipalVerifier
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
@@ -71,6 +72,9 @@ class ServiceDefinition:
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
     #: The service's background loops besides the relay and the consumers (its ``workers.py``).
     workers: Sequence[Worker] = ()
+    #: Dependencies run before every route of ``routers`` (e.g. ``Depends(current_principal)``:
+    #: no route of the service answers without a verified caller).
+    router_dependencies: Sequence[Any] = ()
 
 
 @dataclass
@@ -100,7 +104,8 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(session)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
-#: The authenticated principal, as the gateway forwards it; calls without it act as "system".
+#: The caller's name as the gateway forwards it, unsigned: good for recording who did what, not
+#: for deciding what they may do — routes that decide take ``shared.principal.PrincipalDep``.
 Actor = Annotated[str | None, Header(alias="x-postloan-subject", max_length=200)]
 
 
@@ -255,11 +260,15 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
+    app.state.principal_verifier = PrincipalVerifier(
+        secret=settings.principal_secret.get_secret_value(),
+        allow_unsigned=settings.allow_unsigned_principal,
+    )
     for middleware in reversed(definition.middleware):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(ObservabilityMiddleware, service=definition.name)
     install_problem_handlers(app)
     app.include_router(_ops_router(definition))
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=list(definition.router_dependencies))
     return app

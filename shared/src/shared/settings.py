@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.principal import DEFAULT_TTL_S, MIN_SECRET_LENGTH
 
 #: Values that must never reach production: the defaults shipped for local development.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret", "postloan"})
@@ -37,10 +39,29 @@ class ServiceSettings(BaseSettings):
     consumer_max_deliveries: int = Field(default=5, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
+    principal_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC key of the principal the gateway signs and services check "
+        "(shared.principal); the same value on the gateway and every service.",
+    )
+    allow_unsigned_principal: bool = Field(
+        default=False,
+        description="Development only: a call without X-PostLoan-Principal acts as an "
+        "all-seeing developer (a header that is sent is still checked). Refused in production.",
+    )
+    principal_ttl_s: int = Field(default=DEFAULT_TTL_S, ge=1, le=300)
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @field_validator("principal_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
 
     def secret_fields(self) -> dict[str, str]:
         """Secrets of this settings class, by name; subclasses extend it."""
@@ -50,7 +71,11 @@ class ServiceSettings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
         if not self.is_production:
             return self
-        bad = [name for name, value in self.secret_fields().items() if value in PLACEHOLDER_SECRETS]
+        if self.allow_unsigned_principal:
+            raise ValueError("production mode refuses POSTLOAN_ALLOW_UNSIGNED_PRINCIPAL")
+        secrets = {"principal_secret": self.principal_secret.get_secret_value()}
+        secrets |= self.secret_fields()
+        bad = [name for name, value in secrets.items() if value in PLACEHOLDER_SECRETS]
         if bad:
             names = ", ".join(f"POSTLOAN_{n.upper()}" for n in bad)
             raise ValueError(f"production mode refuses placeholder secrets: set {names}")

@@ -1,5 +1,8 @@
 """Collections under test: the service on real PostgreSQL and NATS, fed monitoring's events,
-deciding contacts by a fixed wall clock (10:00 in Shanghai, inside every pack's hours)."""
+deciding contacts by a fixed wall clock (10:00 in Shanghai, inside every pack's hours).
+
+The client signs every call as ``admin`` (tests/principals.py), the way the gateway would;
+a test acting as someone else passes ``auth=signed(collector("alice"))``."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from collections_service.main import create_app
 from collections_service.settings import CollectionsSettings
 from postloan_testing.plugin import NatsUnderTest
 from postloan_testing.servers import running
+from principals import PRINCIPAL_SECRET, signed
 from scoring_events import Monitoring
 from shared.db import asyncpg_dsn
 
@@ -45,6 +50,7 @@ def collections_settings(database_url: str, nats_server: NatsUnderTest) -> Colle
         outbox_poll_interval_s=0.1,
         deferral_poll_interval_s=0.1,
         lender_contact_line="400-800-0000",
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
     )
 
 
@@ -53,6 +59,7 @@ async def collections(
     collections_settings: CollectionsSettings, clock: Clock
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with running(create_app(collections_settings, clock=clock)) as client:
+        client.auth = signed()
         yield client
 
 

@@ -17,6 +17,7 @@ from collections_service.settings import CollectionsSettings
 from factories import make_registration
 from postloan_testing.plugin import NatsUnderTest, eventually
 from postloan_testing.servers import running
+from principals import signed
 from scoring_events import Monitoring
 from shared.events import (
     BureauRecorded,
@@ -351,6 +352,7 @@ async def test_a_batch_of_facts_is_applied_set_based_in_order_per_loan_and_borro
     open, one cures and relapses, a redelivery comes in the middle — each applied in its
     loan's order, one decision per opening, nothing twice."""
     async with running(create_app(collections_settings, clock=clock)) as client:
+        client.auth = signed()
         await with_strategy(client)
         await monitoring.publish(accepted("L-1"), accepted("L-2"))
 
@@ -368,6 +370,7 @@ async def test_a_batch_of_facts_is_applied_set_based_in_order_per_loan_and_borro
     await monitoring.publish(moved("M1", "C", "2026-02-18", 0))
     await monitoring.publish(moved("C", "M1", "2026-03-16", 1))
     async with running(create_app(collections_settings, clock=clock)) as client:
+        client.auth = signed()
 
         async def three() -> bool:
             return len(await cases(client)) == 3

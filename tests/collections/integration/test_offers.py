@@ -11,7 +11,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from gateway.domain.scopes import Role
 from postloan_testing.plugin import NatsUnderTest, eventually
+from principals import Signed, make_principal, signed
 from scoring_events import Monitoring
 from scoring_events import accepted as registered
 from shared.db import asyncpg_dsn
@@ -37,8 +39,11 @@ LOAN, BORROWER = "L-1", "B-L-1"
 LOAN_ACCEPTED = registered(LOAN, disbursed_on=D("2026-01-15"))
 
 
-def who(subject: str, *roles: str) -> dict[str, str]:
-    return {"x-postloan-subject": subject, "x-postloan-roles": ",".join(roles)}
+def who(subject: str, *roles: str) -> Signed:
+    """A caller signed as the gateway would: collectors alice and bob hold the case (it is
+    alice's and a task of it is bob's too), supervisor sam leads them."""
+    team = ("alice", "bob") if "supervisor" in roles else ()
+    return signed(make_principal(subject, *(Role(r) for r in roles), team=team))
 
 
 def moved(before: str, after: str, on: str, dpd: int) -> DelinquencyChanged:
@@ -79,6 +84,20 @@ async def case_open(client: httpx.AsyncClient, monitoring: Monitoring, database_
 
     await eventually(opened)
     case_id: str = (await client.get("/api/v1/cases")).json()["items"][0]["case_id"]
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:  # the case is alice's, and a task of it bob's too: both collectors may work it
+        await conn.execute(
+            "UPDATE collection_case SET assignee = 'alice' WHERE case_id = $1", uuid.UUID(case_id)
+        )
+        await conn.execute(
+            "INSERT INTO task (task_id, case_id, kind, queue, due_on, assignees, status,"
+            " created_at) VALUES ($1, $2, 'agent_call', 'early', DATE '2026-02-16',"
+            " ARRAY['alice', 'bob'], 'open', now())",
+            uuid.uuid4(),
+            uuid.UUID(case_id),
+        )
+    finally:
+        await conn.close()
     return case_id
 
 
@@ -95,16 +114,18 @@ async def owed(database_url: str) -> Decimal | None:
 
 
 async def offer(
-    client: httpx.AsyncClient, case_id: str, headers: dict[str, str], **body: Any
+    client: httpx.AsyncClient, case_id: str, caller: Signed, **body: Any
 ) -> httpx.Response:
     body = {"kind": "penalty_waiver", "expires_on": "2026-03-01"} | body
-    return await client.post(f"/api/v1/cases/{case_id}/offers", json=body, headers=headers)
+    return await client.post(f"/api/v1/cases/{case_id}/offers", json=body, auth=caller)
 
 
 async def act(
-    client: httpx.AsyncClient, offer_id: str, action: str, headers: dict[str, str] | None = None
+    client: httpx.AsyncClient, offer_id: str, action: str, caller: Signed | None = None
 ) -> httpx.Response:
-    return await client.post(f"/api/v1/offers/{offer_id}/{action}", headers=headers or {})
+    return await client.post(
+        f"/api/v1/offers/{offer_id}/{action}", auth=caller or httpx.USE_CLIENT_DEFAULT
+    )
 
 
 async def test_offers_within_the_makers_limit_are_approved_and_others_wait_for_a_higher_one(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from postloan_testing.plugin import NatsUnderTest, eventually
+from principals import collector, signed
 from scoring_events import Monitoring
 from shared.events import AllocationLine, PaymentApplied
 
@@ -168,12 +169,12 @@ async def test_task_steps_land_in_the_assignees_work_queue_most_urgent_first(
     await monitoring.publish(eod("2026-02-17"), eod("2026-02-18"), eod("2026-02-19"))
 
     async def queued() -> bool:
-        found = await collections.get("/api/v1/work-queue", headers={"x-postloan-subject": "alice"})
+        found = await collections.get("/api/v1/work-queue", auth=signed(collector("alice")))
         return bool(found.json()["items"])
 
     await eventually(queued)
     mine = await collections.get("/api/v1/work-queue", params={"queue": "early"},
-                                 headers={"x-postloan-subject": "alice"})  # fmt: skip
+                                 auth=signed(collector("alice")))  # fmt: skip
     [task] = mine.json()["items"]
     assert (task["kind"], task["queue"], task["due_on"], task["assignees"]) == (
         "agent_call",
@@ -182,10 +183,10 @@ async def test_task_steps_land_in_the_assignees_work_queue_most_urgent_first(
         ["alice"],
     )
     assert task["case_id"] == case_id
-    others = await collections.get("/api/v1/work-queue", headers={"x-postloan-subject": "bob"})
+    others = await collections.get("/api/v1/work-queue", auth=signed(collector("bob")))
     assert others.json()["items"] == []
-    nobody = await collections.get("/api/v1/work-queue")
-    assert nobody.status_code == 400
+    nobody = await collections.get("/api/v1/work-queue", auth=None)
+    assert nobody.status_code == 401
     detail = (await collections.get(f"/api/v1/cases/{case_id}")).json()
     assert [t["task_id"] for t in detail["tasks"]] == [task["task_id"]]
     assert (
@@ -219,5 +220,5 @@ async def test_a_field_visit_in_pack_cn_needs_two_collectors(
     assert pair.status_code == 200, pair.text
     assert pair.json()["assignees"] == ["alice", "bob"]
     for who in ("alice", "bob"):
-        queue = await collections.get("/api/v1/work-queue", headers={"x-postloan-subject": who})
+        queue = await collections.get("/api/v1/work-queue", auth=signed(collector(who)))
         assert [t["task_id"] for t in queue.json()["items"]] == [task["task_id"]]

@@ -79,7 +79,9 @@ async def test_an_admin_creates_a_user_who_then_logs_in_with_the_roles_given(
     token = (await login(api, username, "correct horse battery")).json()["access_token"]
 
     assert created.status_code == 201
-    assert created.json() == {"username": username, "roles": ["collector"]}
+    assert created.json() == {"username": username, "roles": ["collector"], "active": True,
+                              "supervisor": None, "skills": [], "languages": [],
+                              "capacity": None, "away": False, "team": []}  # fmt: skip
     claims = jwt.decode(token, options={"verify_signature": False})
     assert set(claims["scope"].split()) == set(ROLE_SCOPES[Role.COLLECTOR])
 

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from gateway.main import create_app
+from gateway.runtime import Gateway
+from gateway.service_layer.bootstrap import PRINCIPAL_SECRET_FILE
 from gateway.settings import GatewaySettings
 from postloan_testing.servers import running
 
@@ -92,3 +94,26 @@ def test_production_refuses_a_missing_or_placeholder_signing_key(
 def test_a_short_signing_key_is_refused(fresh_settings: SettingsFactory) -> None:
     with pytest.raises(ValueError, match="at least 32"):
         fresh_settings(jwt_secret="too-short")
+
+
+async def test_without_a_principal_secret_one_is_generated_for_the_owner_only(
+    fresh_settings: SettingsFactory,
+) -> None:
+    settings = fresh_settings(principal_secret="")
+
+    app = create_app(settings)
+    async with running(app):
+        gw: Gateway = app.state.gateway
+        secret = gw.identity.secret
+    kept = settings.state_dir / PRINCIPAL_SECRET_FILE
+
+    assert len(secret) >= 32
+    assert kept.read_text().strip() == secret
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_production_refuses_to_start_without_a_principal_secret(
+    fresh_settings: SettingsFactory,
+) -> None:
+    with pytest.raises(ValueError, match="POSTLOAN_PRINCIPAL_SECRET"):
+        fresh_settings(environment="production", principal_secret="")

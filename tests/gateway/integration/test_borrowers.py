@@ -116,3 +116,19 @@ async def test_a_malformed_borrower_id_is_refused_naming_the_field(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "borrower_id"
+
+
+async def test_a_collector_sees_only_the_borrowers_of_their_cases(
+    full_api: httpx.AsyncClient, bearer: Bearer
+) -> None:
+    theirs = await full_api.get("/api/v1/borrowers/B-0001", headers=bearer(Role.COLLECTOR))
+    others = await full_api.get(
+        "/api/v1/borrowers/B-0001", headers=bearer(Role.COLLECTOR, subject="carol")
+    )
+    unknown = await full_api.get(
+        "/api/v1/borrowers/B-9999", headers=bearer(Role.COLLECTOR, subject="carol")
+    )
+
+    assert theirs.status_code == 200
+    assert others.status_code == 404
+    assert others.json()["detail"] == unknown.json()["detail"].replace("B-9999", "B-0001")

@@ -57,8 +57,12 @@ def make_proxy(*, contact: Answer, loans: Answer, reports: Answer) -> Proxy:
     )
 
 
+async def no_identity(method: str, path: str) -> HeaderList:
+    return [("x-signed-for", f"{method} {path}")]
+
+
 async def view(proxy: Proxy, *, unmasked: bool = True) -> dict[str, Any]:
-    return await borrower_view(proxy, "B-1", headers=[], unmasked=unmasked)
+    return await borrower_view(proxy, "B-1", headers=[], identity=no_identity, unmasked=unmasked)
 
 
 async def test_every_part_is_read_and_noted_as_ok() -> None:
@@ -128,7 +132,7 @@ async def test_when_every_upstream_fails_the_view_is_a_502() -> None:
 async def test_the_borrower_id_is_escaped_in_the_upstream_paths() -> None:
     proxy = make_proxy(contact=ok(CONTACT), loans=ok(LOANS), reports=ok(REPORTS))
 
-    await borrower_view(proxy, "B/1?x", headers=[], unmasked=True)
+    await borrower_view(proxy, "B/1?x", headers=[], identity=no_identity, unmasked=True)
 
     monitoring = proxy.clients[Upstream.MONITORING]
     assert isinstance(monitoring, FakeUpstream)
@@ -136,3 +140,45 @@ async def test_the_borrower_id_is_escaped_in_the_upstream_paths() -> None:
         "/api/v1/borrowers/B%2F1%3Fx/bureau-reports?limit=50",
         "/api/v1/loans?borrower_id=B%2F1%3Fx&limit=500",
     ]
+
+
+class CasesUpstream(FakeUpstream):
+    """Collections: answers the cases list with ``items``, and notes what it was sent."""
+
+    def __init__(self, items: list[dict[str, str]]) -> None:
+        super().__init__({"/api/v1/cases": ok({"items": items, "next_cursor": None})})
+        self.signed_for: list[str] = []
+
+    async def send(
+        self, method: str, target: str, headers: HeaderList, body: bytes | None
+    ) -> UpstreamResponse:
+        self.signed_for += [v for n, v in headers if n == "x-signed-for"]
+        return await super().send(method, target, headers, body)
+
+
+async def test_a_caller_limited_to_their_cases_sees_only_their_borrowers() -> None:
+    proxy = make_proxy(contact=ok(CONTACT), loans=ok(LOANS), reports=ok(REPORTS))
+    proxy.clients[Upstream.COLLECTIONS] = CasesUpstream([])
+    proxy.breakers[Upstream.COLLECTIONS] = CircuitBreaker()
+
+    with pytest.raises(NotFound):
+        await borrower_view(
+            proxy, "B-1", headers=[], identity=no_identity, unmasked=True, own_cases_only=True
+        )
+    monitoring = proxy.clients[Upstream.MONITORING]
+    assert isinstance(monitoring, FakeUpstream)
+    assert monitoring.targets == []  # nothing else was read
+
+
+async def test_each_read_is_signed_for_its_own_path() -> None:
+    proxy = make_proxy(contact=ok(CONTACT), loans=ok(LOANS), reports=ok(REPORTS))
+    cases = CasesUpstream([{"case_id": "C-1"}])
+    proxy.clients[Upstream.COLLECTIONS] = cases
+    proxy.breakers[Upstream.COLLECTIONS] = CircuitBreaker()
+
+    result = await borrower_view(
+        proxy, "B/1", headers=[], identity=no_identity, unmasked=True, own_cases_only=True
+    )
+
+    assert result["loans"] == LOANS["items"]
+    assert cases.signed_for == ["GET /api/v1/cases"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.domain.forwarding import client_response_headers, upstream_request_headers
+from gateway.domain.forwarding import (
+    client_response_headers,
+    identity_headers,
+    upstream_request_headers,
+)
 from gateway.domain.principal import Principal, PrincipalKind
 from gateway.domain.scopes import Role
 
@@ -10,8 +14,9 @@ ALICE = Principal.with_roles("alice", frozenset({Role.AUDITOR}), PrincipalKind.U
 
 
 def forwarded(incoming: list[tuple[str, str]]) -> dict[str, str]:
+    identity = identity_headers(ALICE, "v1.payload.signature")
     headers = upstream_request_headers(
-        incoming, ALICE, request_id="r-1", client_ip="10.0.0.7", scheme="https"
+        incoming, identity, request_id="r-1", client_ip="10.0.0.7", scheme="https"
     )
     return dict(headers)
 
@@ -23,8 +28,13 @@ def test_the_clients_credentials_and_cookies_are_not_forwarded() -> None:
 
 
 def test_identity_headers_come_from_the_principal_never_from_the_client() -> None:
-    headers = forwarded([("X-PostLoan-Subject", "root"), ("x-postloan-roles", "admin")])
+    headers = forwarded(
+        [("X-PostLoan-Subject", "root"), ("x-postloan-roles", "admin"),
+         ("X-PostLoan-Principal", "v1.forged.signature")]
+    )  # fmt: skip
 
+    assert headers["x-postloan-principal"] == "v1.payload.signature"
+    assert "X-PostLoan-Principal" not in headers
     assert headers["x-postloan-subject"] == "alice"
     assert headers["x-postloan-roles"] == "auditor"
     assert "X-PostLoan-Subject" not in headers

@@ -20,6 +20,10 @@ def _uuid_key() -> sa.Column[uuid.UUID]:
     return sa.Column(sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()"))
 
 
+def _text_array() -> sa.Column[list[str]]:
+    return sa.Column(ARRAY(sa.Text), nullable=False, server_default="{}")
+
+
 def _created_at() -> sa.Column[datetime]:
     return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
@@ -33,6 +37,12 @@ class UserRow(Base, table=True):
     roles: list[str] = Field(sa_column=sa.Column(ARRAY(sa.Text), nullable=False))
     active: bool = True
     created_at: datetime = Field(sa_column=_created_at())
+    #: The user's team lead (a ``supervisor``): the team is every user naming them here.
+    supervisor: str | None = Field(default=None, max_length=64, index=True)
+    skills: list[str] = Field(sa_column=_text_array())
+    languages: list[str] = Field(sa_column=_text_array())
+    capacity: int | None = None  # open cases the collector can carry
+    away: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class ApiKeyRow(Base, table=True):

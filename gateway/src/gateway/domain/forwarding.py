@@ -1,9 +1,10 @@
 """Which headers cross the gateway, in each direction.
 
 Towards an upstream: the client's own headers minus hop-by-hop ones, its credentials and any
-identity or trace headers it tried to set itself; plus the gateway's identity headers, which
-upstreams trust because only the gateway can reach them. Back to the client: the upstream's
-headers minus hop-by-hop ones and those the gateway's own server sets.
+identity or trace headers it tried to set itself; plus the gateway's identity headers: the
+signed ``X-PostLoan-Principal`` upstreams check (``shared.principal``), and the same subject,
+roles, scopes and kind in plain headers for the record (never for a decision). Back to the
+client: the upstream's headers minus hop-by-hop ones and those the gateway's own server sets.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SUBJECT_HEADER = "x-postloan-subject"
 ROLES_HEADER = "x-postloan-roles"
 SCOPES_HEADER = "x-postloan-scopes"
 PRINCIPAL_KIND_HEADER = "x-postloan-principal-kind"
+#: The signed principal (``v1.<payload>.<signature>``), the one identity upstreams trust.
+PRINCIPAL_HEADER = "x-postloan-principal"
 #: Not an identity header: a provider's signature over the raw body, checked upstream.
 SIGNATURE_HEADER = "x-postloan-signature"
 
@@ -68,13 +71,14 @@ def _connection_listed(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
 
 def upstream_request_headers(
     incoming: HeaderList,
-    principal: Principal,
+    identity: HeaderList,
     *,
     request_id: str,
     client_ip: str | None,
     scheme: str,
 ) -> HeaderList:
-    """The headers of the forwarded request, before trace context is added."""
+    """The headers of the forwarded request, before trace context is added; ``identity`` is
+    :func:`identity_headers`' answer for this call."""
     drop = HOP_BY_HOP | _REPLACED_ON_REQUEST | _connection_listed(incoming)
     kept = [
         (name, value)
@@ -85,7 +89,7 @@ def upstream_request_headers(
     forwarded_for = [v for n, v in incoming if n.lower() == "x-forwarded-for"]
     if client_ip:
         forwarded_for.append(client_ip)
-    kept += identity_headers(principal)
+    kept += identity
     kept.append(("x-request-id", request_id))
     kept.append(("x-forwarded-proto", scheme))
     if forwarded_for:
@@ -93,8 +97,10 @@ def upstream_request_headers(
     return kept
 
 
-def identity_headers(principal: Principal) -> HeaderList:
+def identity_headers(principal: Principal, signed: str) -> HeaderList:
+    """``signed`` is the principal signed for this one call (``shared.principal.sign``)."""
     return [
+        (PRINCIPAL_HEADER, signed),
         (SUBJECT_HEADER, principal.subject),
         (ROLES_HEADER, ",".join(sorted(principal.roles))),
         (SCOPES_HEADER, " ".join(sorted(principal.scopes))),

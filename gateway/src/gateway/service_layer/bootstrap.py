@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 ADMIN = "admin"
 ADMIN_PASSWORD_FILE = "admin-password"
 JWT_SECRET_FILE = "jwt-secret"
+#: The embedded stack (tools/devstack) keeps the same file and gives it to every service.
+PRINCIPAL_SECRET_FILE = "principal-secret"
 
 Announce = Callable[[str, Path], None]
 
@@ -31,6 +33,19 @@ def jwt_secret(settings: GatewaySettings) -> str:
     if settings.is_production:  # unreachable: settings refuse it; kept as a last guard
         raise RuntimeError("POSTLOAN_JWT_SECRET is required in production")
     path = settings.state_dir / JWT_SECRET_FILE
+    return read_or_create(path, lambda: secrets.token_urlsafe(48))
+
+
+def principal_secret(settings: GatewaySettings) -> str:
+    """The key the forwarded principal is signed with; outside production, when unset, one
+    generated and kept in the state folder (services then refuse every call until they are
+    given the same value: safe, not silent)."""
+    configured = settings.principal_secret.get_secret_value()
+    if configured:
+        return configured
+    if settings.is_production:  # unreachable: settings refuse it; kept as a last guard
+        raise RuntimeError("POSTLOAN_PRINCIPAL_SECRET is required in production")
+    path = settings.state_dir / PRINCIPAL_SECRET_FILE
     return read_or_create(path, lambda: secrets.token_urlsafe(48))
 
 

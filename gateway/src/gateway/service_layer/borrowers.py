@@ -2,17 +2,20 @@
 
 The three reads go out together. An upstream that fails leaves its part empty (``null``) and
 is named in ``sources``, so a screen still shows what the others know; only when every part
-failed is the whole read a failure.
+failed is the whole read a failure. A caller who sees only their own cases (a collector, a
+supervisor) sees only the borrowers of those cases: collections is asked first, and any other
+borrower is answered 404, as if unknown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from gateway.adapters.upstream import UpstreamError
 from gateway.domain.forwarding import HeaderList
@@ -20,6 +23,9 @@ from gateway.domain.masking import Json, mask_object
 from gateway.domain.routing import Upstream
 from gateway.service_layer.proxy import Forward, Proxy
 from shared.problems import NotFound, Problem
+
+#: The identity headers of one call, signed for its method and (decoded) path.
+IdentityOf = Callable[[str, str], Awaitable[HeaderList]]
 
 #: More loans than one borrower has; the newest bureau reports, enough for a trend.
 LOANS_LIMIT = 500
@@ -68,9 +74,14 @@ def parts_of(borrower_id: str) -> list[Part]:
     ]
 
 
-async def _fetch(proxy: Proxy, part: Part, headers: HeaderList) -> Fetched:
+def _path(target: str) -> str:
+    return unquote(target.partition("?")[0])
+
+
+async def _fetch(proxy: Proxy, part: Part, headers: HeaderList, identity: IdentityOf) -> Fetched:
+    signed = [*await identity("GET", _path(part.target)), *headers]
     try:
-        response = await proxy.forward(Forward(part.upstream, "GET", part.target, headers, None))
+        response = await proxy.forward(Forward(part.upstream, "GET", part.target, signed, None))
     except UpstreamError as exc:
         return Fetched(SourceStatus.FAILED, None, f"{exc.upstream}: {exc.reason}")
     if response.status == 404 and part.missing_ok:
@@ -89,16 +100,41 @@ def _found_nothing(fetched: dict[str, Fetched]) -> bool:
     return all(f.status is not SourceStatus.FAILED and not f.data for f in fetched.values())
 
 
+async def has_visible_case(
+    proxy: Proxy, borrower_id: str, headers: HeaderList, identity: IdentityOf
+) -> bool:
+    """Whether collections shows the caller a case of this borrower (its own access rule)."""
+    target = "/api/v1/cases?" + urlencode({"borrower_id": borrower_id, "limit": 1})
+    signed = [*await identity("GET", "/api/v1/cases"), *headers]
+    try:
+        response = await proxy.forward(Forward(Upstream.COLLECTIONS, "GET", target, signed, None))
+        items = json.loads(response.body)["items"] if response.status == 200 else None
+    except (UpstreamError, ValueError, KeyError, TypeError):
+        items = None
+    if not isinstance(items, list):
+        raise Problem(502, "Bad gateway", "collections could not say which cases are yours")
+    return bool(items)
+
+
 async def borrower_view(
-    proxy: Proxy, borrower_id: str, *, headers: HeaderList, unmasked: bool
+    proxy: Proxy,
+    borrower_id: str,
+    *,
+    headers: HeaderList,
+    identity: IdentityOf,
+    unmasked: bool,
+    own_cases_only: bool = False,
 ) -> dict[str, Any]:
     """The 360° document; personal data masked unless ``unmasked``.
 
-    ``headers`` go with each read (the caller's identity, the request id). Raises a 404
-    problem when no upstream knows the borrower and a 502 when none could be asked.
+    ``headers`` go with each read (the request id ...), with ``identity``'s for its path.
+    Raises a 404 problem when no upstream knows the borrower — or, with ``own_cases_only``,
+    when collections shows the caller no case of theirs — and a 502 when none could be asked.
     """
+    if own_cases_only and not await has_visible_case(proxy, borrower_id, headers, identity):
+        raise NotFound("borrower", borrower_id)
     parts = parts_of(borrower_id)
-    results = await asyncio.gather(*(_fetch(proxy, p, headers) for p in parts))
+    results = await asyncio.gather(*(_fetch(proxy, p, headers, identity) for p in parts))
     fetched = {p.name: f for p, f in zip(parts, results, strict=True)}
     if all(f.status is SourceStatus.FAILED for f in results):
         details = "; ".join(f.detail or "" for f in results)

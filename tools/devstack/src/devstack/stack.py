@@ -26,6 +26,7 @@ from devstack.infra import Infra, Server, start_infra
 from devstack.plan import AppProcess, log_path, plan_apps
 from devstack.ports import PortBook
 from devstack.reaper import AlreadyRunning, Registry, record
+from devstack.secrets import with_principal_secret
 
 #: Long enough for a service to finish its batch, stop its relay and drain NATS.
 APP_GRACE_S = 20.0
@@ -121,7 +122,7 @@ class Stack:
         ports = {s.name: self._book.claim(s.name, s.preferred_port) for s in self.config.services}
         return plan_apps(
             self.config,
-            self.env,
+            with_principal_secret(self.env, self.config.state_dir),
             database_urls=self.infra.database_urls,
             nats_url=self.infra.nats_url,
             ports=ports,

@@ -4,25 +4,105 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 
 from gateway.domain.principal import Principal
 from gateway.domain.scopes import Scope
 from gateway.entrypoints.api.deps import GatewayDep, require
-from gateway.entrypoints.api.schemas import ApiKeyCreate, ApiKeyPublic, UserCreate, UserPublic
-from gateway.service_layer.accounts import create_api_key, create_user
+from gateway.entrypoints.api.schemas import (
+    ApiKeyCreate,
+    ApiKeyPublic,
+    UserCreate,
+    UserPage,
+    UserPublic,
+    UserUpdate,
+)
+from gateway.service_layer.accounts import (
+    User,
+    create_api_key,
+    create_user,
+    get_user,
+    list_users,
+    update_user,
+)
+from gateway.service_layer.auth import known_roles
+from shared.problems import Problem
 
 router = APIRouter(tags=["accounts"])
 Admin = Annotated[Principal, Depends(require(Scope.USERS_ADMIN))]
+UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+ATTRIBUTES = ("supervisor", "skills", "languages", "capacity", "away")
+#: Columns that cannot be emptied with null (supervisor and capacity can).
+NOT_NULL = frozenset({"roles", "active", "skills", "languages", "away"})
+
+
+def _public(user: User) -> UserPublic:
+    p = user.profile
+    return UserPublic(
+        username=p.username,
+        roles=sorted(known_roles(p.roles)),
+        active=p.active,
+        supervisor=p.supervisor,
+        skills=list(p.skills),
+        languages=list(p.languages),
+        capacity=p.capacity,
+        away=p.away,
+        team=list(user.team),
+    )
 
 
 @router.post("/api/v1/users", status_code=201, response_model=UserPublic)
 async def add_user(body: UserCreate, gw: GatewayDep, _admin: Admin) -> UserPublic:
-    """Create a user who logs in with a password."""
-    await create_user(
-        gw.db, username=body.username, password=body.password, roles=frozenset(body.roles)
+    """Create a user who logs in with a password, with a collector's attributes."""
+    user = await create_user(
+        gw.db,
+        username=body.username,
+        password=body.password,
+        roles=frozenset(body.roles),
+        attributes=body.model_dump(include=set(ATTRIBUTES)),
     )
-    return UserPublic(username=body.username, roles=sorted(set(body.roles)))
+    gw.identity.directory.forget()  # a new member changes their supervisor's team
+    return _public(user)
+
+
+@router.get("/api/v1/users", response_model=UserPage)
+async def users(
+    gw: GatewayDep,
+    _admin: Admin,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> UserPage:
+    """Users by name with their roles, attributes and team (pass ``next_cursor`` back)."""
+    found = await list_users(gw.db, after=cursor, limit=limit + 1)
+    page = found[:limit]
+    more = len(found) > limit
+    return UserPage(
+        items=[_public(u) for u in page], next_cursor=page[-1].profile.username if more else None
+    )
+
+
+@router.get("/api/v1/users/{username}", response_model=UserPublic)
+async def user(username: UsernamePath, gw: GatewayDep, _admin: Admin) -> UserPublic:
+    """One user with their roles, attributes and team."""
+    return _public(await get_user(gw.db, username))
+
+
+@router.patch("/api/v1/users/{username}", response_model=UserPublic)
+async def change_user(
+    username: UsernamePath, body: UserUpdate, gw: GatewayDep, _admin: Admin
+) -> UserPublic:
+    """Change roles, ``active`` or attributes; services see it within the directory cache's
+    time (``POSTLOAN_DIRECTORY_CACHE_TTL_S``) and new tokens at once."""
+    changes = body.model_dump(exclude_unset=True)
+    emptied = [{"field": k, "message": "may not be null"} for k in NOT_NULL if k in changes
+               and changes[k] is None]  # fmt: skip
+    if emptied:
+        raise Problem(422, "Invalid request", "fields may not be null", errors=emptied)
+    if body.roles is not None:
+        changes["roles"] = sorted({r.value for r in body.roles})
+    updated = await update_user(gw.db, username, changes)
+    gw.identity.directory.forget()
+    return _public(updated)
 
 
 @router.post("/api/v1/api-keys", status_code=201, response_model=ApiKeyPublic)

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
-from gateway.domain.forwarding import identity_headers
+from gateway.domain.forwarding import HeaderList
 from gateway.domain.principal import Principal
 from gateway.domain.scopes import Scope
 from gateway.entrypoints.api.deps import GatewayDep, require
 from gateway.service_layer.borrowers import SourceStatus, borrower_view
+from shared.principal import WIDE_ROLES
 
 router = APIRouter(tags=["borrowers"])
 
@@ -49,12 +50,17 @@ async def get_borrower(
 ) -> BorrowerPublic:
     """A borrower's contact channels, loans and bureau history in one document (360° view)."""
     request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
-    headers = [
-        *identity_headers(reader),
-        ("x-request-id", request_id),
-        ("accept", "application/json"),
-    ]
+    headers = [("x-request-id", request_id), ("accept", "application/json")]
+
+    async def identity(method: str, path: str) -> HeaderList:
+        return await gw.identity.headers(reader, method, path)
+
     view = await borrower_view(
-        gw.proxy, borrower_id, headers=headers, unmasked=reader.allows(Scope.PII_READ)
+        gw.proxy,
+        borrower_id,
+        headers=headers,
+        identity=identity,
+        unmasked=reader.allows(Scope.PII_READ),
+        own_cases_only=WIDE_ROLES.isdisjoint(reader.roles),
     )
     return BorrowerPublic.model_validate(view)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.domain.forwarding import (
     SIGNATURE_HEADER,
+    HeaderList,
     client_response_headers,
     upstream_request_headers,
 )
@@ -86,7 +87,7 @@ def _target(scope: Scope) -> str:
 
 
 def _call(
-    request: Request, route: Route, principal: Principal, body: bytes | None, *, mask: bool
+    request: Request, route: Route, identity: HeaderList, body: bytes | None, *, mask: bool
 ) -> Forward:
     scope = request.scope
     request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
@@ -97,7 +98,7 @@ def _call(
     ]
     headers = upstream_request_headers(
         incoming,
-        principal,
+        identity,
         request_id=request_id,
         client_ip=request.client.host if request.client else None,
         scheme=scope.get("scheme", "http"),
@@ -154,7 +155,8 @@ async def answer(request: Request, found: Resolution | UnsafePath) -> Response:
             raise forbidden(route.scope)
     body = await _body(request, gw.settings.max_body_bytes)
     mask = route.personal and not principal.allows(AccessScope.PII_READ)
-    call = _call(request, route, principal, body, mask=mask)
+    identity = await gw.identity.headers(principal, request.method, request.scope["path"])
+    call = _call(request, route, identity, body, mask=mask)
     return await _forward(gw, call, request.scope["path"], mask=mask)
 
 

@@ -18,17 +18,61 @@ class TokenPublic(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
-class UserCreate(BaseModel):
+Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+Tags = Annotated[list[Tag], Field(max_length=50)]
+
+
+class UserAttributesIn(BaseModel):
+    """A collector's attributes (BRIEF decision 12), carried in the trusted principal."""
+
     model_config = ConfigDict(extra="forbid")
 
+    supervisor: Username | None = Field(
+        default=None, description="The team lead: a user with role supervisor."
+    )
+    skills: Tags = Field(default_factory=list, description='e.g. ["early", "field_visit"]')
+    languages: Tags = Field(default_factory=list, description='e.g. ["zh-CN", "en"]')
+    capacity: int | None = Field(default=None, ge=0, le=100_000, description="Open cases.")
+    away: bool = False
+
+
+class UserCreate(UserAttributesIn):
     username: Username
     password: str = Field(min_length=12, max_length=256)
     roles: Roles
 
 
+class UserUpdate(BaseModel):
+    """Only the fields sent change; ``"supervisor": null`` removes the team lead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: Roles | None = None
+    active: bool | None = None
+    supervisor: Username | None = None
+    skills: Tags | None = None
+    languages: Tags | None = None
+    capacity: int | None = Field(default=None, ge=0, le=100_000)
+    away: bool | None = None
+
+
 class UserPublic(BaseModel):
     username: str
     roles: list[Role]
+    active: bool = True
+    supervisor: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    capacity: int | None = None
+    away: bool = False
+    team: list[str] = Field(
+        default_factory=list, description="The active collectors whose supervisor this user is."
+    )
+
+
+class UserPage(BaseModel):
+    items: list[UserPublic]
+    next_cursor: str | None
 
 
 class ApiKeyCreate(BaseModel):

@@ -254,10 +254,18 @@ class CaseFilter:
 
 
 async def list_cases(
-    session: AsyncSession, where: CaseFilter, *, after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    where: CaseFilter,
+    *,
+    visible: sa.ColumnElement[bool] | None = None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[tuple[CaseRecord, datetime]]:
-    """Newest first, keyset-paginated on (created_at, case_id)."""
+    """Newest first, keyset-paginated on (created_at, case_id); ``visible`` is the caller's
+    access condition (``access_sql.case_visible``)."""
     query = _case_query().add_columns(CASE.c.created_at)
+    if visible is not None:
+        query = query.where(visible)
     for name in ("status", "loan_id", "borrower_id", "assignee", "bucket"):
         value = getattr(where, name)
         if value is not None:

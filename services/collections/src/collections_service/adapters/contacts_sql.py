@@ -13,6 +13,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collections_service.adapters import access_sql
 from collections_service.adapters.tables import (
     Base,
     BorrowerRefRow,
@@ -26,6 +27,7 @@ from collections_service.adapters.tables import (
     LoanStateRow,
     PromiseRow,
 )
+from shared.principal import Principal
 
 DECISION = Base.metadata.tables[ContactDecisionRow.__tablename__]
 ATTEMPT = Base.metadata.tables[ContactAttemptRow.__tablename__]
@@ -223,10 +225,18 @@ class DecisionFilter:
 
 
 async def list_decisions(
-    session: AsyncSession, where: DecisionFilter, *, after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    where: DecisionFilter,
+    *,
+    visible: Principal | None = None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[RowMapping]:
-    """Newest first, keyset-paginated on (decided_at, decision_id)."""
+    """Newest first, keyset-paginated on (decided_at, decision_id); only decisions about cases
+    ``visible`` sees (pre-due decisions, of no case, only for portfolio roles)."""
     query = sa.select(DECISION)
+    if visible is not None:
+        query = query.where(access_sql.case_id_visible(visible, DECISION.c.case_id))
     for name in ("loan_id", "borrower_id", "case_id", "outcome"):
         value = getattr(where, name)
         if value is not None:

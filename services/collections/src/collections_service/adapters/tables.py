@@ -100,12 +100,6 @@ class CaseRow(Base, table=True):
             unique=True,
             postgresql_where=sa.text("status = 'open'"),
         ),
-        # a collector's work queue and own cases: the open cases assigned to them
-        sa.Index(
-            "ix_collection_case_open_assignee",
-            "assignee",
-            postgresql_where=sa.text("status = 'open'"),
-        ),
     )
 
     case_id: uuid.UUID = Field(primary_key=True)
@@ -122,7 +116,7 @@ class CaseRow(Base, table=True):
     quadrant: str | None = None
     quadrant_signals: dict[str, object] = Field(sa_column=_jsonb())
     pack: str = Field(max_length=20)
-    assignee: str | None = None
+    assignee: str | None = Field(default=None, index=True)  # whose cases: access_sql
     strategy_id: str | None = None
     strategy_version: int | None = None
     segment: str | None = None
@@ -328,13 +322,12 @@ class TaskRow(Base, table=True):
     """A collector's task from a strategy step (a call, a field visit) in a queue."""
 
     __tablename__ = "task"
-    # the open tasks given to a collector by name (``assignees @> ARRAY[...]``)
+    # whose tasks: a collector's work queue and cases (access_sql)
     __table_args__ = (
         sa.Index(
-            "ix_task_open_assignees",
+            "ix_task_assignees",
             "assignees",
             postgresql_using="gin",
-            postgresql_where=sa.text("status = 'open'"),
             # no pending list: a queue read right after new tasks would scan it row by row
             postgresql_with={"fastupdate": "off"},
         ),

@@ -7,16 +7,24 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections_service.adapters import cases_sql
+from collections_service.adapters import access_sql, cases_sql
 from collections_service.adapters.cases_sql import CaseFilter, CaseRecord, TimelineEntry
+from shared.principal import Principal
 
 __all__ = ["CaseFilter", "CaseRecord", "case_with_timeline", "list_cases"]
 
 
 async def list_cases(
-    session: AsyncSession, where: CaseFilter, *, after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    where: CaseFilter,
+    principal: Principal,
+    *,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[tuple[CaseRecord, datetime]]:
-    return await cases_sql.list_cases(session, where, after=after, limit=limit)
+    """Only the cases ``principal`` may see: filtered in the query itself."""
+    visible = access_sql.case_visible(principal)
+    return await cases_sql.list_cases(session, where, visible=visible, after=after, limit=limit)
 
 
 async def case_with_timeline(

@@ -9,11 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import contacts_sql
 from collections_service.adapters.contacts_sql import DecisionFilter
+from shared.principal import Principal
 
 __all__ = ["DecisionFilter", "list_decisions"]
 
 
 async def list_decisions(
-    session: AsyncSession, where: DecisionFilter, *, after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    where: DecisionFilter,
+    principal: Principal,
+    *,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[RowMapping]:
-    return await contacts_sql.list_decisions(session, where, after=after, limit=limit)
+    """The decisions about cases ``principal`` may see (filtered in the query)."""
+    return await contacts_sql.list_decisions(
+        session, where, visible=principal, after=after, limit=limit
+    )

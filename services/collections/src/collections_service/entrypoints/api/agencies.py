@@ -14,11 +14,16 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from collections_service.domain.agencies import AgencyAction
-from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    VisibleCaseId,
+    VisiblePlacementId,
+)
 from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import agencies
 from collections_service.service_layer.notices import invalid
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 
 agency_router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
 placement_router = APIRouter(prefix="/api/v1", tags=["agencies"])
@@ -58,13 +63,13 @@ async def get_agency(agency_id: str, session: SessionDep) -> AgencyOut:
 
 @agency_router.put("/{agency_id}", response_model=AgencyOut)
 async def put_agency(
-    agency_id: str, body: AgencyIn, session: SessionDep, ctx: ContextDep, actor: Actor = None
+    agency_id: str, body: AgencyIn, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
 ) -> AgencyOut:
     """Add an agency to the whitelist or change it (``active: false`` takes it off)."""
     if not AGENCY_ID.fullmatch(agency_id):
         raise invalid("agency_id", "letters, digits, '_', '.', '-' (1-64)")
     saved = await agencies.put_agency(
-        session, agency_id, body.name, body.contact_line, body.active, actor, ctx
+        session, agency_id, body.name, body.contact_line, body.active, principal.subject, ctx
     )
     return AgencyOut.model_validate(saved, from_attributes=True)
 
@@ -77,8 +82,8 @@ class PlacementIn(BaseModel):
 
 
 class PlacementOut(BaseModel):
-    placement_id: uuid.UUID
-    case_id: uuid.UUID
+    placement_id: VisiblePlacementId
+    case_id: VisibleCaseId
     agency_id: str
     status: str
     notice_request_id: uuid.UUID
@@ -96,23 +101,25 @@ def _out(placement: agencies.Placement) -> PlacementOut:
 
 @placement_router.post("/cases/{case_id}/placements", status_code=201, response_model=PlacementOut)
 async def request_placement(
-    case_id: uuid.UUID, body: PlacementIn, session: SessionDep, ctx: ContextDep,
-    actor: Actor = None,
+    case_id: VisibleCaseId, body: PlacementIn, session: SessionDep, ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> PlacementOut | JSONResponse:  # fmt: skip
     """Start placing the case with a whitelisted agency: the borrower's notice is requested
     (409 naming the rule when the guard refuses it)."""
     asked = agencies.PlacementRequest(body.agency_id, body.channel, body.template_id)
-    found = await agencies.request_placement(session, case_id, asked, actor, ctx)
+    found = await agencies.request_placement(session, case_id, asked, principal.subject, ctx)
     return refusal(found) if isinstance(found, agencies.Recorded) else _out(found)
 
 
 @placement_router.get("/cases/{case_id}/placements", response_model=list[PlacementOut])
-async def list_placements(case_id: uuid.UUID, session: SessionDep) -> list[PlacementOut]:
+async def list_placements(case_id: VisibleCaseId, session: SessionDep) -> list[PlacementOut]:
     return [_out(p) for p in await agencies.placements_of(session, case_id)]
 
 
 @placement_router.post("/placements/{placement_id}/place", response_model=PlacementOut)
-async def place(placement_id: uuid.UUID, session: SessionDep, ctx: ContextDep) -> PlacementOut:
+async def place(
+    placement_id: VisiblePlacementId, session: SessionDep, ctx: ContextDep
+) -> PlacementOut:
     """Hand the case to the agency: 409 until notify has sent the borrower's notice."""
     return _out(await agencies.place(session, placement_id, ctx))
 
@@ -128,7 +135,7 @@ class ActionIn(BaseModel):
 @placement_router.post("/placements/{placement_id}/actions", status_code=201,
                        response_model=PlacementOut)  # fmt: skip
 async def record_action(
-    placement_id: uuid.UUID, body: ActionIn, session: SessionDep, ctx: ContextDep
+    placement_id: VisiblePlacementId, body: ActionIn, session: SessionDep, ctx: ContextDep
 ) -> PlacementOut:
     """What the agency reports doing, onto the case's timeline (``agency_action``)."""
     action: dict[str, object] = {
@@ -145,7 +152,7 @@ class RecallIn(BaseModel):
 
 @placement_router.post("/placements/{placement_id}/recall", response_model=PlacementOut)
 async def recall(
-    placement_id: uuid.UUID, body: RecallIn, session: SessionDep, ctx: ContextDep
+    placement_id: VisiblePlacementId, body: RecallIn, session: SessionDep, ctx: ContextDep
 ) -> PlacementOut:
     """Take the case back from the agency."""
     return _out(await agencies.recall(session, placement_id, body.reason, ctx))

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.deps import ContextDep, VisibleCaseId, VisibleTaskId
 from collections_service.entrypoints.api.offers import offer_out
-from collections_service.service_layer import case_queries, offers, treatment, work
-from shared.app import Actor, SessionDep
+from collections_service.service_layer import access, case_queries, offers, treatment, work
+from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.principal import PrincipalDep
 from shared.problems import NotFound, Problem
 from shared.types import Money, PositiveMoney
 
@@ -114,6 +115,7 @@ def _public(case: case_queries.CaseRecord) -> dict[str, Any]:
 @router.get("", response_model=CasePage)
 async def list_cases(
     session: SessionDep,
+    principal: PrincipalDep,
     case_status: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
     loan_id: str | None = None,
     borrower_id: str | None = None,
@@ -122,10 +124,11 @@ async def list_cases(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CasePage:
-    """Cases, newest first, filtered, one page at a time (pass ``next_cursor`` back)."""
+    """The cases the caller may see, newest first, filtered, one page at a time (pass
+    ``next_cursor`` back)."""
     where = case_queries.CaseFilter(case_status, loan_id, borrower_id, assignee, bucket)
     rows = await case_queries.list_cases(
-        session, where, after=decode_time_cursor(cursor), limit=limit + 1
+        session, where, principal, after=decode_time_cursor(cursor), limit=limit + 1
     )
     page = rows[:limit]
     more = len(rows) > limit
@@ -136,7 +139,7 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseDetail)
-async def get_case(case_id: uuid.UUID, session: SessionDep) -> CaseDetail:
+async def get_case(case_id: VisibleCaseId, session: SessionDep) -> CaseDetail:
     """One case with the timeline of everything that happened to it."""
     found = await case_queries.case_with_timeline(session, case_id)
     if found is None:
@@ -191,7 +194,7 @@ class ContactDecisionOut(BaseModel):
 
 @router.post("/{case_id}/contact-attempts", status_code=201, response_model=ContactDecisionOut)
 async def contact_attempt(
-    case_id: uuid.UUID, body: ContactAttemptIn, session: SessionDep, ctx: ContextDep
+    case_id: VisibleCaseId, body: ContactAttemptIn, session: SessionDep, ctx: ContextDep
 ) -> ContactDecisionOut:
     """Ask before a call or a visit: the guard's decision, recorded in the decisions log."""
     recorded = await treatment.contact_attempt(
@@ -244,21 +247,21 @@ class OutcomeOut(BaseModel):
 
 @router.post("/{case_id}/outcomes", status_code=201, response_model=OutcomeOut)
 async def record_outcome(
-    case_id: uuid.UUID,
+    case_id: VisibleCaseId,
     body: OutcomeIn,
     session: SessionDep,
     ctx: ContextDep,
-    actor: Actor = None,
+    principal: PrincipalDep,
 ) -> OutcomeOut:
     """What came of a contact: counted in the ledger; a breach of the pack is recorded."""
     report = work.Reported(**body.model_dump())
-    stored = await work.record_outcome(session, case_id, report, actor, ctx)
+    stored = await work.record_outcome(session, case_id, report, principal.subject, ctx)
     return OutcomeOut.model_validate(stored)
 
 
 @router.post("/{case_id}/promises", status_code=201, response_model=PromiseOut)
 async def make_promise(
-    case_id: uuid.UUID, body: PromiseIn, session: SessionDep, ctx: ContextDep
+    case_id: VisibleCaseId, body: PromiseIn, session: SessionDep, ctx: ContextDep
 ) -> PromiseOut:
     """A promise to pay: reminders hold while it is pending; judged at the close of its date."""
     made = await work.make_promise(session, case_id, body.amount, body.due_on, ctx)
@@ -272,9 +275,15 @@ class AssignIn(BaseModel):
 
 @router.post("/{case_id}/assign", response_model=CasePublic)
 async def assign_case(
-    case_id: uuid.UUID, body: AssignIn, session: SessionDep, ctx: ContextDep
+    case_id: VisibleCaseId,
+    body: AssignIn,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> CasePublic:
-    """Give the case and its open tasks to a collector (supervisors and admins: cases:assign)."""
+    """Give the case and its open tasks to a collector (supervisors and admins: cases:assign;
+    a supervisor to their team or themselves)."""
+    access.assignable(principal, [body.assignee], "assignee")
     case = await work.assign_case(session, case_id, body.assignee, ctx)
     return CasePublic.model_validate(_public(case))
 
@@ -289,21 +298,16 @@ class WorkQueue(BaseModel):
 @queue_router.get("", response_model=WorkQueue)
 async def work_queue(
     session: SessionDep,
-    actor: Actor = None,
+    principal: PrincipalDep,
     queue: str | None = None,
     assignee: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> WorkQueue:
-    """The caller's open tasks (or ``assignee``'s), most urgent first: earliest due, then the
-    deepest in arrears."""
-    whose = assignee or actor
-    if whose is None:
-        raise Problem(
-            400,
-            "Whose work queue?",
-            "call through the gateway, or pass ?assignee=",
-            errors=[{"field": "assignee", "message": "no caller and no assignee given"}],
-        )
+    """The caller's open tasks (or ``assignee``'s: a supervisor's team member, anyone's for
+    portfolio roles), most urgent first: earliest due, then the deepest in arrears."""
+    whose = assignee or principal.subject
+    if not access.reads_queue_of(principal, whose):
+        raise Problem(403, "Forbidden", "you may read your own work queue (and your team's)")
     tasks = await work.work_queue(session, whose, queue, limit)
     return WorkQueue(items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks])
 
@@ -320,8 +324,13 @@ class TaskAssignIn(BaseModel):
 
 @task_router.post("/{task_id}/assign", response_model=TaskOut)
 async def assign_task(
-    task_id: uuid.UUID, body: TaskAssignIn, session: SessionDep, ctx: ContextDep
+    task_id: VisibleTaskId,
+    body: TaskAssignIn,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> TaskOut:
     """Give a task to collectors (a field visit in pack cn needs two)."""
+    access.assignable(principal, body.assignees, "assignees")
     assigned = await work.assign_task(session, task_id, body.assignees, ctx)
     return TaskOut.model_validate(assigned, from_attributes=True)

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from collections_service.entrypoints.api.deps import ContextDep
-from collections_service.service_layer import decisions, documents, protections
+from collections_service.entrypoints.api.deps import ContextDep, VisibleBorrowerId, VisibleLoanId
+from collections_service.service_layer import access, decisions, documents, protections
 from shared.app import SessionDep
 from shared.compliance.vocabulary import Channel, Outcome
 from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.principal import PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 
@@ -103,6 +104,7 @@ class DecisionPage(BaseModel):
 @router.get("/contact-decisions", response_model=DecisionPage)
 async def list_decisions(
     session: SessionDep,
+    principal: PrincipalDep,
     loan_id: str | None = None,
     borrower_id: str | None = None,
     case_id: uuid.UUID | None = None,
@@ -110,12 +112,13 @@ async def list_decisions(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DecisionPage:
-    """Every decision of the guard, newest first: allowed, deferred or refused, with the rule."""
+    """The guard's decisions about the cases the caller may see, newest first: allowed,
+    deferred or refused, with the rule."""
     where = decisions.DecisionFilter(
         loan_id, borrower_id, case_id, outcome.value if outcome else None
     )
     rows = await decisions.list_decisions(
-        session, where, after=decode_time_cursor(cursor), limit=limit + 1
+        session, where, principal, after=decode_time_cursor(cursor), limit=limit + 1
     )
     page = [DecisionPublic.model_validate(dict(r)) for r in rows[:limit]]
     more = len(rows) > limit
@@ -154,7 +157,7 @@ class PreferencesOut(BaseModel):
 
 @router.put("/borrowers/{borrower_id}/contact-preferences", response_model=PreferencesOut)
 async def put_preferences(
-    borrower_id: str, body: PreferencesIn, session: SessionDep, ctx: ContextDep
+    borrower_id: VisibleBorrowerId, body: PreferencesIn, session: SessionDep, ctx: ContextDep
 ) -> PreferencesOut:
     """Holds from this moment: every later decision (and notify's send-time check) reads it."""
     hours = (body.preferred_hours.start, body.preferred_hours.end) if body.preferred_hours else None
@@ -201,7 +204,7 @@ class DisputeOut(BaseModel):
 
 @router.post("/loans/{loan_id}/disputes", status_code=201, response_model=DisputeOut)
 async def open_dispute(
-    loan_id: str, body: DisputeIn, session: SessionDep, ctx: ContextDep
+    loan_id: VisibleLoanId, body: DisputeIn, session: SessionDep, ctx: ContextDep
 ) -> DisputeOut:
     """Collection on the loan freezes from this moment until the dispute is resolved."""
     return DisputeOut.model_validate(
@@ -212,7 +215,13 @@ async def open_dispute(
 
 @router.post("/disputes/{dispute_id}/resolve", response_model=DisputeOut)
 async def resolve_dispute(
-    dispute_id: uuid.UUID, body: ResolveIn, session: SessionDep, ctx: ContextDep
+    dispute_id: uuid.UUID,
+    body: ResolveIn,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> DisputeOut:
+    """Collection resumes once no dispute of the loan is open."""
+    await access.visible_dispute(session, principal, dispute_id)
     resolved = await protections.resolve_dispute(session, dispute_id, body.resolution, ctx.now())
     return DisputeOut.model_validate(resolved, from_attributes=True)

@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collections_service.domain.disputes import DisputeOutcome, EvidenceKind
-from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.deps import ContextDep, PrincipalDep, VisibleDisputeId
 from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import disputes
 from collections_service.service_layer.notices import refused
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 
 router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
 
@@ -69,7 +69,7 @@ class ReplyOut(BaseModel):
 
 
 class DisputeFileOut(BaseModel):
-    dispute_id: uuid.UUID
+    dispute_id: VisibleDisputeId
     loan_id: str
     borrower_id: str
     reason: str
@@ -95,23 +95,23 @@ def _out(found: disputes.DisputeFile) -> DisputeFileOut:
 
 
 @router.get("/{dispute_id}", response_model=DisputeFileOut)
-async def get_dispute(dispute_id: uuid.UUID, session: SessionDep) -> DisputeFileOut:
+async def get_dispute(dispute_id: VisibleDisputeId, session: SessionDep) -> DisputeFileOut:
     """The dispute with its evidence, its outcome and the replies sent."""
     return _out(await disputes.dispute_file(session, dispute_id))
 
 
 @router.post("/{dispute_id}/evidence", status_code=201, response_model=DisputeFileOut)
 async def add_evidence(
-    dispute_id: uuid.UUID,
+    dispute_id: VisibleDisputeId,
     body: EvidenceIn,
     session: SessionDep,
     ctx: ContextDep,
-    actor: Actor = None,
+    principal: PrincipalDep,
 ) -> DisputeFileOut:
     """Attach a document (its metadata and link, or its text) to an open dispute."""
     item = body.model_dump()
     item["kind"] = body.kind.value
-    return _out(await disputes.add_evidence(session, dispute_id, item, actor, ctx))
+    return _out(await disputes.add_evidence(session, dispute_id, item, principal.subject, ctx))
 
 
 class ResolutionIn(BaseModel):
@@ -123,12 +123,12 @@ class ResolutionIn(BaseModel):
 
 @router.post("/{dispute_id}/resolution", response_model=DisputeFileOut)
 async def resolve(
-    dispute_id: uuid.UUID, body: ResolutionIn, session: SessionDep, ctx: ContextDep,
-    actor: Actor = None,
+    dispute_id: VisibleDisputeId, body: ResolutionIn, session: SessionDep, ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> DisputeFileOut:  # fmt: skip
     """Resolve with an outcome (upheld, corrected, rejected) and its reasons; collection resumes."""
     asked = disputes.Resolution(body.outcome, body.summary, body.corrected_amount)
-    return _out(await disputes.resolve(session, dispute_id, asked, actor, ctx))
+    return _out(await disputes.resolve(session, dispute_id, asked, principal.subject, ctx))
 
 
 class ReplyIn(BaseModel):
@@ -139,13 +139,13 @@ class ReplyIn(BaseModel):
 
 @router.post("/{dispute_id}/replies", status_code=201, response_model=None)
 async def reply(
-    dispute_id: uuid.UUID, body: ReplyIn, session: SessionDep, ctx: ContextDep,
-    actor: Actor = None,
+    dispute_id: VisibleDisputeId, body: ReplyIn, session: SessionDep, ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any] | JSONResponse:  # fmt: skip
     """Reply to the borrower (purpose ``dispute_reply``): the guard decides, notify sends
     (409 naming the rule when the guard refuses)."""
     found, recorded = await disputes.reply(
-        session, dispute_id, body.channel, body.template_id, actor, ctx
+        session, dispute_id, body.channel, body.template_id, principal.subject, ctx
     )
     if refused(recorded):
         return refusal(recorded)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -13,18 +12,23 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.legal import Judgment, JudgmentOutcome, LegalStatus
-from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    VisibleCaseId,
+    VisibleLegalFileId,
+)
 from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import legal
 from collections_service.service_layer.notices import refused
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["legal"])
 
 
 class LegalFileOut(BaseModel):
-    legal_file_id: uuid.UUID
-    case_id: uuid.UUID
+    legal_file_id: VisibleLegalFileId
+    case_id: VisibleCaseId
     loan_id: str
     borrower_id: str
     status: str
@@ -53,7 +57,7 @@ class NoticeIn(BaseModel):
 
 @router.post("/cases/{case_id}/legal-notice", status_code=201, response_model=None)
 async def final_notice(
-    case_id: uuid.UUID, body: NoticeIn, session: SessionDep, ctx: ContextDep
+    case_id: VisibleCaseId, body: NoticeIn, session: SessionDep, ctx: ContextDep
 ) -> dict[str, Any] | JSONResponse:
     """The written notice before legal escalation (purpose ``legal_notice``), through the guard
     (409 naming the rule when it refuses)."""
@@ -70,14 +74,14 @@ async def final_notice(
 
 @router.post("/cases/{case_id}/legal-escalation", status_code=201, response_model=LegalFileOut)
 async def escalate(
-    case_id: uuid.UUID, session: SessionDep, ctx: ContextDep, actor: Actor = None
+    case_id: VisibleCaseId, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
 ) -> LegalFileOut:
     """Transfer the case to legal: 409 before the notice is sent and its waiting period over."""
-    return _out(await legal.escalate(session, case_id, actor, ctx))
+    return _out(await legal.escalate(session, case_id, principal.subject, ctx))
 
 
 @router.get("/cases/{case_id}/legal-file", response_model=LegalFileOut)
-async def file_of_case(case_id: uuid.UUID, session: SessionDep) -> LegalFileOut:
+async def file_of_case(case_id: VisibleCaseId, session: SessionDep) -> LegalFileOut:
     return _out(await legal.file_of_case(session, case_id))
 
 
@@ -90,7 +94,7 @@ class FileIn(BaseModel):
 
 @router.patch("/legal-files/{legal_file_id}", response_model=LegalFileOut)
 async def update_file(
-    legal_file_id: uuid.UUID, body: FileIn, session: SessionDep, ctx: ContextDep
+    legal_file_id: VisibleLegalFileId, body: FileIn, session: SessionDep, ctx: ContextDep
 ) -> LegalFileOut:
     """Court, court case number and status (a filed file names its court and number)."""
     change = legal.FileChange(body.status, body.court, body.court_case_number)
@@ -108,7 +112,7 @@ class DocumentIn(BaseModel):
 @router.post("/legal-files/{legal_file_id}/documents", status_code=201,
              response_model=LegalFileOut)  # fmt: skip
 async def add_document(
-    legal_file_id: uuid.UUID, body: DocumentIn, session: SessionDep, ctx: ContextDep
+    legal_file_id: VisibleLegalFileId, body: DocumentIn, session: SessionDep, ctx: ContextDep
 ) -> LegalFileOut:
     return _out(await legal.add_document(session, legal_file_id, body.model_dump(), ctx))
 
@@ -122,7 +126,7 @@ class JudgmentIn(BaseModel):
 
 @router.post("/legal-files/{legal_file_id}/judgment", response_model=LegalFileOut)
 async def record_judgment(
-    legal_file_id: uuid.UUID, body: JudgmentIn, session: SessionDep, ctx: ContextDep
+    legal_file_id: VisibleLegalFileId, body: JudgmentIn, session: SessionDep, ctx: ContextDep
 ) -> LegalFileOut:
     """Record the court's judgment (once); for the lender, it flags the borrower (失信)."""
     judgment = Judgment(body.judgment_on, body.amount, body.outcome)

@@ -8,6 +8,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from collections_service.entrypoints.api.deps import VisibleLoanId
 from collections_service.service_layer.loans import loan_with_borrower
 from shared.app import SessionDep
 from shared.problems import NotFound
@@ -36,8 +37,9 @@ class LoanRefPublic(BaseModel):
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRefPublic)
-async def get_loan_reference(loan_id: str, session: SessionDep) -> LoanRefPublic:
-    """The loan and borrower reference collections works cases on."""
+async def get_loan_reference(loan_id: VisibleLoanId, session: SessionDep) -> LoanRefPublic:
+    """The loan and borrower reference collections works cases on (a collector: of their
+    cases only)."""
     loan = await loan_with_borrower(session, loan_id)
     if loan is None:
         raise NotFound("loan", loan_id)

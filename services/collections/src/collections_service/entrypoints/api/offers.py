@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.offers import Proposal, Status
-from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    VisibleBorrowerId,
+    VisibleCaseId,
+    VisibleOfferId,
+)
 from collections_service.service_layer import offers, points
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 from shared.events import OfferKind
 from shared.types import Money, NonNegativeMoney, PositiveMoney
 
 router = APIRouter(tags=["offers"])
-
-#: The caller's roles as the gateway forwards them (comma-separated).
-Roles = Annotated[str | None, Header(alias="x-postloan-roles", max_length=500)]
-
-
-def _roles(header: str | None) -> list[str]:
-    return [r.strip() for r in (header or "").split(",") if r.strip()]
 
 
 class PlannedInstalment(BaseModel):
@@ -77,43 +76,47 @@ def offer_out(row: dict[str, Any]) -> OfferOut:
 
 @router.post("/api/v1/cases/{case_id}/offers", status_code=201, response_model=OfferOut)
 async def make_offer(
-    case_id: uuid.UUID, body: OfferIn, session: SessionDep, ctx: ContextDep,
-    actor: Actor = None, roles: Roles = None,
+    case_id: VisibleCaseId, body: OfferIn, session: SessionDep, ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> OfferOut:  # fmt: skip
     """Offer a waiver, discount, settlement, plan or points redemption on a case."""
-    made = await offers.make_offer(session, case_id, body.proposal(), actor, _roles(roles), ctx)
+    made = await offers.make_offer(
+        session, case_id, body.proposal(), principal.subject, sorted(principal.roles), ctx
+    )
     return offer_out(made)
 
 
 @router.get("/api/v1/cases/{case_id}/offers", response_model=list[OfferOut])
-async def case_offers(case_id: uuid.UUID, session: SessionDep) -> list[OfferOut]:
+async def case_offers(case_id: VisibleCaseId, session: SessionDep) -> list[OfferOut]:
     """The case's offers, oldest first."""
     return [offer_out(o) for o in await offers.offers_of(session, case_id)]
 
 
 @router.get("/api/v1/offers/{offer_id}", response_model=OfferOut)
-async def get_offer(offer_id: uuid.UUID, session: SessionDep) -> OfferOut:
+async def get_offer(offer_id: VisibleOfferId, session: SessionDep) -> OfferOut:
     """One offer."""
     return offer_out(await offers.read_offer(session, offer_id))
 
 
 @router.post("/api/v1/offers/{offer_id}/approve", response_model=OfferOut)
 async def approve(
-    offer_id: uuid.UUID, session: SessionDep, ctx: ContextDep, actor: Actor = None,
-    roles: Roles = None,
-) -> OfferOut:  # fmt: skip
+    offer_id: VisibleOfferId, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+) -> OfferOut:
     """Approve a pending offer (403 above your limit, or for an offer you made)."""
-    return offer_out(await offers.approve(session, offer_id, actor, _roles(roles), ctx))
+    approved = await offers.approve(
+        session, offer_id, principal.subject, sorted(principal.roles), ctx
+    )
+    return offer_out(approved)
 
 
 @router.post("/api/v1/offers/{offer_id}/accept", response_model=OfferOut)
-async def accept(offer_id: uuid.UUID, session: SessionDep, ctx: ContextDep) -> OfferOut:
+async def accept(offer_id: VisibleOfferId, session: SessionDep, ctx: ContextDep) -> OfferOut:
     """The borrower accepted an approved offer: it is booked in the ledger."""
     return offer_out(await offers.accept(session, offer_id, ctx))
 
 
 @router.post("/api/v1/offers/{offer_id}/refuse", response_model=OfferOut)
-async def refuse(offer_id: uuid.UUID, session: SessionDep, ctx: ContextDep) -> OfferOut:
+async def refuse(offer_id: VisibleOfferId, session: SessionDep, ctx: ContextDep) -> OfferOut:
     """The offer is refused (by the borrower, or instead of being approved)."""
     return offer_out(await offers.refuse(session, offer_id, ctx))
 
@@ -132,7 +135,7 @@ class PointsOut(BaseModel):
 
 
 @router.get("/api/v1/borrowers/{borrower_id}/points", response_model=PointsOut)
-async def borrower_points(borrower_id: str, session: SessionDep) -> PointsOut:
+async def borrower_points(borrower_id: VisibleBorrowerId, session: SessionDep) -> PointsOut:
     """A borrower's on-time points: the balance and every entry."""
     balance, entries = await points.statement(session, borrower_id)
     return PointsOut(

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from collections_service.domain.bootstrap import AmountInterval
 from collections_service.domain.results import Rate
-from collections_service.entrypoints.api.deps import ContextDep
+from collections_service.entrypoints.api.deps import ContextDep, PrincipalDep
 from collections_service.entrypoints.api.report_html import Bar, Chart, page
-from collections_service.service_layer import amounts, results
+from collections_service.service_layer import access, amounts, results
 from shared.app import SessionDep
 
 router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
@@ -32,10 +32,12 @@ def _arm(version: int, variant: str | None) -> str:
 
 @router.get("/{strategy_id}/results/amounts")
 async def strategy_amounts(
-    strategy_id: str, session: SessionDep, ctx: ContextDep
+    strategy_id: str, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Per version and variant: amount recovered and contact cost per case, with seeded
-    bootstrap 95% intervals and a warning when the sample is too small to tell."""
+    bootstrap 95% intervals and a warning when the sample is too small to tell (portfolio
+    roles)."""
+    access.portfolio_wide(principal)
     arms = await amounts.amounts(session, strategy_id, ctx)
     return {"strategy_id": strategy_id, "arms": [
         {"version": a.version, "variant": a.variant,
@@ -58,8 +60,11 @@ def _amount_bar(label: str, found: AmountInterval) -> Bar:
 
 
 @router.get("/{strategy_id}/results/report", response_class=HTMLResponse)
-async def strategy_report(strategy_id: str, session: SessionDep, ctx: ContextDep) -> HTMLResponse:
-    """The results as one self-contained HTML page with charts (inline SVG)."""
+async def strategy_report(
+    strategy_id: str, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+) -> HTMLResponse:
+    """The results as one self-contained HTML page with charts (inline SVG; portfolio roles)."""
+    access.portfolio_wide(principal)
     rates = {
         (a.counts.version, a.counts.variant): a for a in await results.results(session, strategy_id)
     }

@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.results import Rate
-from collections_service.service_layer import documents, preview, results, simulation
+from collections_service.service_layer import access, documents, preview, results, simulation
 from shared.app import SessionDep
+from shared.principal import PrincipalDep
 from shared.problems import NotFound
 
 router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
@@ -102,11 +103,13 @@ async def preview_strategy(
     strategy_id: str,
     version: int,
     session: SessionDep,
+    principal: PrincipalDep,
     request: Annotated[PreviewRequest | None, Body()] = None,
     sample: Annotated[int, Query(ge=0, le=1000)] = 20,
 ) -> dict[str, Any]:
     """Which open cases this version would put in which segment and variant, counts per
-    segment and a sample of loan ids in each (changes nothing)."""
+    segment and a sample of loan ids in each (changes nothing; portfolio roles)."""
+    access.portfolio_wide(principal)
     rows = await preview.preview(session, strategy_id, version, sample)
     as_of = request.as_of.isoformat() if request and request.as_of else None
     return {
@@ -129,10 +132,16 @@ class SimulationRequest(BaseModel):
 
 @router.post("/{strategy_id}/versions/{version}/simulate")
 async def simulate_strategy(
-    strategy_id: str, version: int, body: SimulationRequest, session: SessionDep
+    strategy_id: str,
+    version: int,
+    body: SimulationRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
     """What this version would have requested over the stored history, day by day, and what
-    the guard would have decided of each contact (changes nothing; at most 92 days)."""
+    the guard would have decided of each contact (changes nothing; at most 92 days; portfolio
+    roles)."""
+    access.portfolio_wide(principal)
     days = await simulation.run(session, strategy_id, version, body.start, body.end)
     totals: dict[str, Counter[str]] = {
         "steps": Counter(),
@@ -158,10 +167,14 @@ def _rate(rate: Rate) -> dict[str, Any]:
 
 
 @router.get("/{strategy_id}/results")
-async def strategy_results(strategy_id: str, session: SessionDep) -> dict[str, Any]:
+async def strategy_results(
+    strategy_id: str, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """Per version and variant: cure and roll-forward rates with 95% Wilson intervals, contacts
     per case, and each challenger's uplift in cure rate over the champion (difference, 95%
-    interval, p-value; ``enough: false`` when the sample is too small to tell)."""
+    interval, p-value; ``enough: false`` when the sample is too small to tell; portfolio
+    roles)."""
+    access.portfolio_wide(principal)
     arms = await results.results(session, strategy_id)
     return {"strategy_id": strategy_id, "arms": [
         {"version": a.counts.version, "variant": a.counts.variant, "cases": a.counts.cases,
