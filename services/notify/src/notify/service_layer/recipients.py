@@ -25,6 +25,7 @@ class Recipient:
     email_valid: bool
     locale: str
     time_zone: str
+    push_token: str | None = None
 
 
 async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
@@ -69,4 +70,5 @@ def _recipient(row: Mapping[str, Any] | None) -> Recipient | None:
         email_valid=row["email_valid"],
         locale=row["locale"],
         time_zone=row["time_zone"],
+        push_token=row.get("push_token"),
     )
