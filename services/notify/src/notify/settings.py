@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from notify.domain.provider_mapping import ProviderMapping, parse_mapping
 from notify.domain.retry import RetryPolicy
 from notify.domain.smtp_url import parse_smtp_url
 from shared.settings import ServiceSettings
@@ -43,6 +44,11 @@ class NotifySettings(ServiceSettings):
     push_provider_token: SecretStr | None = None
     voice_provider_url: str | None = None
     voice_provider_token: SecretStr | None = None
+    sms_provider_mapping: str | None = Field(
+        default=None, description="JSON: body, encoding, auth, id_field, status_field, refused"
+    )
+    push_provider_mapping: str | None = None
+    voice_provider_mapping: str | None = None
     email_webhook_secret: SecretStr | None = None
     sms_webhook_secret: SecretStr | None = None
     push_webhook_secret: SecretStr | None = None
@@ -79,6 +85,13 @@ class NotifySettings(ServiceSettings):
             raise ValueError("a provider URL starts with http:// or https://")
         return value
 
+    @field_validator("sms_provider_mapping", "push_provider_mapping", "voice_provider_mapping")
+    @classmethod
+    def _mappings_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_mapping(value)  # every mistake, at start
+        return value
+
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> NotifySettings:
         worst = self.provider_max_tries * (self.provider_timeout_s + self.provider_backoff_max_s)
@@ -102,6 +115,10 @@ class NotifySettings(ServiceSettings):
     def provider_url(self, channel: str) -> str | None:
         url: str | None = getattr(self, f"{channel}_provider_url", None)
         return url
+
+    def provider_mapping(self, channel: str) -> ProviderMapping:
+        raw: str | None = getattr(self, f"{channel}_provider_mapping", None)
+        return ProviderMapping() if raw is None else parse_mapping(raw)
 
     def provider_token(self, channel: str) -> str | None:
         token: SecretStr | None = getattr(self, f"{channel}_provider_token", None)

@@ -212,7 +212,11 @@ async def record(session: AsyncSession, message_id: Any, handed: Handed, now: da
     row = await messages_sql.message_by_id(session, message_id, lock=True)
     if row is None:
         return
-    counts = {"provider": handed.provider, "attempts": row["attempts"] + handed.tries}
+    counts = {
+        "provider": handed.provider,
+        "attempts": row["attempts"] + handed.tries,
+        "provider_message_id": handed.provider_message_id or row["provider_message_id"],
+    }
     if row["status"] != Status.SENDING:
         await messages_sql.update_message(
             session, message_id, {**counts, "sent_at": row["sent_at"] or now}

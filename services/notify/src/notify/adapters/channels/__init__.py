@@ -56,6 +56,7 @@ def build_channels(settings: NotifySettings, db: Database, now: Callable[[], dat
             else HttpProvider(
                 url,
                 token=settings.provider_token(channel),
+                mapping=settings.provider_mapping(channel),
                 timeout_s=settings.provider_timeout_s,
                 policy=policy,
             )

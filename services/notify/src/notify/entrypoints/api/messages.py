@@ -58,6 +58,7 @@ class MessagePublic(BaseModel):
     reason: str | None
     deferred_until: datetime | None
     provider: str | None
+    provider_message_id: str | None
     attempts: int
     fallback: list[Channel]
     fallback_of: uuid.UUID | None
