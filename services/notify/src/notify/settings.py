@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from notify.domain.provider_mapping import ProviderMapping, parse_mapping
+from notify.domain.rate_limits import RateLimit, parse_rate
 from notify.domain.retry import RetryPolicy
 from notify.domain.smtp_url import parse_smtp_url
 from shared.settings import ServiceSettings
@@ -65,6 +66,21 @@ class NotifySettings(ServiceSettings):
         gt=0,
         description="How long a send may take before another worker resumes it as crashed.",
     )
+    borrower_rate_limit: str | None = Field(
+        default=None, description="At most N hand-overs to one borrower per period: '3/1h'."
+    )
+    sms_rate_limit: str | None = Field(
+        default=None, description="At most N hand-overs to the channel's provider: '50/s'."
+    )
+    email_rate_limit: str | None = None
+    push_rate_limit: str | None = None
+    voice_rate_limit: str | None = None
+    letter_rate_limit: str | None = None
+    fallback_after_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A message with fallbacks not handed to a provider by then gives way.",
+    )
     recipient_wait_s: float = Field(
         default=60.0,
         gt=0,
@@ -92,6 +108,20 @@ class NotifySettings(ServiceSettings):
             parse_mapping(value)  # every mistake, at start
         return value
 
+    @field_validator(
+        "borrower_rate_limit",
+        "sms_rate_limit",
+        "email_rate_limit",
+        "push_rate_limit",
+        "voice_rate_limit",
+        "letter_rate_limit",
+    )
+    @classmethod
+    def _rates_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate(value)
+        return value
+
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> NotifySettings:
         worst = self.provider_max_tries * (self.provider_timeout_s + self.provider_backoff_max_s)
@@ -115,6 +145,15 @@ class NotifySettings(ServiceSettings):
     def provider_url(self, channel: str) -> str | None:
         url: str | None = getattr(self, f"{channel}_provider_url", None)
         return url
+
+    @property
+    def borrower_limit(self) -> RateLimit | None:
+        return None if self.borrower_rate_limit is None else parse_rate(self.borrower_rate_limit)
+
+    def provider_limits(self) -> dict[str, RateLimit]:
+        """The rate limit of each channel's provider that has one."""
+        spelled = {c: getattr(self, f"{c}_rate_limit") for c in (*RECEIPT_CHANNELS, "letter")}
+        return {c: parse_rate(text) for c, text in spelled.items() if text is not None}
 
     def provider_mapping(self, channel: str) -> ProviderMapping:
         raw: str | None = getattr(self, f"{channel}_provider_mapping", None)

@@ -126,3 +126,17 @@ async def recent_deliveries(
         MESSAGE.c.message_id != besides,
     )
     return [dict(r) for r in (await session.execute(query)).mappings()]
+
+
+async def handed_since(
+    session: AsyncSession, column: str, value: str, since: datetime, limit: int
+) -> list[datetime]:
+    """When the latest ``limit`` messages of ``column = value`` were handed over since
+    ``since`` (the rate limits' windows; indexed by ``ix_message_*_handed``)."""
+    query = (
+        sa.select(MESSAGE.c.handed_at)
+        .where(MESSAGE.c[column] == value, MESSAGE.c.handed_at > since)
+        .order_by(MESSAGE.c.handed_at.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
