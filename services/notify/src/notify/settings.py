@@ -61,6 +61,12 @@ class NotifySettings(ServiceSettings):
     send_poll_interval_s: float = Field(default=1.0, gt=0)
     send_batch_size: int = Field(default=50, ge=1, le=1000)
     send_concurrency: int = Field(default=8, ge=1, le=256)
+    send_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Send loops in this process; they share the due messages (SKIP LOCKED).",
+    )
     send_lease_s: float = Field(
         default=600.0,
         gt=0,

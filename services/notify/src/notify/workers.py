@@ -42,4 +42,4 @@ def workers(settings: NotifySettings, clock: Clock) -> list[Worker]:
         finally:
             await channels.close()
 
-    return [Worker("send", send)]
+    return [Worker(f"send-{n}", send) for n in range(1, settings.send_workers + 1)]

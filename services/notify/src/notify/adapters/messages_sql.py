@@ -140,3 +140,8 @@ async def handed_since(
         .limit(limit)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def lock_key(session: AsyncSession, key: str) -> None:
+    """Hold an advisory lock on ``key`` until the transaction ends."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))

@@ -1,6 +1,8 @@
 """The rate limits of one round of the send worker: the recent hand-overs of each borrower
-and each channel's provider, read once from the database (so that every replica counts the
-same ones) and added to as the round marks messages ``sending``."""
+and each channel's provider, read once from the database and added to as the round marks
+messages ``sending``. Reading a key takes a transaction-scoped advisory lock on it first, so
+two rounds (of one process or of several replicas) never count the same window at once: the
+second reads it after the first has committed its hand-overs."""
 
 from __future__ import annotations
 
@@ -61,6 +63,7 @@ class RateBudget:
     ) -> datetime | None:
         if key not in self._handed:
             column, value = key
+            await messages_sql.lock_key(session, f"rate:{column}:{value}")
             self._handed[key] = await messages_sql.handed_since(
                 session, column, value, now - limit.per, limit.count
             )
