@@ -15,7 +15,8 @@ notify knows every borrower. Then:
    same clock).
 
 Notify decides contact hours by the real wall clock, so the borrowers live in a zone where it
-is the middle of the day. The send worker polls every ``--poll`` seconds when idle.
+is the middle of the day. The send loops (``--workers``) poll every ``--poll`` seconds when
+idle.
 
     uv run python bench/bench_notify.py [--loans 6000] [--burst 5000] [--rate 300] [--seconds 20]
 """
@@ -165,8 +166,9 @@ async def latency(
 
 
 def start_notify(
-    work: Path, pg: EmbeddedPostgres, nats_url: str, sms_url: str, poll: float
+    work: Path, pg: EmbeddedPostgres, nats_url: str, sms_url: str, args: argparse.Namespace
 ) -> ServiceProcess:
+    poll, workers = args.poll, args.workers
     env = {
         "POSTLOAN_DATABASE_URL": pg.url_for("notify"),
         "POSTLOAN_NATS_URL": nats_url,
@@ -174,6 +176,7 @@ def start_notify(
         "POSTLOAN_LOG_LEVEL": "WARNING",
         "POSTLOAN_SMS_PROVIDER_URL": sms_url,
         "POSTLOAN_SEND_POLL_INTERVAL_S": str(poll),
+        "POSTLOAN_SEND_WORKERS": str(workers),
     }
     return ServiceProcess("notify.main:create_app", env=env, log_file=work / "notify.log").start(
         timeout=90
@@ -185,7 +188,7 @@ async def run(args: argparse.Namespace, work: Path, pg: EmbeddedPostgres, bus: E
     provider = Provider()
     async with serving(provider.app) as base:
         await create_database(pg.url, "notify")
-        service = await asyncio.to_thread(start_notify, work, pg, bus.url, f"{base}/sms", args.poll)
+        service = await asyncio.to_thread(start_notify, work, pg, bus.url, f"{base}/sms", args)
         dsn = asyncpg_dsn(pg.url_for("notify"))
         try:
             async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
@@ -212,7 +215,7 @@ async def run(args: argparse.Namespace, work: Path, pg: EmbeddedPostgres, bus: E
         f"request event -> provider call: {len(ms)} at {achieved:.0f}/s; "
         f"p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
         f"p99 {percentile(ms, 99):.1f} ms (target <= {TARGET_P99_MS:.0f} ms); "
-        f"{missing} not received; cpus {os.cpu_count()}"
+        f"{missing} not received; {args.workers} send loops, cpus {os.cpu_count()}"
     )
     return 0 if missing == 0 else 1
 
@@ -235,6 +238,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--poll", type=float, default=0.02)
+    parser.add_argument("--workers", type=int, default=2, help="POSTLOAN_SEND_WORKERS")
     parsed = parser.parse_args()
     if parsed.loans < max(parsed.burst, int(parsed.rate * parsed.seconds)):
         parser.error("--loans must cover --burst and --rate x --seconds (one borrower each)")
