@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from notify.domain.signatures import sign
 from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.servers import running, serving
@@ -59,21 +60,45 @@ class FormProvider:
         return JSONResponse({"sid": sid, "status": self.status}, status_code=201)
 
 
+SECRET = "whsec-test-0123456789"
+
+
 async def send_through(
-    provider: FormProvider, settings: NotifySettings, clock: Clock, events: Events
+    provider: FormProvider,
+    settings: NotifySettings,
+    clock: Clock,
+    events: Events,
+    receipt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The message once handed over, or once ``receipt`` (signed) was posted after it."""
     async with serving(provider.app()) as base:
         configured = with_changes(
             settings,
             sms_provider_url=f"{base}/2010-04-01/Messages.json",
             sms_provider_token="AC123:secret",
             sms_provider_mapping=FORM_MAPPING,
+            sms_webhook_secret=SECRET,
         )
         async with running(create_app(configured, clock=clock)) as client:
             await prepared(client, events)
             requested = make_contact_request()
             await events.publish(requested, domain="collections")
-            return await message_reaching(client, requested.request_id, {"sent", "failed"})
+            message = await message_reaching(client, requested.request_id, {"sent", "failed"})
+            if receipt is None:
+                return message
+            body = json.dumps(receipt).encode()
+            headers = {
+                "content-type": "application/json",
+                "x-postloan-signature": sign(SECRET, body),
+            }
+            answer = await client.post(
+                "/api/v1/providers/sms/receipts", content=body, headers=headers
+            )
+            assert answer.status_code == 200, answer.text
+            detail: dict[str, Any] = (
+                await client.get(f"/api/v1/messages/{message['message_id']}")
+            ).json()
+            return detail
 
 
 async def test_a_form_encoded_provider_with_basic_auth_gets_the_message_and_its_id_is_kept(
@@ -95,6 +120,17 @@ async def test_a_form_encoded_provider_with_basic_auth_gets_the_message_and_its_
         "Body": "张三，您本期应还1066.19元。",
         "Reference": message["message_id"],
     }
+
+
+async def test_a_receipt_may_name_the_message_by_the_providers_own_id(
+    notify_settings: NotifySettings, clock: Clock, events: Events
+) -> None:
+    receipt = {"provider_message_id": "SM0001", "status": "delivered", "at": "2026-02-16T02:00:05Z"}
+
+    message = await send_through(FormProvider(), notify_settings, clock, events, receipt)
+
+    assert (message["status"], message["provider_message_id"]) == ("delivered", "SM0001")
+    assert message["delivered_at"] == "2026-02-16T02:00:05Z"
 
 
 async def test_an_answer_whose_status_means_refused_fails_the_message_without_a_retry(

@@ -43,6 +43,21 @@ async def message_by_id(
     return None if row is None else dict(row)
 
 
+async def message_by_provider_id(
+    session: AsyncSession, channel: str, provider_message_id: str
+) -> dict[str, Any] | None:
+    """The message the channel's provider knows as ``provider_message_id``, locked."""
+    query = (
+        sa.select(MESSAGE)
+        .where(MESSAGE.c.channel == channel, MESSAGE.c.provider_message_id == provider_message_id)
+        .order_by(MESSAGE.c.created_at)
+        .limit(1)
+        .with_for_update()
+    )
+    row = (await session.execute(query)).mappings().one_or_none()
+    return None if row is None else dict(row)
+
+
 async def list_messages(
     session: AsyncSession,
     *,
