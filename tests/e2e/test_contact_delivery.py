@@ -61,8 +61,12 @@ async def test_a_strategy_step_reaches_the_borrower_once_and_its_delivery_comes_
     [sms] = (await notify.get("/api/v1/notify/sink", params={"channel": "sms"})).json()["items"]
     assert "L-SMS" in sms["text"]
     assert "已逾期1天" in sms["text"]
-    [message] = (await notify.get("/api/v1/messages", params={"loan_id": "L-SMS"})).json()["items"]
-    assert message["status"] in ("sent", "delivered")
+
+    async def recorded_sent() -> bool:  # the sink keeps it first, then notify records it sent
+        found = (await notify.get("/api/v1/messages", params={"loan_id": "L-SMS"})).json()
+        return [m["status"] in ("sent", "delivered") for m in found["items"]] == [True]
+
+    await eventually(recorded_sent, timeout=10)
     [case] = (await collections.get("/api/v1/cases", params={"loan_id": "L-SMS"})).json()["items"]
 
     async def back_on_the_case() -> bool:

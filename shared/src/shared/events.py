@@ -133,6 +133,8 @@ class ContactUpdated(Payload):
     email_valid: bool | None = None
     time_zone: TimeZoneName | None = None
     locale: Locale | None = None
+    # A device's push token (BRIEF decision 9): where notify sends the borrower's push messages.
+    push_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
 
 # --- internal payloads ---------------------------------------------------------------------

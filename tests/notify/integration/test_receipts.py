@@ -138,6 +138,17 @@ async def test_a_hard_bounce_fails_the_message_and_suppresses_the_address(
         (json.dumps({"status": "delivered", "at": AT}).encode(), "message_id"),
         (json.dumps({"message_id": "x", "status": "delivered", "at": AT}).encode(), "message_id"),
         (
+            json.dumps(
+                {
+                    "message_id": str(uuid.uuid4()),
+                    "provider_message_id": "SM1",
+                    "status": "delivered",
+                    "at": AT,
+                }
+            ).encode(),
+            "message_id",
+        ),
+        (
             json.dumps({"message_id": str(uuid.uuid4()), "status": "read", "at": AT}).encode(),
             "status",
         ),

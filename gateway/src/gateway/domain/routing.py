@@ -126,6 +126,8 @@ ROUTES: tuple[Route, ...] = (
     Route(WRITE, "/api/v1/collections/*", C, Scope.CASES_WRITE),
     Route(READ, "/api/v1/messages", N, Scope.MESSAGES_READ),  # also .../{id} with its history
     Route(POST, "/api/v1/messages", N, Scope.MESSAGES_WRITE),
+    # A letter's PDF is the whole letter with the borrower's name: pii:read itself.
+    Route(READ, "/api/v1/messages/*/document", N, Scope.PII_READ, personal=True),
     # Suppressions list addresses (personal data): reading them needs pii:read itself.
     Route(READ, "/api/v1/suppressions", N, Scope.PII_READ, personal=True),
     Route(frozenset({"POST", "DELETE"}), "/api/v1/suppressions", N, Scope.MESSAGES_WRITE),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from notify.domain.provider_mapping import ProviderMapping, parse_mapping
+from notify.domain.rate_limits import RateLimit, parse_rate
 from notify.domain.retry import RetryPolicy
 from notify.domain.smtp_url import parse_smtp_url
 from shared.settings import ServiceSettings
@@ -43,6 +45,11 @@ class NotifySettings(ServiceSettings):
     push_provider_token: SecretStr | None = None
     voice_provider_url: str | None = None
     voice_provider_token: SecretStr | None = None
+    sms_provider_mapping: str | None = Field(
+        default=None, description="JSON: body, encoding, auth, id_field, status_field, refused"
+    )
+    push_provider_mapping: str | None = None
+    voice_provider_mapping: str | None = None
     email_webhook_secret: SecretStr | None = None
     sms_webhook_secret: SecretStr | None = None
     push_webhook_secret: SecretStr | None = None
@@ -54,10 +61,31 @@ class NotifySettings(ServiceSettings):
     send_poll_interval_s: float = Field(default=1.0, gt=0)
     send_batch_size: int = Field(default=50, ge=1, le=1000)
     send_concurrency: int = Field(default=8, ge=1, le=256)
+    send_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Send loops in this process; they share the due messages (SKIP LOCKED).",
+    )
     send_lease_s: float = Field(
         default=600.0,
         gt=0,
         description="How long a send may take before another worker resumes it as crashed.",
+    )
+    borrower_rate_limit: str | None = Field(
+        default=None, description="At most N hand-overs to one borrower per period: '3/1h'."
+    )
+    sms_rate_limit: str | None = Field(
+        default=None, description="At most N hand-overs to the channel's provider: '50/s'."
+    )
+    email_rate_limit: str | None = None
+    push_rate_limit: str | None = None
+    voice_rate_limit: str | None = None
+    letter_rate_limit: str | None = None
+    fallback_after_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A message with fallbacks not handed to a provider by then gives way.",
     )
     recipient_wait_s: float = Field(
         default=60.0,
@@ -77,6 +105,27 @@ class NotifySettings(ServiceSettings):
     def _http_urls(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("a provider URL starts with http:// or https://")
+        return value
+
+    @field_validator("sms_provider_mapping", "push_provider_mapping", "voice_provider_mapping")
+    @classmethod
+    def _mappings_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_mapping(value)  # every mistake, at start
+        return value
+
+    @field_validator(
+        "borrower_rate_limit",
+        "sms_rate_limit",
+        "email_rate_limit",
+        "push_rate_limit",
+        "voice_rate_limit",
+        "letter_rate_limit",
+    )
+    @classmethod
+    def _rates_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate(value)
         return value
 
     @model_validator(mode="after")
@@ -102,6 +151,19 @@ class NotifySettings(ServiceSettings):
     def provider_url(self, channel: str) -> str | None:
         url: str | None = getattr(self, f"{channel}_provider_url", None)
         return url
+
+    @property
+    def borrower_limit(self) -> RateLimit | None:
+        return None if self.borrower_rate_limit is None else parse_rate(self.borrower_rate_limit)
+
+    def provider_limits(self) -> dict[str, RateLimit]:
+        """The rate limit of each channel's provider that has one."""
+        spelled = {c: getattr(self, f"{c}_rate_limit") for c in (*RECEIPT_CHANNELS, "letter")}
+        return {c: parse_rate(text) for c, text in spelled.items() if text is not None}
+
+    def provider_mapping(self, channel: str) -> ProviderMapping:
+        raw: str | None = getattr(self, f"{channel}_provider_mapping", None)
+        return ProviderMapping() if raw is None else parse_mapping(raw)
 
     def provider_token(self, channel: str) -> str | None:
         token: SecretStr | None = getattr(self, f"{channel}_provider_token", None)

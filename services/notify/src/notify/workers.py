@@ -12,6 +12,7 @@ import asyncio
 from datetime import timedelta
 
 from notify.adapters.channels import build_channels
+from notify.service_layer.rate_budget import RateLimits
 from notify.service_layer.sending import SendConfig, send_due
 from notify.settings import NotifySettings
 from shared.app import Runtime, Worker
@@ -24,6 +25,8 @@ def send_config(settings: NotifySettings) -> SendConfig:
         concurrency=settings.send_concurrency,
         lease=timedelta(seconds=settings.send_lease_s),
         recipient_wait=timedelta(seconds=settings.recipient_wait_s),
+        limits=RateLimits(settings.borrower_limit, settings.provider_limits()),
+        fallback_after=timedelta(seconds=settings.fallback_after_s),
     )
 
 
@@ -39,4 +42,4 @@ def workers(settings: NotifySettings, clock: Clock) -> list[Worker]:
         finally:
             await channels.close()
 
-    return [Worker("send", send)]
+    return [Worker(f"send-{n}", send) for n in range(1, settings.send_workers + 1)]

@@ -27,6 +27,7 @@ from devstack.plan import AppProcess, log_path, plan_apps
 from devstack.ports import PortBook
 from devstack.reaper import AlreadyRunning, Registry, record
 from devstack.secrets import with_principal_secret
+from devstack.smtp_sink import EmbeddedSmtp, smtp_url_for
 
 #: Long enough for a service to finish its batch, stop its relay and drain NATS.
 APP_GRACE_S = 20.0
@@ -64,6 +65,7 @@ class Stack:
         self._first_signal = 0.0
         self._registry = Registry(config.state_dir / "processes.json")
         self._book = PortBook(config.state_dir / "ports.json")
+        self.smtp: EmbeddedSmtp | None = None
 
     async def run(self, hooks: Sequence[ReadyHook] = ()) -> int:
         for folder in (self.config.state_dir, self.config.state_dir / "logs"):
@@ -98,6 +100,7 @@ class Stack:
             self._registry.add(server.record())
         if self.stopping.is_set():
             return 0
+        await self._start_smtp()
         apps = self._plan()
         if not await self._unless_stopped(self._start_apps(apps)):
             return 0
@@ -120,13 +123,23 @@ class Stack:
                 "or choose another port with POSTLOAN_GATEWAY_PORT",
             )
         ports = {s.name: self._book.claim(s.name, s.preferred_port) for s in self.config.services}
+        smtp = smtp_url_for(self.env, self.smtp.port) if self.smtp else {}
         return plan_apps(
             self.config,
-            with_principal_secret(self.env, self.config.state_dir),
+            with_principal_secret({**self.env, **smtp}, self.config.state_dir),
             database_urls=self.infra.database_urls,
             nats_url=self.infra.nats_url,
             ports=ports,
         )
+
+    async def _start_smtp(self) -> None:
+        """Without POSTLOAN_SMTP_URL, e-mail goes to the embedded SMTP server (smtp_sink)."""
+        notify_db = self.infra.database_urls.get("notify")
+        if notify_db is not None and smtp_url_for(self.env, 0):
+            port = self._book.claim("smtp", None)
+            self.smtp = EmbeddedSmtp(notify_db, port)
+            await self.smtp.start()
+            self.console.progress("smtp", f"keeping e-mail on 127.0.0.1:{port} (notify's sink)")
 
     async def _start_apps(self, apps: Sequence[AppProcess]) -> None:
         for app in apps:
@@ -206,6 +219,8 @@ class Stack:
         if apps and apps[0].name == self.config.gateway.name:
             await apps.pop(0).stop(grace_s=APP_GRACE_S, hurry=self.hurry)
         await asyncio.gather(*(a.stop(grace_s=APP_GRACE_S, hurry=self.hurry) for a in apps))
+        if self.smtp is not None:
+            await self.smtp.stop()
         for server in sorted(self.infra.servers, key=lambda s: s.name != "nats"):
             await asyncio.to_thread(server.stop, hurry=self.hurry.is_set())
             if server.tail is not None:

@@ -43,6 +43,21 @@ async def message_by_id(
     return None if row is None else dict(row)
 
 
+async def message_by_provider_id(
+    session: AsyncSession, channel: str, provider_message_id: str
+) -> dict[str, Any] | None:
+    """The message the channel's provider knows as ``provider_message_id``, locked."""
+    query = (
+        sa.select(MESSAGE)
+        .where(MESSAGE.c.channel == channel, MESSAGE.c.provider_message_id == provider_message_id)
+        .order_by(MESSAGE.c.created_at)
+        .limit(1)
+        .with_for_update()
+    )
+    row = (await session.execute(query)).mappings().one_or_none()
+    return None if row is None else dict(row)
+
+
 async def list_messages(
     session: AsyncSession,
     *,
@@ -126,3 +141,22 @@ async def recent_deliveries(
         MESSAGE.c.message_id != besides,
     )
     return [dict(r) for r in (await session.execute(query)).mappings()]
+
+
+async def handed_since(
+    session: AsyncSession, column: str, value: str, since: datetime, limit: int
+) -> list[datetime]:
+    """When the latest ``limit`` messages of ``column = value`` were handed over since
+    ``since`` (the rate limits' windows; indexed by ``ix_message_*_handed``)."""
+    query = (
+        sa.select(MESSAGE.c.handed_at)
+        .where(MESSAGE.c[column] == value, MESSAGE.c.handed_at > since)
+        .order_by(MESSAGE.c.handed_at.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def lock_key(session: AsyncSession, key: str) -> None:
+    """Hold an advisory lock on ``key`` until the transaction ends."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,3 +53,20 @@ async def recipient(session: AsyncSession, borrower_id: str) -> dict[str, Any] |
     query = sa.select(RECIPIENT).where(RECIPIENT.c.borrower_id == borrower_id)
     found = (await session.execute(query)).mappings().one_or_none()
     return dict(found) if found else None
+
+
+async def update_contact(
+    session: AsyncSession, borrower_id: str, changes: Mapping[str, Any], updated_at: datetime
+) -> bool:
+    """Apply ``changes`` unless a later update was applied already; False when the borrower
+    is unknown or the update is older than the last one applied."""
+    newer = sa.or_(
+        RECIPIENT.c.contact_updated_at.is_(None), RECIPIENT.c.contact_updated_at < updated_at
+    )
+    statement = (
+        sa.update(RECIPIENT)
+        .where(RECIPIENT.c.borrower_id == borrower_id, newer)
+        .values(**changes, contact_updated_at=updated_at)
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))

@@ -29,6 +29,11 @@ class RecipientRow(Base, table=True):
     email_valid: bool = True
     locale: str
     time_zone: str
+    push_token: str | None = Field(default=None, max_length=4096)
+    # The ``updated_at`` of the last contact.updated applied: an older one changes nothing.
+    contact_updated_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 class LoanRecipientRow(Base, table=True):
@@ -103,6 +108,19 @@ class MessageRow(Base, table=True):
             postgresql_where=sa.text("status IN ('queued', 'deferred', 'sending')"),
         ),
         sa.Index("ix_message_created", "created_at", "message_id"),
+        # Rate limits count the hand-overs of a channel's provider and of a borrower.
+        sa.Index(
+            "ix_message_channel_handed",
+            "channel",
+            "handed_at",
+            postgresql_where=sa.text("handed_at IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_message_borrower_handed",
+            "borrower_id",
+            "handed_at",
+            postgresql_where=sa.text("handed_at IS NOT NULL"),
+        ),
     )
 
     message_id: uuid.UUID = Field(primary_key=True)
@@ -126,12 +144,16 @@ class MessageRow(Base, table=True):
     deferred_until: datetime | None = Field(default=None, sa_column=_at_column())
     due_at: datetime | None = Field(default=None, sa_column=_at_column())
     provider: str | None = Field(default=None, max_length=32)
+    # The provider's own id of the message, where its mapping reads one from the answer.
+    provider_message_id: str | None = Field(default=None, max_length=200, index=True)
     attempts: int = 0
     address: str | None = Field(default=None, max_length=254)
     subject: str | None = None
     text: str | None = None
     created_at: datetime = Field(sa_column=_at_column(nullable=False))
     updated_at: datetime = Field(sa_column=_at_column(nullable=False))
+    # When it was first marked ``sending``: the hand-over rate limits count.
+    handed_at: datetime | None = Field(default=None, sa_column=_at_column())
     sent_at: datetime | None = Field(default=None, sa_column=_at_column())
     delivered_at: datetime | None = Field(default=None, sa_column=_at_column())
 
@@ -215,3 +237,13 @@ class MirroredDisputeRow(Base, table=True):
     loan_id: str = Field(index=True, max_length=64)
     borrower_id: str = Field(index=True, max_length=64)
     status: str = Field(max_length=10)
+
+
+class LetterDocumentRow(Base, table=True):
+    """A letter rendered to PDF, as it is printed and posted (one per message, never changed)."""
+
+    __tablename__ = "letter_document"
+
+    message_id: uuid.UUID = Field(primary_key=True, foreign_key="message.message_id")
+    pdf: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    created_at: datetime = Field(sa_column=_at_column(nullable=False))

@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.service_layer import mirrors
 from notify.service_layer.messages import request_contact
-from notify.service_layer.recipients import record_recipient
+from notify.service_layer.recipients import apply_contact_update, record_recipient
 from shared.clock import Clock
 from shared.events import (
     CloudEvent,
     ContactRequested,
+    ContactUpdated,
     DisputeChanged,
     DisputeOpened,
     DisputeResolved,
@@ -24,6 +25,11 @@ from shared.messaging.consumer import On, Subscription, handler_table
 async def on_loan_registered(session: AsyncSession, _: CloudEvent, payload: LoanAccepted) -> None:
     """Keep the contact data of the borrower of a loan that monitoring accepted."""
     await record_recipient(session, payload)
+
+
+async def on_contact_updated(session: AsyncSession, _: CloudEvent, payload: ContactUpdated) -> None:
+    """Keep the lender's new contact data of a borrower (a push token, a new number)."""
+    await apply_contact_update(session, payload)
 
 
 def subscriptions(clock: Clock) -> list[Subscription]:
@@ -46,6 +52,11 @@ def subscriptions(clock: Clock) -> list[Subscription]:
             durable="notify-monitoring",
             stream=spec_for(LoanAccepted).stream,
             handlers=handler_table(On(LoanAccepted, on_loan_registered)),
+        ),
+        Subscription(
+            durable="notify-ingest",
+            stream=spec_for(ContactUpdated).stream,
+            handlers=handler_table(On(ContactUpdated, on_contact_updated, domain="ingest")),
         ),
         Subscription(
             durable="notify-collections",

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import messages_sql
+from notify.domain.fallback import fallback_template
 from notify.domain.issues import Issue
 from notify.domain.messages import Status, fingerprint
 from notify.service_layer import recipients
@@ -190,7 +191,38 @@ async def _checked(session: AsyncSession, request: MessageRequest) -> str:
     if rendered.channel != request.channel:
         issue = Issue("channel", f"template {request.template_id!r} is for {rendered.channel}")
         raise Unprocessable("Message refused", [issue])
+    issues = await _fallback_issues(session, request, recipient.locale, pack)
+    if issues:
+        raise Unprocessable("Message refused", issues)
     return pack
+
+
+async def _fallback_issues(
+    session: AsyncSession, request: MessageRequest, locale: str, pack: str
+) -> list[Issue]:
+    """Each fallback channel once, not the message's own, with its template
+    (``<template_id>.<channel>``) rendering for the borrower as the message's does."""
+    issues = []
+    for i, channel in enumerate(request.fallback):
+        field = f"fallback[{i}]"
+        if channel == request.channel or channel in request.fallback[:i]:
+            issues.append(Issue(field, "must be another channel than those before it"))
+            continue
+        template_id = fallback_template(request.template_id, channel, is_fallback=False)
+        try:
+            rendered = await render_message(
+                session, template_id, locale=locale, variables=request.variables, pack=pack
+            )
+        except NotFound:
+            issues.append(Issue(field, f"needs the template {template_id!r}"))
+            continue
+        except Unprocessable as refused:
+            why = "; ".join(f"{i.field}: {i.message}" for i in refused.issues)
+            issues.append(Issue(field, f"template {template_id!r}: {why}"))
+            continue
+        if rendered.channel != channel:
+            issues.append(Issue(field, f"template {template_id!r} is for {rendered.channel}"))
+    return issues
 
 
 def _new_message(*, key: str, digest: str, now: datetime, **fields: Any) -> dict[str, Any]:

@@ -26,22 +26,29 @@ SUPPRESSING = frozenset({"hard_bounce", "invalid_address", "complaint"})
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    message_id: uuid.UUID
+    message_id: uuid.UUID | None  # None: named by ``provider_message_id``
     status: str  # delivered | failed
     at: datetime
     reason: str | None
+    provider_message_id: str | None = None
 
 
 async def apply_receipt(
     session: AsyncSession, channel: str, receipt: Receipt, now: datetime
 ) -> dict[str, Any]:
     """Apply a receipt to its message; answers the message as it is then."""
-    message = await messages_sql.message_by_id(session, receipt.message_id, lock=True)
+    if receipt.message_id is not None:
+        message = await messages_sql.message_by_id(session, receipt.message_id, lock=True)
+    else:
+        assert receipt.provider_message_id is not None
+        message = await messages_sql.message_by_provider_id(
+            session, channel, receipt.provider_message_id
+        )
     if message is None or message["channel"] != channel:
-        raise NotFound(f"{channel} message", str(receipt.message_id))
+        raise NotFound(f"{channel} message", str(receipt.message_id or receipt.provider_message_id))
     first = await receipts_sql.record(
         session,
-        message_id=receipt.message_id,
+        message_id=message["message_id"],
         status=receipt.status,
         reason=receipt.reason,
         at=receipt.at,

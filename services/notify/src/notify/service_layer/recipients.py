@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import repository
-from shared.events import LoanAccepted
+from shared.events import ContactUpdated, LoanAccepted
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Recipient:
     email_valid: bool
     locale: str
     time_zone: str
+    push_token: str | None = None
 
 
 async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
@@ -39,6 +43,26 @@ async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
     }
     await repository.upsert_recipient(session, b.borrower_id, contact)
     await repository.link_loan(session, loan.loan_id, b.borrower_id, loan.jurisdiction)
+
+
+async def apply_contact_update(session: AsyncSession, update: ContactUpdated) -> None:
+    """The lender's new contact data of a borrower, push token included; an update older
+    than the last one applied (a redelivery, or one overtaken) changes nothing."""
+    changes = update.model_dump(
+        include={"phone", "email", "phone_valid", "email_valid", "time_zone", "locale"},
+        exclude_none=True,
+    )
+    if update.phone is not None and update.phone_valid is None:
+        changes["phone_valid"] = True  # a new number is presumed to work
+    if update.email is not None and update.email_valid is None:
+        changes["email_valid"] = True
+    if update.push_token is not None:
+        changes["push_token"] = update.push_token
+    applied = await repository.update_contact(
+        session, update.borrower_id, changes, update.updated_at
+    )
+    if not applied:
+        log.info("contact update of %s not applied (unknown or stale)", update.borrower_id)
 
 
 async def recipient_of_loan(session: AsyncSession, loan_id: str) -> Recipient | None:
@@ -69,4 +93,5 @@ def _recipient(row: Mapping[str, Any] | None) -> Recipient | None:
         email_valid=row["email_valid"],
         locale=row["locale"],
         time_zone=row["time_zone"],
+        push_token=row.get("push_token"),
     )

@@ -23,13 +23,18 @@ CAP_LOOKBACK = timedelta(days=8)
 
 def address_of(recipient: Recipient, channel: str, kind: str) -> tuple[str | None, bool]:
     """The recipient's address on ``channel`` and whether it still works. Notify keeps the
-    borrower's own channels only; push tokens and other recipients' details are not known."""
+    borrower's own channels only (other recipients' details are not known). A letter is
+    addressed to the borrower by name: the print room adds the postal address."""
     if kind != "borrower":
         return None, False
     if channel in PHONE_CHANNELS:
         return recipient.phone, recipient.phone_valid
     if channel == "email":
         return recipient.email, recipient.email_valid
+    if channel == "push":
+        return recipient.push_token, True
+    if channel == "letter":
+        return recipient.name, True
     return None, False
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notify.adapters import messages_sql
 from notify.adapters.channels import Channels, Handed, Outgoing
 from notify.domain.delivery import Block, Defer, decide_send
+from notify.domain.fallback import cancel_reason, deadline
 from notify.domain.messages import Status
 from notify.service_layer import recipients
 from notify.service_layer.packs import pack_for
+from notify.service_layer.rate_budget import RateBudget, RateLimits
 from notify.service_layer.refusals import Unprocessable
 from notify.service_layer.rendering import RenderedMessage, render_message
 from notify.service_layer.send_facts import own_history, send_ask
@@ -45,6 +47,8 @@ class SendConfig:
     concurrency: int = 8
     lease: timedelta = timedelta(minutes=10)
     recipient_wait: timedelta = timedelta(minutes=1)
+    limits: RateLimits = field(default_factory=RateLimits)
+    fallback_after: timedelta = timedelta(hours=1)
 
 
 async def send_due(db: Database, channels: Channels, clock: Clock, config: SendConfig) -> int:
@@ -82,8 +86,9 @@ async def claim(
     deferred, blocked, failed — or marked ``sending`` and returned to be handed over."""
     rows = await messages_sql.claim_due(session, now, config.batch_size)
     ready = []
+    budget = RateBudget(config.limits)
     for row in rows:
-        outgoing = await _prepare(session, row, now, channels, config)
+        outgoing = await _prepare(session, row, now, channels, config, budget)
         if outgoing is not None:
             ready.append(outgoing)
     return len(rows), ready
@@ -95,6 +100,7 @@ async def _prepare(
     now: datetime,
     channels: Channels,
     config: SendConfig,
+    budget: RateBudget,
 ) -> Outgoing | None:
     if row["status"] == Status.SENDING:  # a send interrupted past its lease: the same again
         log.warning("resuming the interrupted send of message %s", row["message_id"])
@@ -102,6 +108,11 @@ async def _prepare(
             session, row["message_id"], {"due_at": now + config.lease}
         )
         return _outgoing(row)
+    cutoff = deadline(row["created_at"], row["fallback"], config.fallback_after)
+    if cutoff is not None and now >= cutoff:  # not handed over in time: the fallback's turn
+        reason = cancel_reason(config.fallback_after, row["fallback"][0])
+        await move(session, row, Status.BLOCKED, at=now, reason=reason, due_at=None)
+        return None
     if channels.adapter(row["channel"]) is None:
         reason = f"unsupported_channel: no provider delivers {row['channel']} messages"
         await move(session, row, Status.FAILED, at=now, reason=reason, due_at=None)
@@ -113,7 +124,7 @@ async def _prepare(
     rendered = await _render(session, row, recipient.locale, now)
     if rendered is None:
         return None
-    return await _check_and_mark(session, row, recipient, rendered, now, config)
+    return await _check_and_mark(session, row, recipient, rendered, now, config, budget)
 
 
 async def _check_and_mark(
@@ -123,9 +134,11 @@ async def _check_and_mark(
     rendered: RenderedMessage,
     now: datetime,
     config: SendConfig,
+    budget: RateBudget,
 ) -> Outgoing | None:
-    """The send-time checks (address, suppressions, the pack's rules at ``now``), then
-    blocked, deferred to the next allowed moment, or ``sending`` with the text fixed."""
+    """The send-time checks (address, suppressions, the pack's rules at ``now``, the rate
+    limits), then blocked, deferred to the next allowed moment, or ``sending`` with the text
+    fixed."""
     pack = await pack_for(session, row["pack"])
     if pack is None:
         reason = f"unknown_pack: {row['pack']}"
@@ -137,23 +150,20 @@ async def _check_and_mark(
         await move(session, row, Status.BLOCKED, at=now, reason=verdict.reason, due_at=None)
         return None
     if isinstance(verdict, Defer):
-        until = verdict.until
-        await move(
-            session,
-            row,
-            Status.DEFERRED,
-            at=now,
-            reason=verdict.reason,
-            deferred_until=until,
-            due_at=until,
-        )
+        await _defer(session, row, verdict.until, verdict.reason, now, config)
         return None
+    over = await budget.check(session, row["borrower_id"], row["channel"], now)
+    if over is not None:
+        await _defer(session, row, over.until, over.reason, now, config)
+        return None
+    budget.handed(row["borrower_id"], row["channel"], now)
     sending = await move(
         session,
         row,
         Status.SENDING,
         at=now,
         due_at=now + config.lease,
+        handed_at=now,
         address=verdict.address,
         subject=rendered.subject,
         text=rendered.body,
@@ -161,6 +171,23 @@ async def _check_and_mark(
         locale=rendered.locale,
     )
     return _outgoing(sending)
+
+
+async def _defer(
+    session: AsyncSession,
+    row: Mapping[str, Any],
+    until: datetime,
+    reason: str,
+    now: datetime,
+    config: SendConfig,
+) -> None:
+    """Deferred to ``until``, and looked at again then — or at its fallback deadline, if that
+    comes first (it is then cancelled for its fallback)."""
+    cutoff = deadline(row["created_at"], row["fallback"], config.fallback_after)
+    due = until if cutoff is None else min(until, cutoff)
+    await move(
+        session, row, Status.DEFERRED, at=now, reason=reason, deferred_until=until, due_at=due
+    )
 
 
 async def _render(
@@ -212,7 +239,11 @@ async def record(session: AsyncSession, message_id: Any, handed: Handed, now: da
     row = await messages_sql.message_by_id(session, message_id, lock=True)
     if row is None:
         return
-    counts = {"provider": handed.provider, "attempts": row["attempts"] + handed.tries}
+    counts = {
+        "provider": handed.provider,
+        "attempts": row["attempts"] + handed.tries,
+        "provider_message_id": handed.provider_message_id or row["provider_message_id"],
+    }
     if row["status"] != Status.SENDING:
         await messages_sql.update_message(
             session, message_id, {**counts, "sent_at": row["sent_at"] or now}

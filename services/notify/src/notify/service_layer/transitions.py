@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import messages_sql
+from notify.domain.fallback import may_fall_back
 from notify.domain.messages import Status, may_move
+from notify.service_layer.fallbacks import fallback_row
 from shared.envelope import source_of
 from shared.events import Channel, DeliveryUpdated, make_event
 from shared.messaging.outbox import enqueue
@@ -37,7 +39,8 @@ async def move(
     deferred_until: datetime | None = None,
     **changes: Any,
 ) -> dict[str, Any]:
-    """Move ``message`` (its row locked by the caller) to ``to``; answers the updated row."""
+    """Move ``message`` (its row locked by the caller) to ``to``; answers the updated row.
+    A message that certainly did not get through makes its fallback, if it names one."""
     current = Status(message["status"])
     if not may_move(current, to):
         raise IllegalMove(f"message {message['message_id']}: {current} cannot become {to}")
@@ -50,7 +53,18 @@ async def move(
     }
     moved = await messages_sql.update_message(session, message["message_id"], values)
     await _history_and_event(session, moved, at)
+    if may_fall_back(to, reason):
+        await _fall_back(session, moved, at)
     return moved
+
+
+async def _fall_back(session: AsyncSession, message: Mapping[str, Any], at: datetime) -> None:
+    row = fallback_row(message, at)
+    if row is None:
+        return
+    stored = await messages_sql.insert_message(session, row)
+    if stored is not None:  # None: made already (a late bounce after a block cannot repeat it)
+        await record_created(session, stored, at)
 
 
 async def _history_and_event(

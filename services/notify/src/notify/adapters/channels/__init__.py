@@ -1,7 +1,7 @@
 """Channel adapters behind one interface (``base.ChannelAdapter``), chosen by configuration:
 SMTP for e-mail when ``POSTLOAN_SMTP_URL`` is set, the generic HTTP provider for SMS, push and
 voice when ``POSTLOAN_<CHANNEL>_PROVIDER_URL`` is, the local sink for every channel without
-one. Letters have no adapter yet (they are rendered to PDF, not handed to a provider)."""
+one; letters are rendered to PDF and stored for printing (``letter.LetterChannel``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 
 from notify.adapters.channels.base import ChannelAdapter, Handed, Outgoing
 from notify.adapters.channels.http import HttpProvider
+from notify.adapters.channels.letter import LetterChannel
 from notify.adapters.channels.sink import LocalSink
 from notify.adapters.channels.smtp import SmtpChannel
 from notify.domain.smtp_url import parse_smtp_url
@@ -36,7 +37,7 @@ class Channels:
 def build_channels(settings: NotifySettings, db: Database, now: Callable[[], datetime]) -> Channels:
     policy = settings.retry_policy
     sink = LocalSink(db, policy, now)
-    adapters: dict[str, ChannelAdapter] = {}
+    adapters: dict[str, ChannelAdapter] = {"letter": LetterChannel(db, policy, now)}
     if settings.smtp_url:
         adapters["email"] = SmtpChannel(
             parse_smtp_url(settings.smtp_url),
@@ -55,6 +56,7 @@ def build_channels(settings: NotifySettings, db: Database, now: Callable[[], dat
             else HttpProvider(
                 url,
                 token=settings.provider_token(channel),
+                mapping=settings.provider_mapping(channel),
                 timeout_s=settings.provider_timeout_s,
                 policy=policy,
             )

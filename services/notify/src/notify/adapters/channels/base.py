@@ -42,6 +42,7 @@ class Handed:
     accepted: bool
     tries: int
     reason: str | None = None
+    provider_message_id: str | None = None  # the provider's own id, where its answer gives one
 
 
 class Transient(Exception):
@@ -71,17 +72,18 @@ class ChannelAdapter(Protocol):
 
 
 async def with_retries(
-    call: Callable[[], Awaitable[None]],
+    call: Callable[[], Awaitable[str | None]],
     policy: RetryPolicy,
     *,
     provider: str,
     sleep: Sleep = asyncio.sleep,
     jitter: Callable[[], float] = random.random,
 ) -> Handed:
-    """Call until accepted, refused, or ``policy.max_tries`` transient failures."""
+    """Call until accepted, refused, or ``policy.max_tries`` transient failures; ``call``
+    answers the provider's id of the message, if it gives one."""
     for tries in range(1, policy.max_tries + 1):
         try:
-            await call()
+            provider_id = await call()
         except Permanent as refused:
             return Handed(provider, accepted=False, tries=tries, reason=refused.reason)
         except Transient as failed:
@@ -92,5 +94,5 @@ async def with_retries(
             log.info("%s: %s; try %d in %.2f s", provider, failed.reason, tries + 1, delay)
             await sleep(delay)
         else:
-            return Handed(provider, accepted=True, tries=tries)
+            return Handed(provider, accepted=True, tries=tries, provider_message_id=provider_id)
     raise AssertionError("unreachable: a policy has at least one try")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from notify.domain.messages import Status
 from notify.entrypoints.api.deps import ClockDep
-from notify.service_layer import messages
+from notify.service_layer import letters, messages
 from shared.app import SessionDep
 from shared.events import Channel
 from shared.types import ExternalId
@@ -58,6 +58,7 @@ class MessagePublic(BaseModel):
     reason: str | None
     deferred_until: datetime | None
     provider: str | None
+    provider_message_id: str | None
     attempts: int
     fallback: list[Channel]
     fallback_of: uuid.UUID | None
@@ -131,3 +132,18 @@ async def list_messages(
 async def get_message(message_id: uuid.UUID, session: SessionDep) -> MessageDetailPublic:
     """One message with every status it has had."""
     return MessageDetailPublic.model_validate(await messages.get_message(session, message_id))
+
+
+@router.get(
+    "/{message_id}/document",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The letter as printed"},
+        404: {"description": "No such message, or it is not a rendered letter"},
+    },
+)
+async def get_document(message_id: uuid.UUID, session: SessionDep) -> Response:
+    """A letter's PDF (personal data: the gateway asks pii:read)."""
+    pdf = await letters.letter_document(session, message_id)
+    headers = {"Content-Disposition": f'inline; filename="letter-{message_id}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)

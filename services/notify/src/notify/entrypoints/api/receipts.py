@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from notify.domain.signatures import signature_valid
 from notify.entrypoints.api.deps import ClockDep, SettingsDep
@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/v1/providers", tags=["receipts"])
 class ReceiptBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_id: uuid.UUID
+    message_id: uuid.UUID | None = None
+    # The provider's own id instead, where its mapping reads one (``id_field``).
+    provider_message_id: str | None = Field(default=None, min_length=1, max_length=200)
     status: Literal["delivered", "failed"]
     at: AwareDatetime
     reason: Literal["hard_bounce", "invalid_address", "complaint"] | None = None
@@ -53,6 +55,11 @@ async def post_receipt(
     except ValidationError as exc:
         errors = validation_errors(list(exc.errors()))
         raise Problem(422, "Invalid receipt", "the body is not a receipt", errors=errors) from None
-    receipt = receipts.Receipt(body.message_id, body.status, body.at, body.reason)
+    if (body.message_id is None) == (body.provider_message_id is None):
+        issue = {"field": "message_id", "message": "give message_id or provider_message_id"}
+        raise Problem(422, "Invalid receipt", "the body is not a receipt", errors=[issue])
+    receipt = receipts.Receipt(
+        body.message_id, body.status, body.at, body.reason, body.provider_message_id
+    )
     moved = await receipts.apply_receipt(session, channel, receipt, clock())
     return MessagePublic.model_validate(moved)
