@@ -181,14 +181,24 @@ async def delinquency_loop(
     return latencies, achieved, len(sent)
 
 
-LOAD_CASES = """
+def references(prefix: str) -> str:
+    """``$1`` borrowers ``<prefix>B-i`` and their loans ``<prefix>L-i``, straight into
+    collections' reference tables (statements separated by ``;``)."""
+    return f"""
 INSERT INTO borrower_ref (borrower_id, name, phone, email, time_zone, locale)
-SELECT 'PB-' || i, 'borrower ' || i, '+8613800000000', NULL, 'Asia/Shanghai', 'zh-CN'
+SELECT '{prefix}B-' || i, 'borrower ' || i, '+8613800000000', NULL, 'Asia/Shanghai', 'zh-CN'
 FROM generate_series(1, $1) AS i;
 INSERT INTO loan_ref (loan_id, borrower_id, product, jurisdiction, principal, currency,
                       disbursed_on)
-SELECT 'PL-' || i, 'PB-' || i, 'default', 'cn', 1000 + (i % 20000), 'CNY', DATE '2026-01-15'
+SELECT '{prefix}L-' || i, '{prefix}B-' || i, 'default', 'cn', 1000 + (i % 20000), 'CNY',
+       DATE '2026-01-15'
 FROM generate_series(1, $1) AS i;
+"""
+
+
+LOAD_CASES = (
+    references("P")
+    + """
 INSERT INTO collection_case (case_id, loan_id, borrower_id, status, opened_on, dpd, bucket,
                              overdue_amount, tier, quadrant, pack)
 SELECT gen_random_uuid(), 'PL-' || i, 'PB-' || i, 'open', DATE '2026-02-16', 1 + i % 90,
@@ -197,6 +207,7 @@ SELECT gen_random_uuid(), 'PL-' || i, 'PB-' || i, 'open', DATE '2026-02-16', 1 +
 FROM generate_series(1, $1) AS i;
 ANALYZE;
 """
+)
 
 
 async def preview_bench(url: str, dsn: str, loans: int) -> tuple[float, int]:

@@ -31,19 +31,14 @@ from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.db import asyncpg_dsn, create_database
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # the bench package
-from bench.bench_collections import start_collections, with_strategy
+from bench.bench_collections import references, start_collections, with_strategy
 from bench.bench_scoring_events import percentile
 
 TARGET_QUEUE_P99_MS, TARGET_RESULTS_S = 50.0, 10.0
 
-LOAD_OPEN = """
-INSERT INTO borrower_ref (borrower_id, name, phone, email, time_zone, locale)
-SELECT 'WB-' || i, 'borrower ' || i, '+8613800000000', NULL, 'Asia/Shanghai', 'zh-CN'
-FROM generate_series(1, $1) AS i;
-INSERT INTO loan_ref (loan_id, borrower_id, product, jurisdiction, principal, currency,
-                      disbursed_on)
-SELECT 'WL-' || i, 'WB-' || i, 'default', 'cn', 1000 + (i % 20000), 'CNY', DATE '2026-01-15'
-FROM generate_series(1, $1) AS i;
+LOAD_OPEN = (
+    references("W")
+    + """
 INSERT INTO collection_case (case_id, loan_id, borrower_id, status, opened_on, dpd, bucket,
                              overdue_amount, tier, quadrant, pack, assignee)
 SELECT gen_random_uuid(), 'WL-' || i, 'WB-' || i, 'open', DATE '2026-02-16', 1 + i % 90,
@@ -58,15 +53,11 @@ SELECT gen_random_uuid(), c.case_id, 'agent_call', 'early',
 FROM collection_case c WHERE c.loan_id LIKE 'WL-%';
 VACUUM ANALYZE;
 """
+)
 
-LOAD_CLOSED = """
-INSERT INTO borrower_ref (borrower_id, name, phone, email, time_zone, locale)
-SELECT 'RB-' || i, 'borrower ' || i, '+8613800000000', NULL, 'Asia/Shanghai', 'zh-CN'
-FROM generate_series(1, $1) AS i;
-INSERT INTO loan_ref (loan_id, borrower_id, product, jurisdiction, principal, currency,
-                      disbursed_on)
-SELECT 'RL-' || i, 'RB-' || i, 'default', 'cn', 1000 + (i % 20000), 'CNY', DATE '2026-01-15'
-FROM generate_series(1, $1) AS i;
+LOAD_CLOSED = (
+    references("R")
+    + """
 INSERT INTO collection_case (case_id, loan_id, borrower_id, status, opened_on, closed_on,
                              close_reason, dpd, bucket, overdue_amount, tier, quadrant, pack,
                              strategy_id, strategy_version, segment, variant, segment_entered_on)
@@ -81,6 +72,7 @@ SELECT case_id, now(), DATE '2026-01-20', 'bucket_changed',
 FROM collection_case WHERE loan_id LIKE 'RL-%' AND hashtext(loan_id) & 7 = 0;
 ANALYZE;
 """
+)
 
 
 async def load(dsn: str, script: str, *args: int) -> float:
