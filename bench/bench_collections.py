@@ -104,9 +104,14 @@ BENCH_ADMIN = Principal("bench", frozenset({"admin"}), frozenset({"cases:read"})
 
 
 class AsAdmin(httpx.Auth):
+    """Signs each request for ``principal`` (the bench's admin unless told)."""
+
+    def __init__(self, principal: Principal = BENCH_ADMIN) -> None:
+        self.principal = principal
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers[PRINCIPAL_HEADER] = sign(
-            BENCH_ADMIN, secret=PRINCIPAL_SECRET, method=request.method,
+            self.principal, secret=PRINCIPAL_SECRET, method=request.method,
             path=request.url.path, now=time.time(),
         )  # fmt: skip
         yield request

@@ -6,7 +6,8 @@ strategy, then loads straight into collections' database (``INSERT ... SELECT`` 
 
 - ``--cases`` open cases (default 1,000,000), each with one open task, the tasks spread over
   ``--collectors`` collectors (default 200: 5,000 tasks each) through their cases; then
-  ``--queries`` ``GET /api/v1/work-queue`` calls, each for a random collector, one at a time
+  ``--queries`` ``GET /api/v1/work-queue`` calls, each by a random collector (signed as the
+  gateway would, so the access check is in the figure), one at a time
   (target p99 <= 50 ms);
 - ``--closed`` closed cases of the strategy (default 1,000,000) in two variants, with timeline
   lines and ledger slots, then ``GET /api/v1/strategies/bench/results`` (target <= 10 s).
@@ -29,9 +30,10 @@ import httpx
 
 from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.db import asyncpg_dsn, create_database
+from shared.principal import Principal
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # the bench package
-from bench.bench_collections import references, start_collections, with_strategy
+from bench.bench_collections import AsAdmin, references, start_collections, with_strategy
 from bench.bench_scoring_events import percentile
 
 TARGET_QUEUE_P99_MS, TARGET_RESULTS_S = 50.0, 10.0
@@ -94,7 +96,8 @@ async def queue_latencies(url: str, collectors: int, queries: int) -> list[float
         for _ in range(queries):
             who = f"collector-{rng.randrange(collectors)}"
             started = time.perf_counter()
-            answer = await client.get("/api/v1/work-queue", params={"assignee": who})
+            collector = Principal(who, frozenset({"collector"}), frozenset({"cases:read"}))
+            answer = await client.get("/api/v1/work-queue", auth=AsAdmin(collector))
             latencies.append((time.perf_counter() - started) * 1000)
             answer.raise_for_status()
             if len(answer.json()["items"]) != 50:
@@ -103,7 +106,7 @@ async def queue_latencies(url: str, collectors: int, queries: int) -> list[float
 
 
 async def results_seconds(url: str) -> tuple[float, int]:
-    async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=600, auth=AsAdmin()) as client:
         started = time.perf_counter()
         answer = await client.get("/api/v1/strategies/bench/results")
         elapsed = time.perf_counter() - started
