@@ -6,12 +6,22 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
 import pytest
+import sqlalchemy as sa
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from postloan_testing.plugin import NatsUnderTest
 from shared import app as factory
-from shared.app import Runtime, ServiceDefinition, Worker, create_service_app, supervise
+from shared.app import (
+    Runtime,
+    ServiceDefinition,
+    SessionDep,
+    Worker,
+    create_service_app,
+    supervise,
+)
 from shared.events import CloudEvent, ContactUpdated, LoanAccepted, PaymentApplied, spec_for
 from shared.messaging.consumer import On, handler_table
 from shared.settings import ServiceSettings
@@ -125,3 +135,34 @@ async def _contact(session: AsyncSession, event: CloudEvent, payload: ContactUpd
 def _no_runtime() -> Runtime:
     """supervise() only hands the runtime to the worker; these workers do not look at it."""
     return Runtime.__new__(Runtime)
+
+
+async def test_a_route_answers_only_after_its_unit_of_work_is_committed(
+    database_url: str, nats_server: NatsUnderTest
+) -> None:
+    """A commit that fails (here a deferred unique check, which only COMMIT runs) is the
+    answer: never a 201 for a write that was not kept."""
+    router = APIRouter()
+
+    @router.post("/things/{key}", status_code=201)
+    async def add(key: int, session: SessionDep) -> dict[str, int]:
+        await session.execute(sa.text("INSERT INTO once_only (k) VALUES (:k)"), {"k": key})
+        return {"k": key}
+
+    definition = ServiceDefinition(name="t", title="t", routers=[router])
+    settings = ServiceSettings(database_url=database_url, nats_url=nats_server.url)
+    app = create_service_app(definition, settings)
+    async with app.router.lifespan_context(app):
+        db = app.state.runtime.db
+        async with db.unit_of_work() as s:
+            await s.execute(
+                sa.text("CREATE TABLE once_only (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+            )
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.post("/things/1")).status_code == 201
+            again = await client.post("/things/1")
+        async with db.unit_of_work() as s:
+            kept = (await s.execute(sa.text("SELECT count(*) FROM once_only"))).scalar_one()
+    assert again.status_code >= 400
+    assert kept == 1

@@ -102,7 +102,9 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
         yield s
 
 
-SessionDep = Annotated[AsyncSession, Depends(session)]
+#: ``scope="function"``: committed before the response is sent — with FastAPI's default
+#: (``"request"``) a 201 could reach the client and the commit then fail or never happen.
+SessionDep = Annotated[AsyncSession, Depends(session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 #: The caller's name as the gateway forwards it, unsigned: good for recording who did what, not
 #: for deciding what they may do — routes that decide take ``shared.principal.PrincipalDep``.
