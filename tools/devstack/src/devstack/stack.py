@@ -1,7 +1,8 @@
-"""The supervisor: start the stack, watch it, and stop all of it.
+"""The supervisor: start the stack, keep it serving, and stop all of it.
 
-Nothing is restarted: a process that exits on its own is reported with its last lines and the
-whole stack stops with a non-zero exit, so a crash is never hidden behind a silent restart.
+A process that fails while the stack starts stops the stack with its last lines (a wrong
+setting is not retried). Once everything is ready, a process that exits or hangs is restarted
+with back-off by :mod:`devstack.supervision`, its reason and last lines said on the console.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 
 from devstack.child import AppChild
-from devstack.config import StackConfig, display_url
+from devstack.config import ConfigError, StackConfig, display_url
 from devstack.console import Console, Link
 from devstack.embedded import port_is_free
 from devstack.failures import ComponentFailed
@@ -26,6 +27,8 @@ from devstack.infra import Infra, Server, start_infra
 from devstack.plan import AppProcess, log_path, plan_apps
 from devstack.ports import PortBook
 from devstack.reaper import AlreadyRunning, Registry, record
+from devstack.restarts import RestartPolicy
+from devstack.supervision import Supervisor
 
 #: Long enough for a service to finish its batch, stop its relay and drain NATS.
 APP_GRACE_S = 20.0
@@ -81,6 +84,10 @@ class Stack:
             self._restore_signals()
 
     async def _run(self, hooks: Sequence[ReadyHook]) -> int:
+        try:
+            policy = RestartPolicy.from_env(self.env)
+        except ConfigError as exc:
+            raise ComponentFailed("stack", str(exc)) from exc
         swept = await asyncio.to_thread(self._registry.claim)
         if swept:
             self.console.progress("stack", f"ended leftovers of a previous run: {', '.join(swept)}")
@@ -109,7 +116,11 @@ class Stack:
         )
         self._banner(info)
         self.console.live = True
-        return await self._supervise(_in_turn(hooks, info))
+        keeper = Supervisor(
+            policy, self.console, self._registry, start_timeout_s=self.config.ready_timeout_s
+        )
+        health = [f"{app.base_url}/healthz" for app in apps]
+        return await self._supervise(_in_turn(hooks, info), keeper, health)
 
     def _plan(self) -> list[AppProcess]:
         if not port_is_free(self.config.gateway_port):
@@ -171,15 +182,18 @@ class Stack:
                 raise ComponentFailed(app.name, headline, child.lines.recent)
             await asyncio.sleep(_POLL_S)
 
-    async def _supervise(self, hooks: Awaitable[None]) -> int:
-        """Wait for a stop request (exit 0) or for any process to exit on its own (exit 1).
+    async def _supervise(
+        self, hooks: Awaitable[None], keeper: Supervisor, health_urls: Sequence[str]
+    ) -> int:
+        """Keep every process up until a stop request (exit 0).
 
-        The hooks run meanwhile: a stop request or a crash cancels them; one that raises stops
-        the stack with its exception.
+        The hooks run meanwhile: a stop request cancels them; one that raises stops the stack
+        with its exception.
         """
         stop = asyncio.ensure_future(self.stopping.wait())
-        watches = [_watch_child(c) for c in self.children]
-        servers = map(_watch_server, self.infra.servers)
+        pairs = zip(self.children, health_urls, strict=True)
+        watches = [keeper.keep_app(child, url) for child, url in pairs]
+        servers = map(keeper.keep_server, self.infra.servers)
         await _until_done({stop}, failures=[hooks, *watches, *servers])
         return 0
 
@@ -277,11 +291,6 @@ async def _until_done(
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _watch_child(child: AppChild) -> None:
-    code = await child.wait()
-    raise ComponentFailed(child.name, _exited_headline(code), child.lines.recent)
-
-
 async def _watch_server(server: Server) -> None:
     while (code := server.proc.poll()) is None:
         await asyncio.sleep(0.5)
@@ -290,7 +299,7 @@ async def _watch_server(server: Server) -> None:
 
 
 def _exited_headline(code: int) -> str:
-    return f"exited with code {code}; stopping the stack (nothing is restarted)"
+    return f"exited with code {code} while the stack started; stopping the stack"
 
 
 def _in_use(exc: AlreadyRunning, config: StackConfig) -> ComponentFailed:
