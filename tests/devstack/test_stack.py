@@ -9,6 +9,7 @@ import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
@@ -18,6 +19,7 @@ from devstack.console import Console
 from devstack.embedded import free_port
 from devstack.stack import Stack, StackInfo
 from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
+from shared.db import asyncpg_dsn, create_database
 
 TINY_APP = """
 import os, sys, time
@@ -334,3 +336,23 @@ async def test_a_stop_during_a_hook_cancels_it_and_the_stack_stops_cleanly(
     assert ran == ["slow"]
     assert all(c.returncode is not None for c in stack.children)
     assert "stopped; no process is left behind" in out.getvalue()
+
+
+async def test_a_state_folder_from_a_newer_version_is_refused_before_any_app_starts(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    await create_database(postgres.server_url, "postloan_beta")
+    conn = await asyncpg.connect(asyncpg_dsn(postgres.url_for("postloan_beta")))
+    await conn.execute("CREATE TABLE shared_alembic_version (version_num varchar(32))")
+    await conn.execute("INSERT INTO shared_alembic_version VALUES ('9999')")
+    try:
+        assert await stack.run() == 1
+    finally:
+        await conn.execute("DROP TABLE shared_alembic_version")
+        await conn.close()
+
+    text = out.getvalue()
+    assert f"✖ stack: the state folder {tmp_path / 'state'} was written by a newer" in text
+    assert "beta is at shared revision 9999, which this version does not know" in text
+    assert stack.children == []

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from devstack import ops_cli
 from devstack.config import ConfigError, StackConfig
 from devstack.console import Console, wants_colour
 from devstack.demo import DEFAULT_LOANS, DEFAULT_MONTHS, DemoSeeder, DemoSettings
@@ -55,6 +56,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not seed the demo portfolio (as DEMO=0 does)",
     )
+    commands.add_parser(
+        "backup",
+        help="back up every database and the JetStream store (running or stopped)",
+        description="Writes <POSTLOAN_BACKUP_DIR or state/backups>/postloan-<UTC time>/ and "
+        "keeps the newest POSTLOAN_BACKUP_KEEP (default 7). See docs/operations.md.",
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="bring a stopped platform's state folder back from a backup",
+        description="What the state folder held is moved aside, never deleted.",
+    )
+    restore.add_argument("backup", type=Path, help="a postloan-<UTC time> backup folder")
     return parser.parse_args(argv)
 
 
@@ -68,6 +81,10 @@ def main(argv: Sequence[str] | None = None, hooks: Sequence[ReadyHook] = ()) -> 
         colour=wants_colour(sys.stdout, os.environ),
         interactive=sys.stdout.isatty(),
     )
+    if args.command == "backup":
+        sys.exit(ops_cli.backup(os.environ, Path.cwd(), console))
+    if args.command == "restore":
+        sys.exit(ops_cli.restore(os.environ, Path.cwd(), console, args.backup))
     try:
         config = StackConfig.from_env(os.environ, Path.cwd())
         demo = DemoSettings.from_env(os.environ, no_demo=args.no_demo)

@@ -24,11 +24,13 @@ from devstack.console import Console, Link
 from devstack.embedded import port_is_free
 from devstack.failures import ComponentFailed
 from devstack.infra import Infra, Server, start_infra
+from devstack.logrotate import LogRotation, keep_logs_small
 from devstack.plan import AppProcess, log_path, plan_apps
 from devstack.ports import PortBook
 from devstack.reaper import AlreadyRunning, Registry, record
 from devstack.restarts import RestartPolicy
 from devstack.supervision import Supervisor
+from devstack.upgrade import NewerStateFolder, upgrade_databases
 
 #: Long enough for a service to finish its batch, stop its relay and drain NATS.
 APP_GRACE_S = 20.0
@@ -86,6 +88,7 @@ class Stack:
     async def _run(self, hooks: Sequence[ReadyHook]) -> int:
         try:
             policy = RestartPolicy.from_env(self.env)
+            rotation = LogRotation.from_env(self.env)
         except ConfigError as exc:
             raise ComponentFailed("stack", str(exc)) from exc
         swept = await asyncio.to_thread(self._registry.claim)
@@ -102,8 +105,10 @@ class Stack:
         )
         for server in self.infra.servers:
             self._registry.add(server.record())
+        self._book.save()  # where the servers listen, for `postloan-stack backup` meanwhile
         if self.stopping.is_set():
             return 0
+        await self._upgrade()
         apps = self._plan()
         if not await self._unless_stopped(self._start_apps(apps)):
             return 0
@@ -120,7 +125,19 @@ class Stack:
             policy, self.console, self._registry, start_timeout_s=self.config.ready_timeout_s
         )
         health = [f"{app.base_url}/healthz" for app in apps]
-        return await self._supervise(_in_turn(hooks, info), keeper, health)
+        logs = keep_logs_small(self.config.state_dir / "logs", rotation)
+        return await self._supervise(_in_turn(hooks, info), keeper, health, logs)
+
+    async def _upgrade(self) -> None:
+        """Migrate databases an older version left behind; refuse ones a newer one wrote."""
+        try:
+            applied = await upgrade_databases(
+                self.config.components, self.infra.database_urls, state_dir=self.config.state_dir
+            )
+        except NewerStateFolder as exc:
+            raise ComponentFailed("stack", str(exc)) from exc
+        for done in applied:
+            self.console.progress(done.component, done.describe(), ok=True)
 
     def _plan(self) -> list[AppProcess]:
         if not port_is_free(self.config.gateway_port):
@@ -183,7 +200,11 @@ class Stack:
             await asyncio.sleep(_POLL_S)
 
     async def _supervise(
-        self, hooks: Awaitable[None], keeper: Supervisor, health_urls: Sequence[str]
+        self,
+        hooks: Awaitable[None],
+        keeper: Supervisor,
+        health_urls: Sequence[str],
+        logs: Awaitable[None],
     ) -> int:
         """Keep every process up until a stop request (exit 0).
 
@@ -194,7 +215,7 @@ class Stack:
         pairs = zip(self.children, health_urls, strict=True)
         watches = [keeper.keep_app(child, url) for child, url in pairs]
         servers = map(keeper.keep_server, self.infra.servers)
-        await _until_done({stop}, failures=[hooks, *watches, *servers])
+        await _until_done({stop}, failures=[hooks, logs, *watches, *servers])
         return 0
 
     async def _unless_stopped(self, work: Awaitable[None]) -> bool:

@@ -1,0 +1,95 @@
+"""A running ``make run`` stack survives SIGKILL of a service, the gateway, NATS and PostgreSQL.
+
+Each time the API answers again within 30 s, and every registration and payment accepted
+before and after is in every database once.
+"""
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from stack_runs import (
+    PASSWORD,
+    Client,
+    Stacks,
+    fresh_environment,
+    pid_of,
+    rows,
+    stack_command,
+    sweep,
+    wait_until_up,
+)
+
+from devstack.embedded import free_port
+
+BACK_WITHIN_S = 30.0
+#: Killed in turn: a service, the gateway, then the servers under everything.
+VICTIMS = ("notify", "monitoring", "gateway", "nats", "postgres")
+
+
+def everywhere(state: Path, n: int) -> dict[str, list[str]]:
+    """Where the booked loans and payments are, in each database that keeps them."""
+    return {
+        "monitoring loans": rows(state, "postloan_monitoring", "SELECT loan_id FROM loan"),
+        "monitoring payments": rows(state, "postloan_monitoring", "SELECT payment_id FROM payment"),
+        "scoring loans": rows(state, "postloan_scoring", "SELECT loan_id FROM loan_terms"),
+        "collections loans": rows(state, "postloan_collections", "SELECT loan_id FROM loan_ref"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_sigkill_of_each_part_is_restarted_and_nothing_is_lost_or_doubled(
+    tmp_path: Path, stacks: Stacks
+) -> None:
+    state, port, output = tmp_path / "state", free_port(), tmp_path / "stack.out"
+    env = fresh_environment(state, port, DEMO="0", POSTLOAN_ADMIN_PASSWORD=PASSWORD)
+    with output.open("wb") as sink:
+        runner = subprocess.Popen(
+            stack_command(), cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    stacks.track(runner, state)
+    wait_until_up(runner, f"http://127.0.0.1:{port}/readyz", output)
+    client = Client(f"http://127.0.0.1:{port}")
+    client.login()
+    n = 0
+    for victim in VICTIMS:
+        n += 1
+        client.book(n)  # before
+        psutil.Process(pid_of(state, victim)).send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        time.sleep(1.0)
+        while not client.answers():
+            waited = time.monotonic() - killed
+            assert waited < BACK_WITHIN_S, f"no answer {waited:.0f} s after killing {victim}"
+            assert runner.poll() is None, output.read_text()
+            time.sleep(0.5)
+        n += 1
+        client.book(n)  # after
+    text = output.read_text()
+    for victim in VICTIMS:
+        assert f"✖ {victim}: exited with code -9; restarting it in" in text
+
+    expected = {f"RES-L{i:03}" for i in client.accepted}
+    deadline = time.monotonic() + 60
+    while (found := everywhere(state, n)) and time.monotonic() < deadline:
+        if all(set(ids) >= expected for name, ids in found.items() if "loans" in name):
+            break
+        time.sleep(1.0)
+    for name, ids in found.items():
+        mine = sorted(i for i in ids if i.startswith("RES-"))
+        wanted = sorted(i.replace("RES-L", "RES-P") if "payments" in name else i for i in expected)
+        assert mine == wanted, name
+
+    # A runner that dies without its finally (a test's runner.kill()) leaves the servers:
+    # the next run, or the fixture's sweep, ends what its processes.json lists.
+    servers = [psutil.Process(pid_of(state, s)) for s in ("postgres", "nats")]
+    runner.kill()
+    runner.wait()
+    assert all(p.is_running() for p in servers)
+    assert {"nats", "postgres"} <= set(sweep(state))  # apps still shutting down may be too
+    _, alive = psutil.wait_procs(servers, timeout=10)
+    assert alive == []
