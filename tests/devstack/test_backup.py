@@ -84,7 +84,7 @@ def test_a_backup_of_a_running_stack_restores_into_a_fresh_folder_that_runs(
     for n in range(1, 6):
         client.book(n)
     settled(state, 5)
-    env = fresh_environment(state, 0, POSTLOAN_BACKUP_DIR=str(backups))
+    env = fresh_environment(state, 8000, POSTLOAN_BACKUP_DIR=str(backups))
 
     taken = postloan_stack("backup", env=env, cwd=tmp_path)  # while it runs
 
@@ -142,7 +142,7 @@ def test_backup_settings_come_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
-    env = fresh_environment(tmp_path / "state", 0)
+    env = fresh_environment(tmp_path / "state", 8000)
     done = postloan_stack("restore", str(tmp_path), env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert "is not a backup (it has no manifest.json)" in done.stdout

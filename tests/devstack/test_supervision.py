@@ -4,11 +4,14 @@ Each time the API answers again within 30 s, and every registration and payment 
 before and after is in every database once.
 """
 
+import json
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 from stack_runs import (
@@ -72,6 +75,13 @@ def test_sigkill_of_each_part_is_restarted_and_nothing_is_lost_or_doubled(
     text = output.read_text()
     for victim in VICTIMS:
         assert f"✖ {victim}: exited with code -9; restarting it in" in text
+    # The others rode out the NATS and PostgreSQL restarts: reconnected, never restarted.
+    restarted = re.findall(r"^(\w+) +\| ✔ restarted \(pid", text, re.MULTILINE)
+    assert sorted(restarted) == sorted(VICTIMS)
+    ports = json.loads((state / "ports.json").read_text())
+    for service in ("monitoring", "scoring", "collections", "notify"):
+        ready = httpx.get(f"http://127.0.0.1:{ports[service]}/readyz", trust_env=False)
+        assert ready.status_code == 200, (service, ready.text)
 
     expected = {f"RES-L{i:03}" for i in client.accepted}
     deadline = time.monotonic() + 60

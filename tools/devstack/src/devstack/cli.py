@@ -33,6 +33,15 @@ environment:
   POSTLOAN_ADMIN_PASSWORD  password of user admin (default: generated once)
   DEMO                     0 skips the demo portfolio (as --no-demo does)
   DEMO_LOANS, DEMO_MONTHS  its size (default {loans} loans, {months} months of history)
+  POSTLOAN_GATEWAY_HOST    where the gateway listens (default 127.0.0.1)
+  POSTLOAN_RESTART_LIMIT   restarts of one process per window before it is left
+                           stopped (default 5; POSTLOAN_RESTART_WINDOW_S, default 300)
+  POSTLOAN_LOG_MAX_MB      logs rotate at this size (default 50), keeping
+                           POSTLOAN_LOG_KEEP old ones (default 5)
+  POSTLOAN_BACKUP_DIR      where `backup` writes (default <state>/backups), keeping
+                           the newest POSTLOAN_BACKUP_KEEP (default 7)
+
+See docs/operations.md: supervision, backup and restore, upgrades, services.
 """
 
 

@@ -105,11 +105,11 @@ class Stack:
         )
         for server in self.infra.servers:
             self._registry.add(server.record())
-        self._book.save()  # where the servers listen, for `postloan-stack backup` meanwhile
         if self.stopping.is_set():
             return 0
         await self._upgrade()
         apps = self._plan()
+        self._book.save()  # where everything listens, for `postloan-stack backup` meanwhile
         if not await self._unless_stopped(self._start_apps(apps)):
             return 0
         info = StackInfo(
