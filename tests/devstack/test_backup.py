@@ -98,6 +98,15 @@ def test_a_backup_of_a_running_stack_restores_into_a_fresh_folder_that_runs(
     )
     before = contents(state)
     stop(runner)
+    keep_one = {**env, "POSTLOAN_BACKUP_KEEP": "1"}
+    time.sleep(1.0)  # backups are named by the second
+
+    again = postloan_stack("backup", env=keep_one, cwd=tmp_path)  # of the stopped platform
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    (backup,) = backups_in(backups)  # the first one went: only one is kept
+    assert f"written to {backup}" in again.stdout
+    assert not (state / "processes.json").exists()  # its PostgreSQL came and went
 
     restored = postloan_stack(
         "restore", str(backup), env={**env, "POSTLOAN_STATE_DIR": str(fresh)}, cwd=tmp_path

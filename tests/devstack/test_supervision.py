@@ -4,10 +4,12 @@ Each time the API answers again within 30 s, and every registration and payment 
 before and after is in every database once.
 """
 
+import itertools
 import json
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from devstack.embedded import free_port
 
 BACK_WITHIN_S = 30.0
 #: Killed in turn: a service, the gateway, then the servers under everything.
-VICTIMS = ("notify", "monitoring", "gateway", "nats", "postgres")
+VICTIMS = ("notify", "monitoring", "scoring", "collections", "gateway", "nats", "postgres")
 
 
 def everywhere(state: Path, n: int) -> dict[str, list[str]]:
@@ -56,8 +58,22 @@ def test_sigkill_of_each_part_is_restarted_and_nothing_is_lost_or_doubled(
         )
     stacks.track(runner, state)
     wait_until_up(runner, f"http://127.0.0.1:{port}/readyz", output)
-    client = Client(f"http://127.0.0.1:{port}")
+    client, load = Client(f"http://127.0.0.1:{port}"), Client(f"http://127.0.0.1:{port}")
     client.login()
+    load.login()
+    stop_load, load_errors = threading.Event(), list[BaseException]()
+
+    def keep_booking() -> None:  # the load: bookings all along, through every outage
+        try:
+            for m in itertools.count(500):
+                if stop_load.is_set():
+                    return
+                load.book(m)
+        except BaseException as exc:
+            load_errors.append(exc)
+
+    loader = threading.Thread(target=keep_booking, daemon=True)
+    loader.start()
     n = 0
     for victim in VICTIMS:
         n += 1
@@ -72,6 +88,10 @@ def test_sigkill_of_each_part_is_restarted_and_nothing_is_lost_or_doubled(
             time.sleep(0.5)
         n += 1
         client.book(n)  # after
+    stop_load.set()
+    loader.join(timeout=120)
+    assert load_errors == []
+    assert len(load.accepted) > len(VICTIMS)
     text = output.read_text()
     for victim in VICTIMS:
         assert f"✖ {victim}: exited with code -9; restarting it in" in text
@@ -83,7 +103,7 @@ def test_sigkill_of_each_part_is_restarted_and_nothing_is_lost_or_doubled(
         ready = httpx.get(f"http://127.0.0.1:{ports[service]}/readyz", trust_env=False)
         assert ready.status_code == 200, (service, ready.text)
 
-    expected = {f"RES-L{i:03}" for i in client.accepted}
+    expected = {f"RES-L{i:03}" for i in client.accepted + load.accepted}
     deadline = time.monotonic() + 60
     while (found := everywhere(state, n)) and time.monotonic() < deadline:
         if all(set(ids) >= expected for name, ids in found.items() if "loans" in name):

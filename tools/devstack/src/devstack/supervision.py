@@ -29,6 +29,8 @@ from devstack.restarts import RestartPolicy, Restarts
 #: How long a hung app is given to stop after SIGTERM before it is killed.
 _HUNG_GRACE_S = 5.0
 _SHOWN_LINES = 12
+#: Generous: a loaded two-core machine may answer slowly; a hung process never answers.
+_HEALTH_TIMEOUT_S = 5.0
 
 
 class Supervisor:
@@ -88,7 +90,7 @@ class Supervisor:
     async def _unhealthy(self, url: str, *, answered: bool) -> str:
         """Returns once ``url`` has failed too often: before the first answer, or in a row."""
         started, misses, last = time.monotonic(), 0, ""
-        async with httpx.AsyncClient(timeout=3.0, trust_env=False) as client:
+        async with httpx.AsyncClient(timeout=_HEALTH_TIMEOUT_S, trust_env=False) as client:
             while True:
                 await asyncio.sleep(self.policy.health_interval_s)
                 try:
