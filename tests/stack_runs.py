@@ -133,6 +133,8 @@ class Client:
     def __init__(self, url: str) -> None:
         self.http = httpx.Client(base_url=url, timeout=10.0, trust_env=False)
         self.accepted: list[int] = []
+        #: When each booking's requests were last answered 200/201 (monotonic), by number.
+        self.acked: dict[int, list[float]] = {}
 
     def login(self) -> None:
         form = {"username": "admin", "password": PASSWORD}
@@ -153,6 +155,7 @@ class Client:
                     self.login()
                     continue
                 if status in (200, 201):  # 200: accepted before (idempotent), nothing twice
+                    self.acked.setdefault(n, []).append(time.monotonic())
                     break
                 assert time.monotonic() < deadline, f"{path} still {status} after 60 s: {said}"
                 time.sleep(0.5)
