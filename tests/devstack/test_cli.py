@@ -45,3 +45,12 @@ def test_a_bad_setting_stops_before_anything_starts_naming_the_variable(
     assert result.returncode == 2
     assert message in result.stdout
     assert not (tmp_path / ".postloan").exists()
+
+
+def test_backup_and_restore_are_commands_and_restore_names_its_backup() -> None:
+    assert parse_args(["backup"]).command == "backup"
+    restore = parse_args(["restore", "/srv/backups/postloan-20261207T174501Z"])
+    assert restore.command == "restore"
+    assert restore.backup == Path("/srv/backups/postloan-20261207T174501Z")
+    with pytest.raises(SystemExit):
+        parse_args(["restore"])

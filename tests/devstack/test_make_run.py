@@ -1,12 +1,9 @@
 """``make run`` on a fresh clone: the real stack comes up, and Ctrl-C leaves nothing behind."""
 
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import date
@@ -16,45 +13,11 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from stack_runs import READY_TIMEOUT_S, Stacks, fresh_environment, stack_command, wait_until_up
 
 from devstack.config import COMPONENTS
 from devstack.embedded import free_port
 from simulator.contract import add_months
-
-READY_TIMEOUT_S = 120.0
-
-
-def stack_command() -> list[str]:
-    script = shutil.which("postloan-stack", path=str(Path(sys.executable).parent))
-    return [script, "run"] if script else [sys.executable, "-m", "devstack", "run"]
-
-
-def fresh_environment(state_dir: Path, gateway_port: int, **more: str) -> dict[str, str]:
-    """The developer's environment without any server of their own: everything embedded."""
-    given = {"POSTLOAN_POSTGRES_URL", "POSTLOAN_NATS_URL", "POSTLOAN_ADMIN_PASSWORD"}
-    given |= {c.database_url_variable for c in COMPONENTS}
-    given |= {"DEMO", "DEMO_LOANS", "DEMO_MONTHS", "DEMO_START", "NO_COLOR", "FORCE_COLOR"}
-    env = {k: v for k, v in os.environ.items() if k not in given}
-    env.update(POSTLOAN_STATE_DIR=str(state_dir), POSTLOAN_GATEWAY_PORT=str(gateway_port))
-    env.update(more)
-    return env
-
-
-def wait_until_up(runner: subprocess.Popen[bytes], url: str, output: Path) -> None:
-    """Until the gateway answers ``/readyz`` 200 and the runner says every app is ready."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if runner.poll() is not None:
-                pytest.fail(f"the stack exited with {runner.returncode}:\n{output.read_text()}")
-            try:
-                ready = client.get(url).status_code == 200
-            except httpx.HTTPError:
-                ready = False
-            if ready and "PostLoan is running" in output.read_text():
-                return
-            time.sleep(0.5)
-    pytest.fail(f"the stack is not up after {READY_TIMEOUT_S:.0f} s:\n{output.read_text()}")
 
 
 def command_of(proc: psutil.Process) -> str:
@@ -65,7 +28,9 @@ def command_of(proc: psutil.Process) -> str:
 
 
 @pytest.mark.slow
-def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
+def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process_behind(
+    tmp_path: Path, stacks: Stacks
+) -> None:
     state, port, output = tmp_path / "state", free_port(), tmp_path / "stack.out"
     with output.open("wb") as sink:
         runner = subprocess.Popen(
@@ -75,6 +40,7 @@ def test_make_run_serves_readyz_and_ctrl_c_leaves_no_process_behind(tmp_path: Pa
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
+    stacks.track(runner, state)
     try:
         wait_until_up(runner, f"http://127.0.0.1:{port}/readyz", output)
         started = psutil.Process(runner.pid).children(recursive=True)
@@ -115,6 +81,7 @@ def wait_for(
 
 
 def run_until(
+    stacks: Stacks,
     tmp_path: Path,
     name: str,
     port: int,
@@ -130,6 +97,7 @@ def run_until(
         runner = subprocess.Popen(
             stack_command(), cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
+    stacks.track(runner, state)
     try:
         wait_until_up(runner, f"http://127.0.0.1:{port}/readyz", output)
         wait_for(runner, output, pattern, READY_TIMEOUT_S)
@@ -162,16 +130,16 @@ SEEDED = r"✔ demo portfolio: 20 loans, (\d+) days"
     ],
 )
 def test_the_demo_is_seeded_once_and_a_ctrl_c_during_it_is_resumed(
-    tmp_path: Path, demo_start: str
+    tmp_path: Path, demo_start: str, stacks: Stacks
 ) -> None:
     """Whatever today is: the expected days and business date follow from the announced plan."""
     port, ledger = free_port(), Ledger(tmp_path / "state")
     more = {"DEMO_START": demo_start} if demo_start else {}
 
-    first, state = run_until(tmp_path, "first", port, FIRST_TENTH, env_more=more)
-    second, _ = run_until(tmp_path, "second", port, SEEDED, env_more=more)
+    first, state = run_until(stacks, tmp_path, "first", port, FIRST_TENTH, env_more=more)
+    second, _ = run_until(stacks, tmp_path, "second", port, SEEDED, env_more=more)
     already = r"demo        \| … monitoring already"
-    third, _ = run_until(tmp_path, "third", port, already, ledger, more)
+    third, _ = run_until(stacks, tmp_path, "third", port, already, ledger, more)
 
     announced = re.search(ANNOUNCED, first)
     assert announced is not None, first

@@ -79,3 +79,19 @@ def test_the_embedded_stack_always_runs_in_development_mode() -> None:
     plan = make_plan(POSTLOAN_ENVIRONMENT="production")
 
     assert {env["POSTLOAN_ENVIRONMENT"] for env in plan.values()} == {"development"}
+
+
+def test_only_the_gateway_listens_where_postloan_gateway_host_says() -> None:
+    config = StackConfig(state_dir=STATE, gateway_port=18000)
+    env = {"POSTLOAN_GATEWAY_HOST": "0.0.0.0"}
+    apps = plan_apps(config, env, database_urls=DATABASES, nats_url=NATS, ports=PORTS)
+
+    hosts = {a.name: a.argv[a.argv.index("--host") + 1] for a in apps}
+    assert hosts == {
+        "monitoring": "127.0.0.1",
+        "scoring": "127.0.0.1",
+        "collections": "127.0.0.1",
+        "notify": "127.0.0.1",
+        "gateway": "0.0.0.0",
+    }
+    assert apps[-1].ready_url == "http://127.0.0.1:18000/readyz"  # still checked locally

@@ -1,12 +1,15 @@
 """The supervisor with tiny stand-in apps, against the test session's PostgreSQL and NATS."""
 
 import asyncio
+import contextlib
 import io
 import os
+import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
@@ -16,9 +19,10 @@ from devstack.console import Console
 from devstack.embedded import free_port
 from devstack.stack import Stack, StackInfo
 from postloan_testing.plugin import NatsUnderTest, PostgresUnderTest
+from shared.db import asyncpg_dsn, create_database
 
 TINY_APP = """
-import os, sys
+import os, sys, time
 
 def create_app():
     name = os.environ["POSTLOAN_SERVICE_NAME"]
@@ -38,6 +42,9 @@ def create_app():
         if scope["path"] == "/crash":
             print("about to crash", flush=True)
             os._exit(7)
+        if scope["path"] == "/hang":
+            print("about to hang", flush=True)
+            time.sleep(3600)  # blocks the event loop: nothing is answered any more
         status = 503 if mode == "unready" else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
@@ -57,6 +64,7 @@ def make_stack(
     *,
     ready_timeout_s: float = 60.0,
     embedded_nats: bool = False,
+    env_more: Mapping[str, str] | None = None,
     **modes: str,
 ) -> tuple[Stack, io.StringIO]:
     apps = tmp_path / "apps"
@@ -76,6 +84,7 @@ def make_stack(
         **os.environ,
         "PYTHONPATH": path,
         **{f"TINY_{name.upper()}": mode for name, mode in modes.items()},
+        **(env_more or {}),
     }
     out = io.StringIO()
     return Stack(config, env, Console(out)), out
@@ -127,25 +136,103 @@ async def test_an_app_that_exits_at_start_is_named_with_its_last_lines(
     assert all(c.returncode is not None for c in stack.children)
 
 
-async def test_an_app_that_crashes_later_stops_the_whole_stack_loudly(
+async def answers(url: str, timeout_s: float = 30.0) -> None:
+    """Until ``url`` answers 200 again."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(url)).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    pytest.fail(f"{url} does not answer after {timeout_s:.0f} s")
+
+
+async def crash(url: str) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        with pytest.raises(httpx.HTTPError):
+            await client.get(url)
+
+
+async def test_an_app_that_crashes_later_is_restarted_with_its_reason(
     tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
 ) -> None:
     stack, out = make_stack(tmp_path, postgres, nats_server)
-    started: list[psutil.Process] = []
+    pids: list[int] = []
 
     async def crash_alpha(info: StackInfo) -> None:
-        started.extend(family(stack))
-        async with httpx.AsyncClient(trust_env=False) as client:
-            with pytest.raises(httpx.HTTPError):
-                await client.get(f"{info.service_urls['alpha']}/crash")
+        alpha = info.service_urls["alpha"]
+        pids.append(stack.children[0].pid)
+        await crash(f"{alpha}/crash")
+        await until(lambda: restarted(out, "alpha"))
+        await answers(f"{alpha}/healthz")
+        pids.append(stack.children[0].pid)
+        stack.stopping.set()
 
-    assert await stack.run([crash_alpha]) == 1
+    assert await stack.run([crash_alpha]) == 0
 
     text = out.getvalue()
-    assert "✖ alpha: exited with code 7; stopping the stack (nothing is restarted)" in text
+    assert "✖ alpha: exited with code 7; restarting it in 1 s" in text
     assert "alpha       | about to crash" in text
-    _, alive = psutil.wait_procs(started, timeout=5)
-    assert alive == []
+    assert restarted(out, "alpha")
+    assert pids[0] != pids[1]
+    assert not psutil.pid_exists(pids[1]) or psutil.Process(pids[1]).status() == "zombie"
+
+
+def restarted(out: io.StringIO, name: str) -> bool:
+    return re.search(rf"^{name} +\| ✔ restarted \(pid", out.getvalue(), re.MULTILINE) is not None
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"still not so after {timeout_s:.0f} s")
+        await asyncio.sleep(0.1)
+
+
+async def test_past_the_restart_limit_an_app_is_given_up_and_the_rest_keeps_serving(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    limit = {"POSTLOAN_RESTART_LIMIT": "1"}
+    stack, out = make_stack(tmp_path, postgres, nats_server, env_more=limit)
+
+    async def crash_alpha_twice(info: StackInfo) -> None:
+        alpha = info.service_urls["alpha"]
+        await crash(f"{alpha}/crash")
+        await until(lambda: restarted(out, "alpha"))
+        await answers(f"{alpha}/healthz")
+        await crash(f"{alpha}/crash")
+        await until(lambda: "NOT restarted again" in out.getvalue())
+        await answers(f"{info.service_urls['beta']}/healthz")
+        await answers(f"{info.gateway_url}/healthz")
+        stack.stopping.set()
+
+    assert await stack.run([crash_alpha_twice]) == 0
+
+    text = out.getvalue()
+    assert "✖ alpha: exited with code 7; restarted 1 times in 300 s, so it is NOT restarted" in text
+    assert len(re.findall(r"alpha +\| ✔ restarted \(pid", text)) == 1
+
+
+async def test_an_app_that_stops_answering_its_health_check_is_restarted(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    quick = {"POSTLOAN_HEALTH_INTERVAL_S": "0.3"}
+    stack, out = make_stack(tmp_path, postgres, nats_server, env_more=quick)
+
+    async def hang_beta(info: StackInfo) -> None:
+        beta = info.service_urls["beta"]
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(timeout=0.5, trust_env=False) as client:
+                await client.get(f"{beta}/hang")
+        await until(lambda: restarted(out, "beta"))
+        await answers(f"{beta}/healthz")
+        stack.stopping.set()
+
+    assert await stack.run([hang_beta]) == 0
+
+    assert "✖ beta: stopped answering its health check (3 times: ReadTimeout)" in out.getvalue()
 
 
 async def test_an_app_never_ready_fails_after_the_timeout_naming_its_answer(
@@ -172,22 +259,26 @@ async def test_a_busy_gateway_port_is_reported_before_anything_starts(
     assert stack.children == []
 
 
-async def test_a_server_that_dies_stops_the_stack_naming_it(
+async def test_a_server_that_dies_is_restarted_on_its_port_and_folder(
     tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
 ) -> None:
     stack, out = make_stack(tmp_path, postgres, nats_server, embedded_nats=True)
-    started: list[psutil.Process] = []
+    ports: list[int] = []
 
     async def kill_nats(info: StackInfo) -> None:
-        started.extend(family(stack))
         (nats,) = stack.infra.servers
+        ports.append(nats.handle.port)
         nats.proc.kill()
+        await until(lambda: restarted(out, "nats"))
+        ports.append(nats.handle.port)
+        assert nats.proc.poll() is None
+        stack.stopping.set()
 
-    assert await stack.run([kill_nats]) == 1
+    assert await stack.run([kill_nats]) == 0
 
-    assert "✖ nats: exited with code -9; stopping the stack" in out.getvalue()
-    _, alive = psutil.wait_procs(started, timeout=5)
-    assert alive == []
+    assert "✖ nats: exited with code -9; restarting it in 1 s" in out.getvalue()
+    assert ports[0] == ports[1]
+    assert stack.infra.servers[0].proc.poll() is not None
     assert (tmp_path / "state" / "nats" / "nats.conf").exists()
 
 
@@ -208,26 +299,22 @@ async def test_a_second_stack_on_the_same_state_folder_refuses_and_leaves_the_fi
     assert outcome == [1]
 
 
-async def test_hooks_run_while_the_stack_is_watched_so_a_crash_cancels_them(
+async def test_hooks_go_on_while_an_app_is_restarted(
     tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
 ) -> None:
     stack, out = make_stack(tmp_path, postgres, nats_server)
-    cancelled: list[bool] = []
+    finished: list[bool] = []
 
-    async def seed_for_ever(info: StackInfo) -> None:
-        async with httpx.AsyncClient(trust_env=False) as client:
-            with pytest.raises(httpx.HTTPError):
-                await client.get(f"{info.service_urls['beta']}/crash")
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.append(True)
-            raise
+    async def seed_through_a_crash(info: StackInfo) -> None:
+        await crash(f"{info.service_urls['beta']}/crash")
+        await until(lambda: restarted(out, "beta"))
+        finished.append(True)
+        stack.stopping.set()
 
-    assert await stack.run([seed_for_ever]) == 1
+    assert await stack.run([seed_through_a_crash]) == 0
 
-    assert cancelled == [True]
-    assert "✖ beta: exited with code 7; stopping the stack" in out.getvalue()
+    assert finished == [True]
+    assert "✖ beta: exited with code 7; restarting it in 1 s" in out.getvalue()
 
 
 async def test_a_stop_during_a_hook_cancels_it_and_the_stack_stops_cleanly(
@@ -249,3 +336,23 @@ async def test_a_stop_during_a_hook_cancels_it_and_the_stack_stops_cleanly(
     assert ran == ["slow"]
     assert all(c.returncode is not None for c in stack.children)
     assert "stopped; no process is left behind" in out.getvalue()
+
+
+async def test_a_state_folder_from_a_newer_version_is_refused_before_any_app_starts(
+    tmp_path: Path, postgres: PostgresUnderTest, nats_server: NatsUnderTest
+) -> None:
+    stack, out = make_stack(tmp_path, postgres, nats_server)
+    await create_database(postgres.server_url, "postloan_beta")
+    conn = await asyncpg.connect(asyncpg_dsn(postgres.url_for("postloan_beta")))
+    await conn.execute("CREATE TABLE shared_alembic_version (version_num varchar(32))")
+    await conn.execute("INSERT INTO shared_alembic_version VALUES ('9999')")
+    try:
+        assert await stack.run() == 1
+    finally:
+        await conn.execute("DROP TABLE shared_alembic_version")
+        await conn.close()
+
+    text = out.getvalue()
+    assert f"✖ stack: the state folder {tmp_path / 'state'} was written by a newer" in text
+    assert "beta is at shared revision 9999, which this version does not know" in text
+    assert stack.children == []

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from devstack import ops_cli
 from devstack.config import ConfigError, StackConfig
 from devstack.console import Console, wants_colour
 from devstack.demo import DEFAULT_LOANS, DEFAULT_MONTHS, DemoSeeder, DemoSettings
@@ -32,6 +33,15 @@ environment:
   POSTLOAN_ADMIN_PASSWORD  password of user admin (default: generated once)
   DEMO                     0 skips the demo portfolio (as --no-demo does)
   DEMO_LOANS, DEMO_MONTHS  its size (default {loans} loans, {months} months of history)
+  POSTLOAN_GATEWAY_HOST    where the gateway listens (default 127.0.0.1)
+  POSTLOAN_RESTART_LIMIT   restarts of one process per window before it is left
+                           stopped (default 5; POSTLOAN_RESTART_WINDOW_S, default 300)
+  POSTLOAN_LOG_MAX_MB      logs rotate at this size (default 50), keeping
+                           POSTLOAN_LOG_KEEP old ones (default 5)
+  POSTLOAN_BACKUP_DIR      where `backup` writes (default <state>/backups), keeping
+                           the newest POSTLOAN_BACKUP_KEEP (default 7)
+
+See docs/operations.md: supervision, backup and restore, upgrades, services.
 """
 
 
@@ -55,6 +65,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not seed the demo portfolio (as DEMO=0 does)",
     )
+    commands.add_parser(
+        "backup",
+        help="back up every database and the JetStream store (running or stopped)",
+        description="Writes <POSTLOAN_BACKUP_DIR or state/backups>/postloan-<UTC time>/ and "
+        "keeps the newest POSTLOAN_BACKUP_KEEP (default 7). See docs/operations.md.",
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="bring a stopped platform's state folder back from a backup",
+        description="What the state folder held is moved aside, never deleted.",
+    )
+    restore.add_argument("backup", type=Path, help="a postloan-<UTC time> backup folder")
     return parser.parse_args(argv)
 
 
@@ -68,6 +90,10 @@ def main(argv: Sequence[str] | None = None, hooks: Sequence[ReadyHook] = ()) -> 
         colour=wants_colour(sys.stdout, os.environ),
         interactive=sys.stdout.isatty(),
     )
+    if args.command == "backup":
+        sys.exit(ops_cli.backup(os.environ, Path.cwd(), console))
+    if args.command == "restore":
+        sys.exit(ops_cli.restore(os.environ, Path.cwd(), console, args.backup))
     try:
         config = StackConfig.from_env(os.environ, Path.cwd())
         demo = DemoSettings.from_env(os.environ, no_demo=args.no_demo)

@@ -48,6 +48,8 @@ async def follow(path: Path, log: LineLog, *, offset: int) -> None:
             if chunk:
                 log.feed(chunk)
             else:
+                if size_of(path) < offset:  # rotated (copied, then truncated): start over
+                    offset = 0
                 await asyncio.sleep(_POLL_S)
     finally:
         chunk = _read_from(path, offset)

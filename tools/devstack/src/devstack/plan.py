@@ -28,8 +28,10 @@ class AppProcess:
         return f"{self.base_url}/readyz"
 
 
-def uvicorn_argv(app: str, port: int, *, python: str = sys.executable) -> tuple[str, ...]:
-    """``uvicorn --factory`` on 127.0.0.1 with uvloop and httptools, the fast pair."""
+def uvicorn_argv(
+    app: str, port: int, *, python: str = sys.executable, host: str = "127.0.0.1"
+) -> tuple[str, ...]:
+    """``uvicorn --factory`` on ``host`` with uvloop and httptools, the fast pair."""
     return (
         python,
         "-m",
@@ -37,7 +39,7 @@ def uvicorn_argv(app: str, port: int, *, python: str = sys.executable) -> tuple[
         "--factory",
         app,
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
         "--loop",
@@ -82,7 +84,10 @@ def plan_apps(
     gateway = _app(config.gateway, base_env, database_urls[name], nats_url, config.gateway_port)
     upstreams = {f"POSTLOAN_UPSTREAM_{a.name.upper()}": a.base_url for a in apps}
     env = {**gateway.env, **upstreams, "POSTLOAN_STATE_DIR": str(config.state_dir)}
-    return [*apps, AppProcess(gateway.name, gateway.argv, env, gateway.port)]
+    # Only the gateway may listen beyond this machine (a container, a server behind a proxy).
+    host = base_env.get("POSTLOAN_GATEWAY_HOST") or "127.0.0.1"
+    argv = uvicorn_argv(config.gateway.app, config.gateway_port, host=host)
+    return [*apps, AppProcess(gateway.name, argv, env, gateway.port)]
 
 
 def _app(

@@ -1,7 +1,8 @@
-"""The supervisor: start the stack, watch it, and stop all of it.
+"""The supervisor: start the stack, keep it serving, and stop all of it.
 
-Nothing is restarted: a process that exits on its own is reported with its last lines and the
-whole stack stops with a non-zero exit, so a crash is never hidden behind a silent restart.
+A process that fails while the stack starts stops the stack with its last lines (a wrong
+setting is not retried). Once everything is ready, a process that exits or hangs is restarted
+with back-off by :mod:`devstack.supervision`, its reason and last lines said on the console.
 """
 
 from __future__ import annotations
@@ -18,16 +19,20 @@ from typing import Any
 import httpx
 
 from devstack.child import AppChild
-from devstack.config import StackConfig, display_url
+from devstack.config import ConfigError, StackConfig, display_url
 from devstack.console import Console, Link
 from devstack.embedded import port_is_free
 from devstack.failures import ComponentFailed
 from devstack.infra import Infra, Server, start_infra
+from devstack.logrotate import LogRotation, keep_logs_small
 from devstack.plan import AppProcess, log_path, plan_apps
 from devstack.ports import PortBook
 from devstack.reaper import AlreadyRunning, Registry, record
+from devstack.restarts import RestartPolicy
 from devstack.secrets import with_principal_secret
 from devstack.smtp_sink import EmbeddedSmtp, smtp_url_for
+from devstack.supervision import Supervisor
+from devstack.upgrade import NewerStateFolder, upgrade_databases
 
 #: Long enough for a service to finish its batch, stop its relay and drain NATS.
 APP_GRACE_S = 20.0
@@ -84,6 +89,11 @@ class Stack:
             self._restore_signals()
 
     async def _run(self, hooks: Sequence[ReadyHook]) -> int:
+        try:
+            policy = RestartPolicy.from_env(self.env)
+            rotation = LogRotation.from_env(self.env)
+        except ConfigError as exc:
+            raise ComponentFailed("stack", str(exc)) from exc
         swept = await asyncio.to_thread(self._registry.claim)
         if swept:
             self.console.progress("stack", f"ended leftovers of a previous run: {', '.join(swept)}")
@@ -100,8 +110,10 @@ class Stack:
             self._registry.add(server.record())
         if self.stopping.is_set():
             return 0
-        await self._start_smtp()
+        await self._upgrade()
+        await self._start_smtp()  # it writes into notify's database: after its migrations
         apps = self._plan()
+        self._book.save()  # where everything listens, for `postloan-stack backup` meanwhile
         if not await self._unless_stopped(self._start_apps(apps)):
             return 0
         info = StackInfo(
@@ -113,7 +125,23 @@ class Stack:
         )
         self._banner(info)
         self.console.live = True
-        return await self._supervise(_in_turn(hooks, info))
+        keeper = Supervisor(
+            policy, self.console, self._registry, start_timeout_s=self.config.ready_timeout_s
+        )
+        health = [f"{app.base_url}/healthz" for app in apps]
+        logs = keep_logs_small(self.config.state_dir / "logs", rotation)
+        return await self._supervise(_in_turn(hooks, info), keeper, health, logs)
+
+    async def _upgrade(self) -> None:
+        """Migrate databases an older version left behind; refuse ones a newer one wrote."""
+        try:
+            applied = await upgrade_databases(
+                self.config.components, self.infra.database_urls, state_dir=self.config.state_dir
+            )
+        except NewerStateFolder as exc:
+            raise ComponentFailed("stack", str(exc)) from exc
+        for done in applied:
+            self.console.progress(done.component, done.describe(), ok=True)
 
     def _plan(self) -> list[AppProcess]:
         if not port_is_free(self.config.gateway_port):
@@ -185,16 +213,23 @@ class Stack:
                 raise ComponentFailed(app.name, headline, child.lines.recent)
             await asyncio.sleep(_POLL_S)
 
-    async def _supervise(self, hooks: Awaitable[None]) -> int:
-        """Wait for a stop request (exit 0) or for any process to exit on its own (exit 1).
+    async def _supervise(
+        self,
+        hooks: Awaitable[None],
+        keeper: Supervisor,
+        health_urls: Sequence[str],
+        logs: Awaitable[None],
+    ) -> int:
+        """Keep every process up until a stop request (exit 0).
 
-        The hooks run meanwhile: a stop request or a crash cancels them; one that raises stops
-        the stack with its exception.
+        The hooks run meanwhile: a stop request cancels them; one that raises stops the stack
+        with its exception.
         """
         stop = asyncio.ensure_future(self.stopping.wait())
-        watches = [_watch_child(c) for c in self.children]
-        servers = map(_watch_server, self.infra.servers)
-        await _until_done({stop}, failures=[hooks, *watches, *servers])
+        pairs = zip(self.children, health_urls, strict=True)
+        watches = [keeper.keep_app(child, url) for child, url in pairs]
+        servers = map(keeper.keep_server, self.infra.servers)
+        await _until_done({stop}, failures=[hooks, logs, *watches, *servers])
         return 0
 
     async def _unless_stopped(self, work: Awaitable[None]) -> bool:
@@ -293,11 +328,6 @@ async def _until_done(
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _watch_child(child: AppChild) -> None:
-    code = await child.wait()
-    raise ComponentFailed(child.name, _exited_headline(code), child.lines.recent)
-
-
 async def _watch_server(server: Server) -> None:
     while (code := server.proc.poll()) is None:
         await asyncio.sleep(0.5)
@@ -306,7 +336,7 @@ async def _watch_server(server: Server) -> None:
 
 
 def _exited_headline(code: int) -> str:
-    return f"exited with code {code}; stopping the stack (nothing is restarted)"
+    return f"exited with code {code} while the stack started; stopping the stack"
 
 
 def _in_use(exc: AlreadyRunning, config: StackConfig) -> ComponentFailed:
