@@ -183,6 +183,16 @@ async def test_task_steps_land_in_the_assignees_work_queue_most_urgent_first(
         ["alice"],
     )
     assert task["case_id"] == case_id
+    guard = task["guard"]  # 10:00 in Shanghai, no call yet today
+    assert (guard["outcome"], guard["allowed_until"]) == ("allowed", "2026-02-16T22:00:00+08:00")
+    assert [(c["name"], c["used"], c["limit"]) for c in guard["caps"]] == [
+        ("connected_calls", 0, 3),
+        ("unanswered_dials", 0, 6),
+    ]
+    assert guard["summary"] == (
+        "allowed until 22:00 Asia/Shanghai; connected_calls: 0 of 3 today; "
+        "unanswered_dials: 0 of 6 today"
+    )
     others = await collections.get("/api/v1/work-queue", auth=signed(collector("bob")))
     assert others.json()["items"] == []
     nobody = await collections.get("/api/v1/work-queue", auth=None)

@@ -124,6 +124,16 @@ def caps(ask: Ask, t: datetime) -> Hold | None:
     in 7 days, calls the borrower asked for excluded (§1006.14(b)(3)); texts and e-mails capped
     separately (configurable). Allowed contacts not yet confirmed hold their slot.
     """
+    for cap in applicable_caps(ask):
+        hold = _cap_hold(cap, ask, t)
+        if hold is not None:
+            return hold
+    return None
+
+
+def applicable_caps(ask: Ask) -> list[Cap]:
+    """The pack's caps that count the requested contact."""
+    found = []
     for cap in ask.pack.caps:
         if ask.request.channel not in cap.channels:
             continue
@@ -131,25 +141,23 @@ def caps(ask: Ask, t: datetime) -> Hold | None:
             continue
         if cap.scope is CapScope.NUMBER and ask.request.to is None:
             continue
-        hold = _cap_hold(cap, ask, t)
-        if hold is not None:
-            return hold
-    return None
+        found.append(cap)
+    return found
 
 
-def _cap_hold(cap: Cap, ask: Ask, t: datetime) -> Hold | None:
+def counted(cap: Cap, ask: Ask, t: datetime) -> list[datetime]:
+    """When each contact ``cap`` counts at ``t`` happened (its day or its rolling window)."""
     # One plain loop: this runs for every decision and every hop of a deferral.
     if cap.window_hours is None:
         today = t.astimezone(ask.zone).date()
         after = datetime.combine(today, _MIDNIGHT, tzinfo=ask.zone).astimezone(UTC)
     else:
-        span = timedelta(hours=cap.window_hours)
-        after = t - span
-    counted, channels, scope = _COUNTED[cap.counts], cap.channels, cap.scope
+        after = t - timedelta(hours=cap.window_hours)
+    statuses, channels, scope = _COUNTED[cap.counts], cap.channels, cap.scope
     exclude, loan_id, to = cap.exclude_borrower_requested, ask.request.loan_id, ask.request.to
     times = []
     for a in ask.history.attempts:
-        if a.channel not in channels or a.status not in counted or a.at < after or a.at > t:
+        if a.channel not in channels or a.status not in statuses or a.at < after or a.at > t:
             continue
         if exclude and a.borrower_requested:
             continue
@@ -158,6 +166,11 @@ def _cap_hold(cap: Cap, ask: Ask, t: datetime) -> Hold | None:
         ):
             continue
         times.append(a.at)
+    return times
+
+
+def _cap_hold(cap: Cap, ask: Ask, t: datetime) -> Hold | None:
+    times = counted(cap, ask, t)
     if len(times) < cap.limit:
         return None
     if cap.window_hours is None:
@@ -165,7 +178,7 @@ def _cap_hold(cap: Cap, ask: Ask, t: datetime) -> Hold | None:
         where = f"today in {ask.zone.key}"
     else:
         times.sort()
-        until = times[len(times) - cap.limit] + span
+        until = times[len(times) - cap.limit] + timedelta(hours=cap.window_hours)
         where = f"in {cap.window_hours} hours"
     reason = f"{cap.name}: {len(times)} of {cap.limit} {where}"
     return Hold(cap.rule, reason, until.astimezone(UTC))

@@ -123,6 +123,8 @@ class TaskRecord:
     loan_id: str = ""
     dpd: int = 0
     bucket: str = ""
+    borrower_id: str = ""  # these two: only in a work queue, which asks the guard about each
+    pack: str = ""
 
 
 async def insert_task(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -140,7 +142,7 @@ async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> list[TaskRecord
 
 
 def _task(row: RowMapping) -> TaskRecord:
-    return TaskRecord(**{k: row[k] for k in TaskRecord.__dataclass_fields__})
+    return TaskRecord(**{k: row[k] for k in TaskRecord.__dataclass_fields__ if k in row})
 
 
 async def work_queue(
@@ -150,7 +152,7 @@ async def work_queue(
     deepest in arrears. A task names its people (``assignees``): assigning a case gives it its
     open tasks, and a new task takes its case's assignee, so one index scan (GIN) finds them."""
     query = (
-        sa.select(TASK, CASE.c.loan_id, CASE.c.dpd, CASE.c.bucket)
+        sa.select(TASK, CASE.c.loan_id, CASE.c.dpd, CASE.c.bucket, CASE.c.borrower_id, CASE.c.pack)
         .join(CASE, CASE.c.case_id == TASK.c.case_id)
         .where(
             TASK.c.status == "open",

@@ -33,6 +33,7 @@ from shared.compliance.history import (
 )
 from shared.compliance.pack import Pack
 from shared.compliance.parse import parse_pack
+from shared.compliance.standing import Standing, standing
 from shared.compliance.vocabulary import CALLS, AttemptStatus, Channel, Purpose, Recipient
 from shared.events import Channel as MessageChannel
 from shared.events import ContactRequested, DeliveryUpdated
@@ -333,6 +334,14 @@ async def apply_delivery(session: AsyncSession, update: DeliveryUpdated, now: da
         }
         on = await cases_sql.business_date_of_case(session, case_id)
         await effects.timeline(session, case_id, [TimelineEntry(now, on, "delivery", detail)])
+
+
+async def standing_of(session: AsyncSession, planned: Planned, at: datetime) -> Standing:
+    """What the guard allows of ``planned`` at ``at`` (nothing recorded), with the contact
+    window and the caps' use: what a collector's work queue shows of each call."""
+    pack, _ = await active_pack(session, planned.pack)
+    known = await history(session, planned, at, case_open=True)
+    return standing(_request(planned), pack, known, at)
 
 
 async def would_allow(session: AsyncSession, planned: Planned, at: datetime) -> Decision:

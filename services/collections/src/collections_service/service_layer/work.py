@@ -22,6 +22,7 @@ from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.adapters.work_sql import PromiseRecord, TaskRecord
 from collections_service.service_layer import contacts, effects, protections
 from collections_service.service_layer.clock import Context
+from shared.compliance.standing import Standing
 from shared.compliance.vocabulary import AttemptStatus
 from shared.events import ComplianceBreach, PromiseBroken
 from shared.problems import NotFound, Problem
@@ -204,10 +205,41 @@ async def assign_case(
     return await _open_case(session, case_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A task of a work queue and, for a call or visit, what the guard allows of it now."""
+
+    task: TaskRecord
+    guard: Standing | None
+
+
 async def work_queue(
-    session: AsyncSession, assignee: str, queue: str | None, limit: int
-) -> list[TaskRecord]:
-    return await work_sql.work_queue(session, assignee, queue, limit)
+    session: AsyncSession, assignee: str, queue: str | None, limit: int, ctx: Context
+) -> list[Queued]:
+    """The assignee's open tasks, most urgent first, each call and visit with the guard's
+    answer now — the ledgers of the whole page read in one query."""
+    tasks = await work_sql.work_queue(session, assignee, queue, limit)
+    calls = [t for t in tasks if t.kind in _CALLING]
+    refs = await cases_sql.loan_refs(session, [t.loan_id for t in calls])
+    now, found = ctx.now(), {}
+    debts = [(t.borrower_id, t.loan_id) for t in calls]
+    async with contacts.deciding_together(session, debts, now):
+        for t in calls:
+            ref = refs.get(t.loan_id)
+            if ref is None:
+                continue
+            planned = contacts.Planned(
+                loan_id=t.loan_id, borrower_id=t.borrower_id, channel=t.kind,
+                time_zone=str(ref["time_zone"]), pack=t.pack, business_date=t.due_on,
+                case_id=t.case_id, to=str(ref["phone"]) if ref["phone"] else None,
+                request_key=f"work-queue|{t.task_id}",
+            )  # fmt: skip
+            found[t.task_id] = await contacts.standing_of(session, planned, now)
+    return [Queued(t, found.get(t.task_id)) for t in tasks]
+
+
+#: Tasks that are contacts the guard decides when they happen (BRIEF decision 3).
+_CALLING = frozenset({"agent_call", "field_visit"})
 
 
 async def tasks_of(session: AsyncSession, case_id: uuid.UUID) -> list[TaskRecord]:

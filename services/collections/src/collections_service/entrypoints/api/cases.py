@@ -291,25 +291,69 @@ async def assign_case(
 queue_router = APIRouter(prefix="/api/v1/work-queue", tags=["cases"])
 
 
+class CapUseOut(BaseModel):
+    name: str
+    used: int
+    limit: int
+    window: str
+
+
+class GuardNow(BaseModel):
+    """What the guard allows of the task's contact now (a call or visit to the borrower)."""
+
+    outcome: str
+    rule: str | None
+    reason: str
+    allowed_until: datetime | None
+    deferred_until: datetime | None
+    caps: list[CapUseOut]
+    summary: str
+
+
+class QueuedTaskOut(TaskOut):
+    guard: GuardNow | None
+
+
 class WorkQueue(BaseModel):
-    items: list[TaskOut]
+    items: list[QueuedTaskOut]
+
+
+def _queued(queued: work.Queued) -> QueuedTaskOut:
+    g = queued.guard
+    guard = None
+    if g is not None:
+        guard = GuardNow(
+            outcome=g.decision.outcome.value,
+            rule=g.decision.rule.value if g.decision.rule else None,
+            reason=g.decision.reason,
+            allowed_until=g.allowed_until,
+            deferred_until=g.decision.until,
+            caps=[CapUseOut(name=c.name, used=c.used, limit=c.limit, window=c.window)
+                  for c in g.caps],
+            summary=g.summary,
+        )  # fmt: skip
+    task = TaskOut.model_validate(queued.task, from_attributes=True)
+    return QueuedTaskOut(**task.model_dump(), guard=guard)
 
 
 @queue_router.get("", response_model=WorkQueue)
 async def work_queue(
     session: SessionDep,
+    ctx: ContextDep,
     principal: PrincipalDep,
     queue: str | None = None,
     assignee: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> WorkQueue:
     """The caller's open tasks (or ``assignee``'s: a supervisor's team member, anyone's for
-    portfolio roles), most urgent first: earliest due, then the deepest in arrears."""
+    portfolio roles), most urgent first: earliest due, then the deepest in arrears. Each call
+    or visit says what the guard allows now (``guard``: e.g. "allowed until 22:00
+    Asia/Shanghai; daily_connected_calls: 1 of 3 today")."""
     whose = assignee or principal.subject
     if not access.reads_queue_of(principal, whose):
         raise Problem(403, "Forbidden", "you may read your own work queue (and your team's)")
-    tasks = await work.work_queue(session, whose, queue, limit)
-    return WorkQueue(items=[TaskOut.model_validate(t, from_attributes=True) for t in tasks])
+    tasks = await work.work_queue(session, whose, queue, limit, ctx)
+    return WorkQueue(items=[_queued(t) for t in tasks])
 
 
 task_router = APIRouter(prefix="/api/v1/tasks", tags=["cases"])
