@@ -9,11 +9,13 @@ from functools import partial
 
 from fastapi import FastAPI, Request
 
+from gateway.adapters.jwks import JwksFetcher
 from gateway.adapters.upstream import UpstreamClient
 from gateway.domain.breaker import CircuitBreaker
 from gateway.domain.routing import Upstream
 from gateway.service_layer.auth import ApiKeyAuthenticator
 from gateway.service_layer.bootstrap import ensure_admin, jwt_secret, principal_secret
+from gateway.service_layer.external_identity import ExternalTokens, external_tokens
 from gateway.service_layer.identity import Directory, Identity
 from gateway.service_layer.openapi import OpenApiAggregator
 from gateway.service_layer.proxy import Proxy
@@ -34,6 +36,8 @@ class Gateway:
     proxy: Proxy
     openapi: OpenApiAggregator
     identity: Identity
+    #: the identity provider's tokens, when ``idp_jwks_url`` is set
+    external_tokens: ExternalTokens | None = None
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -49,6 +53,17 @@ def _client(settings: GatewaySettings, upstream: Upstream) -> UpstreamClient:
         connect_timeout=settings.upstream_connect_timeout_s,
         pool_size=settings.upstream_pool_size,
     )
+
+
+async def _external_tokens(
+    settings: GatewaySettings, stack: AsyncExitStack
+) -> ExternalTokens | None:
+    if settings.idp_jwks_url is None:
+        return None
+    fetcher = JwksFetcher(settings.idp_jwks_url, timeout_s=settings.idp_jwks_timeout_s)
+    await fetcher.start()
+    stack.push_async_callback(fetcher.close)
+    return external_tokens(settings, fetcher)
 
 
 @asynccontextmanager
@@ -84,6 +99,7 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
             proxy=Proxy(clients, get_retries=settings.upstream_get_retries, breaker=breaker),
             openapi=OpenApiAggregator(clients, ttl_s=settings.openapi_cache_ttl_s),
             identity=identity,
+            external_tokens=await _external_tokens(settings, stack),
         )
 
 

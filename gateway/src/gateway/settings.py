@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gateway.domain.routing import Upstream
+from gateway.domain.scopes import Role
 from shared.settings import ServiceSettings
+
+#: What an identity provider may sign with: asymmetric only, so that its keys are public ones.
+IDP_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 #: HS256 keys shorter than the hash output weaken the signature (RFC 7518 section 3.2).
 MIN_JWT_SECRET_LENGTH = 32
@@ -45,6 +51,27 @@ class GatewaySettings(ServiceSettings):
         default=30.0, ge=0, description="How long users' attributes and teams are remembered."
     )
     openapi_cache_ttl_s: float = Field(default=30.0, ge=0)
+    # External identity (docs/security.md): off until a JWKS URL is set.
+    idp_jwks_url: str | None = Field(
+        default=None,
+        description="JWKS URL of an identity provider whose RS256/ES256 tokens are accepted "
+        "beside the gateway's own.",
+    )
+    idp_issuer: str = Field(default="", description="The IdP's exact `iss`.")
+    idp_audience: str = Field(default="", description="The `aud` the IdP's tokens must carry.")
+    idp_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    idp_subject_claim: str = Field(default="sub", description="The claim naming the user.")
+    idp_roles_claim: str = Field(
+        default="realm_access.roles", description="Dotted path to the IdP's role names."
+    )
+    idp_role_map: dict[str, Role] = Field(
+        default_factory=dict,
+        description='JSON: IdP role name -> PostLoan role, e.g. {"pl-collector": "collector"}.',
+    )
+    idp_leeway_s: float = Field(default=30.0, ge=0, le=300)
+    idp_jwks_cache_ttl_s: float = Field(default=300.0, gt=0)
+    idp_jwks_min_refresh_interval_s: float = Field(default=30.0, ge=0)
+    idp_jwks_timeout_s: float = Field(default=5.0, gt=0)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -53,6 +80,24 @@ class GatewaySettings(ServiceSettings):
         if secret and len(secret) < MIN_JWT_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_JWT_SECRET_LENGTH} characters")
         return value
+
+    @field_validator("idp_algorithms")
+    @classmethod
+    def _asymmetric(cls, value: list[str]) -> list[str]:
+        refused = sorted(set(value) - IDP_ALGORITHMS)
+        if refused or not value:
+            raise ValueError(f"must be some of {sorted(IDP_ALGORITHMS)}, not {refused or value}")
+        return value
+
+    @model_validator(mode="after")
+    def _idp_complete(self) -> GatewaySettings:
+        if self.idp_jwks_url is None:
+            return self
+        if not self.idp_issuer or not self.idp_audience:
+            raise ValueError("idp_jwks_url needs idp_issuer and idp_audience")
+        if self.is_production and not self.idp_jwks_url.startswith("https://"):
+            raise ValueError("idp_jwks_url must be an https URL in production")
+        return self
 
     @field_validator("admin_password")
     @classmethod

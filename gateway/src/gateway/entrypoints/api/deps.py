@@ -15,7 +15,9 @@ from gateway.domain.scopes import Scope
 from gateway.runtime import Gateway, gateway_of
 from gateway.service_layer.accounts import API_KEY_PREFIX
 from gateway.service_layer.auth import InvalidCredentials, check_password
+from gateway.service_layer.external_identity import verify_bearer
 from gateway.service_layer.openapi import TOKEN_URL
+from gateway.service_layer.signing_keys import KeysUnavailable
 from gateway.service_layer.tokens import InvalidToken
 
 # Declared so that the OpenAPI document and Swagger UI know both ways in; the check is ours.
@@ -54,9 +56,12 @@ async def authenticate(gw: Gateway, headers: Mapping[str, str]) -> Principal:
         if not credential:
             raise unauthorized("use the Bearer scheme", "invalid_request")
         try:
-            return gw.tokens.verify(credential)
+            return await verify_bearer(credential, gw.tokens, gw.external_tokens)
         except InvalidToken:
             raise unauthorized("the token is invalid or has expired", "invalid_token") from None
+        except KeysUnavailable:
+            # not the caller's fault: the token may be good, it cannot be checked now
+            raise HTTPException(503, "the identity provider's keys cannot be fetched") from None
     key = headers.get("x-api-key")
     if key:
         return await _api_key_principal(gw, key)
