@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,31 @@ async def full_gateway_app(
     app = create_app(settings)
     async with running(app) as client:
         yield app, client
+
+
+SettingsOf = Callable[..., Awaitable[GatewaySettings]]
+
+
+@pytest.fixture(scope="session")
+def settings_of(
+    postgres: PostgresUnderTest,
+    session_nats: NatsUnderTest,
+    upstream_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> SettingsOf:
+    """``await settings_of(**overrides)``: settings for a gateway of its own, on a new database,
+    for a module that needs a gateway configured otherwise than the session's."""
+
+    async def settings(**overrides: Any) -> GatewaySettings:
+        return make_settings(
+            database_url=await postgres.new_database("gateway"),
+            nats_url=session_nats.url,
+            state_dir=tmp_path_factory.mktemp("gateway-state"),
+            upstream=upstream_url,
+            **overrides,
+        )
+
+    return settings
 
 
 @pytest.fixture

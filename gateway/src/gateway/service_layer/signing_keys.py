@@ -65,15 +65,16 @@ class SigningKeys:
         self._keys: dict[str, PyJWK] | None = None
         self._fetched_at = -math.inf  # when the set in hand was fetched
         self._attempted_at = -math.inf  # when a fetch last started, whatever its outcome
+        self._fetches = 0  # fetches finished: a request that waited for one needs no other
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> PyJWK | None:
         """``KeysUnavailable`` when there is no set at all to look in."""
         if self._expired() and self._may_fetch():
-            await self._refresh(self._attempted_at)
+            await self._refresh(self._fetches)
         found = self._find(kid)
         if found is None and self._may_fetch():  # perhaps rotated since the last fetch
-            await self._refresh(self._attempted_at)
+            await self._refresh(self._fetches)
             found = self._find(kid)
         if self._keys is None:
             raise KeysUnavailable("the identity provider's keys could not be fetched")
@@ -88,9 +89,9 @@ class SigningKeys:
     def _may_fetch(self) -> bool:
         return self._clock() - self._attempted_at >= self._min_interval_s
 
-    async def _refresh(self, seen_attempt: float) -> None:
+    async def _refresh(self, seen_fetches: int) -> None:
         async with self._lock:
-            if self._attempted_at != seen_attempt:
+            if self._fetches != seen_fetches:
                 return  # another request fetched while this one waited: use its answer
             self._attempted_at = self._clock()
             try:
@@ -98,5 +99,7 @@ class SigningKeys:
             except JwksUnavailable as exc:
                 log.warning("keeping the signing keys in hand: %s", exc)
                 return
+            finally:
+                self._fetches += 1
             self._keys = usable_keys(fetched, self._algorithms)
             self._fetched_at = self._attempted_at
