@@ -76,7 +76,7 @@ def make_claims(*, now: float | None = None, **overrides: Any) -> dict[str, Any]
 
 def unsigned(claims: dict[str, Any], **header: Any) -> str:
     """A token saying ``alg: none``, with no signature at all."""
-    return jwt.encode(claims, None, algorithm="none", headers=header)
+    return jwt.encode(claims, "", algorithm="none", headers=header)
 
 
 def with_public_key_as_hmac_secret(key: SigningKey, claims: dict[str, Any]) -> str:

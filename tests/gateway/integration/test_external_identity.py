@@ -109,7 +109,11 @@ async def test_an_idp_token_reaches_the_service_as_its_user_with_the_mapped_role
 
     assert answer.status_code == 200, answer.text
     principal = forwarded(answer)
-    assert (principal.subject, principal.kind, principal.roles) == ("ida", "user", {"auditor"})
+    assert (principal.subject, principal.kind, principal.roles) == (
+        "ida",
+        "user",
+        frozenset({"auditor"}),
+    )
     assert "loans:read" in principal.scopes
 
 

@@ -78,7 +78,11 @@ async def test_a_user_without_a_mapped_role_is_authenticated_with_no_scope() -> 
 
     principal = await make_verifier().verify(RSA.sign(claims))
 
-    assert (principal.subject, principal.roles, principal.scopes) == ("alice", set(), set())
+    assert (principal.subject, principal.roles, principal.scopes) == (
+        "alice",
+        frozenset(),
+        frozenset(),
+    )
     assert not principal.allows(Scope.CASES_READ)
 
 

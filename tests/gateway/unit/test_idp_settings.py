@@ -70,4 +70,6 @@ def test_production_fetches_the_keys_over_https_only(monkeypatch: pytest.MonkeyP
         settings_from(monkeypatch, KEYCLOAK | plain).idp_jwks_url == plain["POSTLOAN_IDP_JWKS_URL"]
     )
     with pytest.raises(pydantic.ValidationError, match="https"):
-        GatewaySettings(environment="production", jwt_secret="k" * 40, principal_secret="p" * 40)
+        GatewaySettings.model_validate(
+            {"environment": "production", "jwt_secret": "k" * 40, "principal_secret": "p" * 40}
+        )
