@@ -5,6 +5,7 @@ every other token is a 401 problem, like the gateway's own invalid tokens."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from principals import PRINCIPAL_SECRET
 from shared.principal import Principal, verify
 
 PROBLEM = "application/problem+json"
+ADMIN_PASSWORD = "admin-password-for-tests"  # tests/gateway/conftest.py
 RSA, EC = make_rsa_key(), make_ec_key()
 SettingsOf = Callable[..., Any]
 
@@ -78,6 +80,13 @@ async def idp_api(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def own_token(api: httpx.AsyncClient) -> str:
+    """A token of the gateway's own login, for its admin."""
+    form = {"username": "admin", "password": ADMIN_PASSWORD}
+    token: str = (await api.post("/api/v1/auth/token", data=form)).json()["access_token"]
+    return token
 
 
 def forwarded(answer: httpx.Response) -> Principal:
@@ -131,6 +140,21 @@ async def test_a_collector_from_the_idp_sees_only_the_cases_assigned_to_their_su
     assert theirs.json()["items"] == []
 
 
+async def test_an_idp_user_the_gateway_knows_gets_its_attributes_but_the_tokens_roles(
+    idp_api: httpx.AsyncClient, idp: IdentityProvider
+) -> None:
+    admin = await own_token(idp_api)
+    name = f"sam-{uuid.uuid4().hex[:8]}"
+    user = {"username": name, "password": "x" * 12, "roles": ["collector"], "skills": ["early"]}
+    assert (await idp_api.post("/api/v1/users", json=user, headers=bearer(admin))).is_success
+    token = RSA.sign(make_claims(sub=name, realm_access={"roles": ["pl-auditor"]}))
+
+    principal = forwarded(await idp_api.get("/api/v1/loans/L-1", headers=bearer(token)))
+
+    assert principal.roles == frozenset({"auditor"})
+    assert principal.attributes.skills == ("early",)
+
+
 async def test_a_user_the_mapping_gives_no_role_is_known_but_may_do_nothing(
     idp_api: httpx.AsyncClient, idp: IdentityProvider
 ) -> None:
@@ -146,10 +170,7 @@ async def test_a_user_the_mapping_gives_no_role_is_known_but_may_do_nothing(
 async def test_the_gateways_own_login_tokens_still_work_beside_the_idps(
     idp_api: httpx.AsyncClient, idp: IdentityProvider
 ) -> None:
-    form = {"username": "admin", "password": "admin-password-for-tests"}
-    token = (await idp_api.post("/api/v1/auth/token", data=form)).json()["access_token"]
-
-    answer = await idp_api.get("/api/v1/loans/L-1", headers=bearer(token))
+    answer = await idp_api.get("/api/v1/loans/L-1", headers=bearer(await own_token(idp_api)))
 
     assert forwarded(answer).subject == "admin"
 
@@ -224,9 +245,7 @@ async def test_while_the_idp_cannot_be_reached_its_tokens_get_503_and_own_tokens
     settings = await settings_of(**idp_settings(nothing_listens))
     async with running(create_app(settings)) as api:
         response = await api.get("/api/v1/loans/L-1", headers=bearer(RSA.sign(make_claims())))
-        form = {"username": "admin", "password": "admin-password-for-tests"}
-        own = (await api.post("/api/v1/auth/token", data=form)).json()["access_token"]
-        answer = await api.get("/api/v1/loans/L-1", headers=bearer(own))
+        answer = await api.get("/api/v1/loans/L-1", headers=bearer(await own_token(api)))
 
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
