@@ -3,6 +3,7 @@ and the gateway's own HS256 tokens beside them, each way verified by its own key
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import jwt
@@ -141,3 +142,14 @@ async def test_an_hs256_token_signed_with_the_public_key_never_meets_the_public_
         await verify_bearer(token, own_tokens(), make_verifier())
     with pytest.raises(InvalidToken, match="not accepted"):
         await make_verifier().verify(token)
+
+
+async def test_the_reason_of_a_refusal_is_logged_for_whoever_sets_up_the_idp(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="gateway.service_layer.external_identity")
+
+    with pytest.raises(InvalidToken):
+        await make_verifier().verify(RSA.sign(make_claims(now=NOW, aud="another-api")))
+
+    assert "audience" in caplog.text.lower()

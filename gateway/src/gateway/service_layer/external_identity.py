@@ -14,8 +14,9 @@ subject in the gateway's directory) are found when the IdP names people as PostL
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ from gateway.domain.principal import Principal
 from gateway.service_layer.signing_keys import Fetch, SigningKeys
 from gateway.service_layer.tokens import InvalidToken, TokenService
 from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
 
 #: The claims PyJWT must find; the subject claim is checked by ``subject_of``.
 _REQUIRED = ["exp", "iss", "aud"]
@@ -58,9 +61,19 @@ class ExternalTokens:
     leeway_s: float
     clock: Callable[[], float] = time.time
 
-    async def verify(self, token: str) -> Principal:
-        """The principal a token stands for; ``InvalidToken`` when it must be refused."""
-        header = unverified_header(token)
+    async def verify(self, token: str, header: Mapping[str, Any] | None = None) -> Principal:
+        """The principal a token stands for; ``InvalidToken`` when it must be refused.
+
+        ``header`` is the token's header when the caller has read it already.
+        """
+        try:
+            return await self._verify(token, header or unverified_header(token))
+        except InvalidToken as exc:
+            # Callers only ever hear "invalid"; whoever configures the IdP needs the reason.
+            log.debug("identity provider token refused: %s", exc)
+            raise
+
+    async def _verify(self, token: str, header: Mapping[str, Any]) -> Principal:
         algorithm, kid = header.get("alg"), header.get("kid")
         if algorithm not in self.algorithms:
             raise InvalidToken(f"algorithm {algorithm!r} is not accepted")
@@ -104,8 +117,10 @@ async def verify_bearer(
     token: str, own: TokenService, external: ExternalTokens | None
 ) -> Principal:
     """A bearer token's principal, from the IdP's keys or the gateway's own secret."""
-    if external is not None and unverified_header(token).get("alg") in external.algorithms:
-        return await external.verify(token)
+    if external is not None:
+        header = unverified_header(token)
+        if header.get("alg") in external.algorithms:
+            return await external.verify(token, header)
     return own.verify(token)  # HS256 only: everything else, ``none`` included, is refused
 
 
