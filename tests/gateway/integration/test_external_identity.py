@@ -22,6 +22,7 @@ from identity_provider import (
     ROLE_MAP,
     IdentityProvider,
     SigningKey,
+    hand_made,
     make_claims,
     make_ec_key,
     make_rsa_key,
@@ -191,6 +192,7 @@ REFUSED: dict[str, Callable[[], str]] = {
     "key confusion": lambda: with_public_key_as_hmac_secret(RSA, make_claims()),
     "unknown kid": lambda: make_ec_key("never-published").sign(make_claims()),
     "EC algorithm on the RSA key": lambda: EC.sign(make_claims(), kid=RSA.kid),
+    "alg a list": lambda: hand_made({"alg": ["RS256"], "kid": RSA.kid}, make_claims()),
     "algorithm not allowed": lambda: jwt.encode(
         make_claims(), RSA.private, algorithm="PS256", headers={"kid": RSA.kid}
     ),

@@ -20,6 +20,7 @@ from identity_provider import (
     ISSUER,
     ROLE_MAP,
     SigningKey,
+    hand_made,
     make_claims,
     make_ec_key,
     make_rsa_key,
@@ -112,6 +113,8 @@ REFUSED = {
     ),
     "malformed roles": lambda: RSA.sign(make_claims(now=NOW, realm_access={"roles": [1]})),
     "not a JWT": lambda: "not.a.jwt",
+    "alg a list": lambda: hand_made({"alg": ["RS256"], "kid": "rsa-1"}, make_claims(now=NOW)),
+    "kid an object": lambda: hand_made({"alg": "RS256", "kid": {}}, make_claims(now=NOW)),
 }
 
 

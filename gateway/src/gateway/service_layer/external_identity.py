@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 
@@ -75,14 +75,14 @@ class ExternalTokens:
 
     async def _verify(self, token: str, header: Mapping[str, Any]) -> Principal:
         algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in self.algorithms:
+        if not self.accepts(algorithm):
             raise InvalidToken(f"algorithm {algorithm!r} is not accepted")
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("the token names no key (kid)")
         key = await self.keys.key(kid)
         if key is None:
             raise InvalidToken(f"the identity provider has no key {kid!r}")
-        claims = self._decode(token, key, str(algorithm))
+        claims = self._decode(token, key, algorithm)
         try:
             check_lifetime(claims, now=self.clock(), leeway_s=self.leeway_s)
             return Principal.with_roles(
@@ -90,6 +90,10 @@ class ExternalTokens:
             )
         except ClaimError as exc:
             raise InvalidToken(str(exc)) from exc
+
+    def accepts(self, algorithm: object) -> TypeGuard[str]:
+        """Whether a header's ``alg`` (any JSON value) is one of the IdP's algorithms."""
+        return isinstance(algorithm, str) and algorithm in self.algorithms
 
     def _decode(self, token: str, key: jwt.PyJWK, algorithm: str) -> dict[str, Any]:
         try:
@@ -119,7 +123,7 @@ async def verify_bearer(
     """A bearer token's principal, from the IdP's keys or the gateway's own secret."""
     if external is not None:
         header = unverified_header(token)
-        if header.get("alg") in external.algorithms:
+        if external.accepts(header.get("alg")):
             return await external.verify(token, header)
     return own.verify(token)  # HS256 only: everything else, ``none`` included, is refused
 
