@@ -192,6 +192,7 @@ REFUSED: dict[str, Callable[[], str]] = {
     "key confusion": lambda: with_public_key_as_hmac_secret(RSA, make_claims()),
     "unknown kid": lambda: make_ec_key("never-published").sign(make_claims()),
     "EC algorithm on the RSA key": lambda: EC.sign(make_claims(), kid=RSA.kid),
+    "control characters in the subject": lambda: RSA.sign(make_claims(sub="a\r\nX-Evil: 1")),
     "alg a list": lambda: hand_made({"alg": ["RS256"], "kid": RSA.kid}, make_claims()),
     "algorithm not allowed": lambda: jwt.encode(
         make_claims(), RSA.private, algorithm="PS256", headers={"kid": RSA.kid}

@@ -63,7 +63,15 @@ def test_the_subject_is_the_configured_claim() -> None:
     assert subject_of(claims, "sub") == "5f0c-uuid"
 
 
-@pytest.mark.parametrize("value", [None, "", "  ", 12], ids=["missing", "empty", "blank", "int"])
+def test_a_subject_may_be_written_in_any_script() -> None:
+    assert subject_of({"sub": "张三"}, "sub") == "张三"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "  ", 12, "alice\r\nX-PostLoan-Roles: admin", "\x00", "a" * 256],
+    ids=["missing", "empty", "blank", "int", "header injection", "nul", "too long"],
+)
 def test_a_missing_or_malformed_subject_refuses_the_token(value: object) -> None:
     with pytest.raises(ClaimError, match="preferred_username"):
         subject_of({"preferred_username": value}, "preferred_username")

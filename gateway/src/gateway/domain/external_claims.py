@@ -56,11 +56,18 @@ def roles_of(claims: Mapping[str, object], mapping: RoleMapping) -> frozenset[Ro
     return frozenset(mapping.roles[n] for n in names if n in mapping.roles)
 
 
+#: Longer names are no one's; a subject travels in headers to every service.
+MAX_SUBJECT_LENGTH = 255
+
+
 def subject_of(claims: Mapping[str, object], claim: str) -> str:
-    """The caller's name: the configured claim, a non-empty string."""
+    """The caller's name: the configured claim, a non-empty printable string (any script)."""
     subject = claims.get(claim)
     if not isinstance(subject, str) or not subject.strip():
         raise ClaimError(f"claim {claim} must be a non-empty string")
+    # control characters would split the headers that name the caller to the services
+    if not subject.isprintable() or len(subject) > MAX_SUBJECT_LENGTH:
+        raise ClaimError(f"claim {claim} must be printable, {MAX_SUBJECT_LENGTH} at most")
     return subject
 
 
