@@ -15,11 +15,14 @@ from gateway.domain.routing import Upstream
 from gateway.service_layer.auth import ApiKeyAuthenticator
 from gateway.service_layer.bootstrap import ensure_admin, jwt_secret, principal_secret
 from gateway.service_layer.identity import Directory, Identity
+from gateway.service_layer.logins import LoginThrottle
 from gateway.service_layer.openapi import OpenApiAggregator
 from gateway.service_layer.proxy import Proxy
+from gateway.service_layer.ratelimits import RateLimiter
 from gateway.service_layer.tokens import TokenService
 from gateway.settings import GatewaySettings
 from shared.app import Runtime
+from shared.clock import Clock, system_clock
 from shared.db import Database
 
 
@@ -34,6 +37,8 @@ class Gateway:
     proxy: Proxy
     openapi: OpenApiAggregator
     identity: Identity
+    limits: RateLimiter
+    logins: LoginThrottle
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -51,8 +56,24 @@ def _client(settings: GatewaySettings, upstream: Upstream) -> UpstreamClient:
     )
 
 
+def _limits(settings: GatewaySettings, db: Database, clock: Clock) -> RateLimiter:
+    rules = settings.rate_limit_rules()
+    return RateLimiter(db, rules, lease_s=settings.rate_limit_lease_s, clock=clock)
+
+
+def _logins(settings: GatewaySettings, db: Database, clock: Clock) -> LoginThrottle:
+    return LoginThrottle(
+        db,
+        per_user=settings.lockout_rule(settings.login_user_threshold),
+        per_address=settings.lockout_rule(settings.login_address_threshold),
+        clock=clock,
+    )
+
+
 @asynccontextmanager
-async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncIterator[Gateway]:
+async def gateway_runtime(
+    settings: GatewaySettings, db: Database, clock: Clock = system_clock
+) -> AsyncIterator[Gateway]:
     """Signing key, admin account, one pooled client per upstream (closed on exit)."""
     tokens = TokenService(
         secret=jwt_secret(settings),
@@ -84,19 +105,21 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
             proxy=Proxy(clients, get_retries=settings.upstream_get_retries, breaker=breaker),
             openapi=OpenApiAggregator(clients, ttl_s=settings.openapi_cache_ttl_s),
             identity=identity,
+            limits=_limits(settings, db, clock),
+            logins=_logins(settings, db, clock),
         )
 
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def gateway_lifespan(settings: GatewaySettings) -> Lifespan:
+def gateway_lifespan(settings: GatewaySettings, clock: Clock = system_clock) -> Lifespan:
     """The gateway's start-up, entered by the shared lifespan once the database and bus are up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt: Runtime = app.state.runtime
-        async with gateway_runtime(settings, rt.db) as gw:
+        async with gateway_runtime(settings, rt.db, clock) as gw:
             app.state.gateway = gw
             yield
 
