@@ -3,20 +3,26 @@ buckets and failures in the gateway's PostgreSQL and a clock the test moves."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from devstack.embedded import free_port
 from gateway.domain.principal import Principal
+from gateway.domain.ratelimits import BucketRule, RouteClass
 from gateway.domain.scopes import Role
 from gateway.main import create_app
 from gateway.runtime import Gateway
+from gateway.service_layer.ratelimits import RateLimiter
 from gateway.settings import GatewaySettings
 from postloan_testing.servers import running
+from shared.db import Database
 
 SettingsFactory = Callable[..., GatewaySettings]
 PROBLEM = "application/problem+json"
@@ -162,6 +168,40 @@ async def test_two_gateways_on_one_database_share_the_bucket(
     assert then_on_a.status_code == 429
 
 
+async def test_replicas_leasing_tokens_let_through_no_more_than_the_shared_burst(
+    fresh_settings: SettingsFactory,
+) -> None:
+    """50 calls at once, leased 5 at a time (the refill of 0.1 s): two replicas alternating."""
+    settings = fresh_settings(rate_limit_reads_capacity=50, rate_limit_reads_per_s=50.0)
+    clock = MovingClock()
+    async with gateway(settings, clock) as (one, a), gateway(settings, clock) as (two, b):
+        analyst = Role.RISK_ANALYST
+        calls = [(a, bearer(one, "alice", analyst)), (b, bearer(two, "alice", analyst))]
+        answers = [
+            (await client.get(LOAN, headers=headers)).status_code
+            for _ in range(30)
+            for client, headers in calls
+        ]
+
+    assert answers.count(200) == 50
+    assert answers[50:] == [429] * 10
+
+
+async def test_an_unreachable_store_lets_calls_through_rather_than_failing_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    nowhere = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gateway")
+    rules = {RouteClass.READS: BucketRule(capacity=1, refill_per_s=0.1)}
+    limiter = RateLimiter(nowhere, rules, lease_s=0.1, clock=MovingClock())
+    try:
+        for _ in range(3):
+            await limiter.spend("user:alice", RouteClass.READS)
+    finally:
+        await nowhere.dispose()
+
+    assert "rate limits unavailable" in caplog.text
+
+
 async def test_logins_from_one_address_are_limited_before_any_password_is_checked(
     fresh_settings: SettingsFactory,
 ) -> None:
@@ -220,6 +260,15 @@ async def test_each_failure_past_the_threshold_locks_twice_as_long(
             assert (await login(client, "admin", "wrong")).status_code == 401
 
     assert waits == ["30", "60", "120"]
+
+
+async def test_guesses_sent_all_at_once_are_counted_one_after_the_other(
+    fresh_settings: SettingsFactory,
+) -> None:
+    async with gateway(lockouts(fresh_settings), MovingClock()) as (_, client):
+        answers = await asyncio.gather(*(login(client, "admin", f"guess-{i}") for i in range(8)))
+
+    assert sorted(a.status_code for a in answers) == [401] * 3 + [429] * 5
 
 
 async def test_a_successful_login_resets_the_users_count(

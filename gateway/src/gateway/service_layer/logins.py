@@ -9,8 +9,10 @@ reveal which names exist.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gateway.adapters import limits
-from gateway.domain.lockout import LockoutRule, after_failure, locked_for
+from gateway.domain.lockout import Failures, LockoutRule, after_failure, locked_for
 from gateway.domain.principal import Principal
 from gateway.service_layer.auth import InvalidCredentials, check_password
 from shared.clock import Clock
@@ -45,29 +47,36 @@ class LoginThrottle:
         return keys
 
     async def check_password(self, username: str, password: str, address: str | None) -> Principal:
-        """The user's principal; ``LockedOut`` while locked, ``InvalidCredentials`` if wrong."""
+        """The user's principal; ``LockedOut`` while locked, ``InvalidCredentials`` if wrong.
+
+        The name's row stays locked while its password is checked, so concurrent guesses at
+        one name are checked one at a time, each after the failures before it are counted (a
+        burst of parallel guesses would otherwise all pass the threshold together).
+        """
         keys = self._keys(username, address)
-        await self._refuse_if_locked(keys)
-        try:
-            principal = await check_password(self._db, username, password)
-        except InvalidCredentials:
-            await self._count_failure(keys)
-            raise
+        user_key = next(iter(keys))
         async with self._db.unit_of_work() as session:
-            await limits.clear_failures(session, next(iter(keys)))  # the user's name
+            await limits.lock_failures(session, [user_key], now=self._clock())
+            self._refuse_if_locked(await limits.find_failures(session, keys))
+            try:
+                principal: Principal | None = await check_password(self._db, username, password)
+            except InvalidCredentials:
+                principal = None
+                await self._count_failure(session, keys)
+            else:
+                await limits.clear_failures(session, user_key)
+        if principal is None:
+            raise InvalidCredentials()
         return principal
 
-    async def _refuse_if_locked(self, keys: dict[str, LockoutRule]) -> None:
+    def _refuse_if_locked(self, found: dict[str, Failures]) -> None:
         now = self._clock()
-        async with self._db.unit_of_work() as session:
-            found = await limits.find_failures(session, keys)
-        wait = max(locked_for(f, now) for f in found.values()) if found else 0.0
+        wait = max((locked_for(f, now) for f in found.values()), default=0.0)
         if wait > 0:
             raise LockedOut(wait)
 
-    async def _count_failure(self, keys: dict[str, LockoutRule]) -> None:
+    async def _count_failure(self, session: AsyncSession, keys: dict[str, LockoutRule]) -> None:
         now = self._clock()
-        async with self._db.unit_of_work() as session:
-            found = await limits.lock_failures(session, keys, now=now)
-            after = {k: after_failure(rule, found.get(k), now) for k, rule in keys.items()}
-            await limits.save_failures(session, after)
+        found = await limits.lock_failures(session, keys, now=now)
+        after = {k: after_failure(rule, found.get(k), now) for k, rule in keys.items()}
+        await limits.save_failures(session, after)

@@ -14,14 +14,19 @@ while another still holds a few leased tokens: at most one lease per replica.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from gateway.adapters import limits
-from gateway.domain.ratelimits import BucketRule, RouteClass, lease_size, take
+from gateway.domain.ratelimits import BucketRule, RouteClass, Taken, lease_size, take
 from shared.clock import Clock
 from shared.db import Database
+
+log = logging.getLogger(__name__)
 
 #: How long a replica may keep leased tokens before giving them up.
 LEASE_TTL = timedelta(seconds=1)
@@ -83,14 +88,24 @@ class RateLimiter:
 
     async def _lease(self, key: str, route_class: RouteClass) -> None:
         rule, now = self._rules[route_class], self._clock()
-        async with self._db.unit_of_work() as session:
-            bucket = await limits.lock_bucket(session, key, full=rule.capacity, now=now)
-            taken = take(rule, bucket, now, lease_size(rule, self._lease_s))
-            await limits.save_bucket(session, key, taken.bucket)
+        try:
+            taken = await self._take(key, rule, now)
+        except (SQLAlchemyError, OSError):
+            # Open, not shut: the limits share capacity fairly, and an outage of their store
+            # must not become an outage of the API (tokens are checked without the database).
+            log.warning("rate limits unavailable: the database is unreachable", exc_info=True)
+            return
         if not taken.granted:
             raise RateLimited(route_class, taken.retry_after_s)
         self._forget_if_full()
         self._leases[key] = _Lease(tokens=taken.granted - 1, expires=now + LEASE_TTL)
+
+    async def _take(self, key: str, rule: BucketRule, now: datetime) -> Taken:
+        async with self._db.unit_of_work() as session:
+            bucket = await limits.lock_bucket(session, key, full=rule.capacity, now=now)
+            taken = take(rule, bucket, now, lease_size(rule, self._lease_s))
+            await limits.save_bucket(session, key, taken.bucket)
+        return taken
 
     def _forget_if_full(self) -> None:
         """Bounded memory: past ``max_entries`` buckets, expired leases and idle locks go."""

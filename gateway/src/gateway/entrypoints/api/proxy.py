@@ -192,5 +192,6 @@ router = APIRouter(include_in_schema=False)
 )
 async def unknown(request: Request) -> Response:
     """No such route: callers learn that only once they have shown credentials."""
-    await authenticate(gateway_of(request), request.headers)
+    gw = gateway_of(request)
+    await spend(gw, request, await authenticate(gw, request.headers))
     raise HTTPException(404, f"no API route {request.url.path}")
