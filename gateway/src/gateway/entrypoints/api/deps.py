@@ -11,9 +11,8 @@ from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from gateway.domain.principal import Principal
-from gateway.domain.ratelimits import retry_after_header
 from gateway.domain.scopes import Scope
-from gateway.entrypoints.api.limits import spend
+from gateway.entrypoints.api.limits import spend, too_many
 from gateway.runtime import Gateway, gateway_of
 from gateway.service_layer.accounts import API_KEY_PREFIX
 from gateway.service_layer.auth import InvalidCredentials
@@ -81,9 +80,7 @@ def _basic_credentials(credential: str) -> tuple[str, str]:
 
 def locked_out(exc: LockedOut) -> HTTPException:
     """429 for a locked name or address: the same whether or not the user exists."""
-    retry = retry_after_header(exc.retry_after_s)
-    detail = f"too many failed logins; retry in {retry} s"
-    return HTTPException(429, detail, headers={"Retry-After": retry})
+    return too_many("too many failed logins", exc.retry_after_s)
 
 
 async def authenticate_reader(

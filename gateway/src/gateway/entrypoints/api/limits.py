@@ -29,11 +29,10 @@ def caller_key(connection: HTTPConnection, principal: Principal | None) -> str:
     return f"{principal.kind}:{principal.subject}"
 
 
-def too_many(exc: RateLimited) -> HTTPException:
+def too_many(what: str, retry_after_s: float) -> HTTPException:
     """429 with ``Retry-After``, rendered as a problem by the app's handlers."""
-    retry = retry_after_header(exc.retry_after_s)
-    detail = f"the {exc.route_class} rate limit is spent; retry in {retry} s"
-    return HTTPException(429, detail, headers={"Retry-After": retry})
+    retry = retry_after_header(retry_after_s)
+    return HTTPException(429, f"{what}; retry in {retry} s", headers={"Retry-After": retry})
 
 
 async def spend(
@@ -50,4 +49,4 @@ async def spend(
     try:
         await gw.limits.spend(caller_key(connection, principal), route_class)
     except RateLimited as exc:
-        raise too_many(exc) from None
+        raise too_many(f"the {exc.route_class} rate limit is spent", exc.retry_after_s) from None
