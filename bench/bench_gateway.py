@@ -10,6 +10,11 @@ the gateway (which checks it and forwards), and the figures are printed side by 
 Target (issue 2): through the gateway >= 40% of the direct throughput, <= 5 ms added p99.
 
     uv run python bench/bench_gateway.py [--clients 8] [--seconds 6] [--rounds 3]
+        [--rate-limits-cost]
+
+The gateway runs with its rate limits on (issue 16). ``--rate-limits-cost`` also starts a
+second gateway on the same database with them off and measures it in the same rounds, so
+that what the limits add is told apart from the machine's drift.
 """
 
 from __future__ import annotations
@@ -42,6 +47,14 @@ SECRET = "bench-signing-key-" + "0123456789abcdef" * 4
 ISSUER, AUDIENCE = "postloan", "postloan-api"
 PASSWORD = "bench-admin-password"
 PATH = "/api/v1/loans/L-0001"
+
+#: The bench's user keeps a rate limit that leases like the defaults' (30 calls per trip to
+#: PostgreSQL: a tenth of the burst) but refills faster than two cores can call, so that the
+#: bench measures what limiting costs, not refusals.
+RATE_LIMITS = {
+    "POSTLOAN_RATE_LIMIT_READS_CAPACITY": "300",
+    "POSTLOAN_RATE_LIMIT_READS_PER_S": "50000",
+}
 
 
 def upstream_app() -> FastAPI:
@@ -103,17 +116,21 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 
 def gateway_env(database_url: str, nats_url: str, upstream: str, state: Path) -> dict[str, str]:
-    return os.environ | {
-        "POSTLOAN_ENVIRONMENT": "development",
-        "POSTLOAN_DATABASE_URL": database_url,
-        "POSTLOAN_NATS_URL": nats_url,
-        "POSTLOAN_JWT_SECRET": SECRET,
-        "POSTLOAN_ADMIN_PASSWORD": PASSWORD,
-        "POSTLOAN_STATE_DIR": str(state),
-        "POSTLOAN_UPSTREAM_MONITORING": upstream,
-        "POSTLOAN_LOG_LEVEL": "WARNING",
-        "POSTLOAN_LOG_JSON": "false",
-    }
+    return (
+        os.environ
+        | RATE_LIMITS
+        | {
+            "POSTLOAN_ENVIRONMENT": "development",
+            "POSTLOAN_DATABASE_URL": database_url,
+            "POSTLOAN_NATS_URL": nats_url,
+            "POSTLOAN_JWT_SECRET": SECRET,
+            "POSTLOAN_ADMIN_PASSWORD": PASSWORD,
+            "POSTLOAN_STATE_DIR": str(state),
+            "POSTLOAN_UPSTREAM_MONITORING": upstream,
+            "POSTLOAN_LOG_LEVEL": "WARNING",
+            "POSTLOAN_LOG_JSON": "false",
+        }
+    )
 
 
 def login(base: str) -> str:
@@ -197,10 +214,13 @@ def measure(
 # --- main ------------------------------------------------------------------------------------
 
 
+def best(figures: list[Figures]) -> Figures:
+    """The best round (the least disturbed by other work on the machine)."""
+    return max(figures, key=lambda f: f.rps)
+
+
 def report(direct: list[Figures], through: list[Figures], clients: int) -> None:
-    """The best round of each (the least disturbed by other work on the machine)."""
-    best_direct = max(direct, key=lambda f: f.rps)
-    best_through = max(through, key=lambda f: f.rps)
+    best_direct, best_through = best(direct), best(through)
     ratio = best_through.rps / best_direct.rps
     added_p99 = best_through.percentile(0.99) - best_direct.percentile(0.99)
     print(f"\nGET {PATH}, bearer token, {clients} concurrent keep-alive clients (best round)")
@@ -211,15 +231,25 @@ def report(direct: list[Figures], through: list[Figures], clients: int) -> None:
     print(f"cpus              {os.cpu_count()} (load generator, upstream and gateway share them)")
 
 
+def report_limits(unlimited: list[Figures], limited: list[Figures]) -> None:
+    off, on = best(unlimited), best(limited)
+    print(off.line("gateway, no rate limits"))
+    print(f"rate limits add p99 {on.percentile(0.99) - off.percentile(0.99):.2f} ms, "
+          f"p50 {on.percentile(0.50) - off.percentile(0.50):.2f} ms, "
+          f"throughput {on.rps / off.rps - 1:+.0%}")  # fmt: skip
+
+
 @dataclass
 class Stack:
     upstream: subprocess.Popen[bytes]
     gateway: subprocess.Popen[bytes]
     upstream_port: int
     gateway_port: int
+    unlimited_port: int | None = None
+    unlimited: subprocess.Popen[bytes] | None = None
 
 
-def start(stack: ExitStack, root: Path) -> Stack:
+def start(stack: ExitStack, root: Path, *, unlimited: bool) -> Stack:
     """PostgreSQL, NATS, the upstream and the gateway; each stopped when ``stack`` closes."""
     pg = EmbeddedPostgres(root / "pg").start()
     stack.callback(pg.stop)
@@ -238,29 +268,41 @@ def start(stack: ExitStack, root: Path) -> Stack:
     app = "gateway.main:create_app"
     gateway = stack.enter_context(terminated(uvicorn_process(app, gateway_port, env, gateway_log)))
     wait_ready(f"http://127.0.0.1:{gateway_port}/readyz", gateway)
-    return Stack(upstream, gateway, upstream_port, gateway_port)
+    s = Stack(upstream, gateway, upstream_port, gateway_port)
+    if unlimited:  # started after the first, which has migrated the database
+        off, s.unlimited_port = env | {"POSTLOAN_RATE_LIMITS_ENABLED": "false"}, free_port()
+        s.unlimited = stack.enter_context(
+            terminated(uvicorn_process(app, s.unlimited_port, off, gateway_log))
+        )
+        wait_ready(f"http://127.0.0.1:{s.unlimited_port}/readyz", s.unlimited)
+    return s
 
 
-def run(clients: int, seconds: float, rounds: int) -> None:
+def run(clients: int, seconds: float, rounds: int, *, limits_cost: bool) -> None:
     root = Path(tempfile.mkdtemp(prefix="postloan-bench-"))
     root.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, root, ignore_errors=True)
-        s = start(stack, root)
+        s = start(stack, root, unlimited=limits_cost)
         token = login(f"http://127.0.0.1:{s.gateway_port}")
         procs = {"upstream": s.upstream, "gateway": s.gateway}
+        if s.unlimited is not None:
+            procs["gateway, no limits"] = s.unlimited
         direct: list[Figures] = []
         through: list[Figures] = []
-        for n in range(1, rounds + 1):  # alternated, so that drift hits both alike
-            for name, port, results in (
-                ("direct", s.upstream_port, direct),
-                ("via gateway", s.gateway_port, through),
-            ):
+        unlimited: list[Figures] = []
+        targets = [("direct", s.upstream_port, direct), ("via gateway", s.gateway_port, through)]
+        if s.unlimited_port is not None:
+            targets.append(("no rate limits", s.unlimited_port, unlimited))
+        for n in range(1, rounds + 1):  # alternated, so that drift hits all alike
+            for name, port, results in targets:
                 figures, cost = measure(port, token, clients=clients, seconds=seconds, procs=procs)
                 results.append(figures)
                 cpu = "  ".join(f"{p} {us:4.0f} µs" for p, us in cost.items())
                 print(f"round {n}  {figures.line(name)}   CPU per request: {cpu}")
         report(direct, through, clients)
+        if unlimited:
+            report_limits(unlimited, through)
 
 
 def main() -> None:
@@ -268,8 +310,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=6.0, help="per round and target")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rate-limits-cost", action="store_true", help="also measure a gateway without limits"
+    )
     args = parser.parse_args()
-    run(args.clients, args.seconds, args.rounds)
+    run(args.clients, args.seconds, args.rounds, limits_cost=args.rate_limits_cost)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,14 @@ from gateway.service_layer.auth import ApiKeyAuthenticator
 from gateway.service_layer.bootstrap import ensure_admin, jwt_secret, principal_secret
 from gateway.service_layer.external_identity import ExternalTokens, external_tokens
 from gateway.service_layer.identity import Directory, Identity
+from gateway.service_layer.logins import LoginThrottle
 from gateway.service_layer.openapi import OpenApiAggregator
 from gateway.service_layer.proxy import Proxy
+from gateway.service_layer.ratelimits import RateLimiter
 from gateway.service_layer.tokens import TokenService
 from gateway.settings import GatewaySettings
 from shared.app import Runtime
+from shared.clock import Clock, system_clock
 from shared.db import Database
 
 
@@ -36,6 +39,8 @@ class Gateway:
     proxy: Proxy
     openapi: OpenApiAggregator
     identity: Identity
+    limits: RateLimiter
+    logins: LoginThrottle
     #: the identity provider's tokens, when ``idp_jwks_url`` is set
     external_tokens: ExternalTokens | None = None
 
@@ -64,10 +69,24 @@ async def _external_tokens(
     await fetcher.start()
     stack.push_async_callback(fetcher.close)
     return external_tokens(settings, fetcher)
+def _limits(settings: GatewaySettings, db: Database, clock: Clock) -> RateLimiter:
+    rules = settings.rate_limit_rules()
+    return RateLimiter(db, rules, lease_s=settings.rate_limit_lease_s, clock=clock)
+
+
+def _logins(settings: GatewaySettings, db: Database, clock: Clock) -> LoginThrottle:
+    return LoginThrottle(
+        db,
+        per_user=settings.lockout_rule(settings.login_user_threshold),
+        per_address=settings.lockout_rule(settings.login_address_threshold),
+        clock=clock,
+    )
 
 
 @asynccontextmanager
-async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncIterator[Gateway]:
+async def gateway_runtime(
+    settings: GatewaySettings, db: Database, clock: Clock = system_clock
+) -> AsyncIterator[Gateway]:
     """Signing key, admin account, one pooled client per upstream (closed on exit)."""
     tokens = TokenService(
         secret=jwt_secret(settings),
@@ -100,19 +119,21 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
             openapi=OpenApiAggregator(clients, ttl_s=settings.openapi_cache_ttl_s),
             identity=identity,
             external_tokens=await _external_tokens(settings, stack),
+            limits=_limits(settings, db, clock),
+            logins=_logins(settings, db, clock),
         )
 
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def gateway_lifespan(settings: GatewaySettings) -> Lifespan:
+def gateway_lifespan(settings: GatewaySettings, clock: Clock = system_clock) -> Lifespan:
     """The gateway's start-up, entered by the shared lifespan once the database and bus are up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt: Runtime = app.state.runtime
-        async with gateway_runtime(settings, rt.db) as gw:
+        async with gateway_runtime(settings, rt.db, clock) as gw:
             app.state.gateway = gw
             yield
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
+from gateway.domain.lockout import LockoutRule
+from gateway.domain.ratelimits import BucketRule, RouteClass
 from gateway.domain.routing import Upstream
 from gateway.domain.scopes import Role
 from shared.settings import ServiceSettings
@@ -72,6 +76,33 @@ class GatewaySettings(ServiceSettings):
     idp_jwks_cache_ttl_s: float = Field(default=300.0, gt=0)
     idp_jwks_min_refresh_interval_s: float = Field(default=30.0, ge=0)
     idp_jwks_timeout_s: float = Field(default=5.0, gt=0)
+    # Rate limits per principal (or per client address before one is known) and route class
+    # (docs/security.md): a burst of ``*_capacity`` calls, then ``*_per_s`` a second.
+    rate_limits_enabled: bool = True
+    rate_limit_reads_capacity: int = Field(default=600, ge=1)
+    rate_limit_reads_per_s: float = Field(default=300.0, gt=0)
+    rate_limit_writes_capacity: int = Field(default=200, ge=1)
+    rate_limit_writes_per_s: float = Field(default=100.0, gt=0)
+    rate_limit_ingest_capacity: int = Field(default=5000, ge=1)
+    rate_limit_ingest_per_s: float = Field(default=2500.0, gt=0)
+    rate_limit_login_capacity: int = Field(default=20, ge=1)
+    rate_limit_login_per_s: float = Field(default=2.0, gt=0)
+    rate_limit_lease_s: float = Field(
+        default=0.1, gt=0, le=1, description="A replica takes this many seconds of refill "
+        "from the shared bucket at a time (at most a tenth of the burst).",
+    )  # fmt: skip
+    # Login lock-out: from the threshold-th failure on, locked for base, doubling, up to max.
+    login_user_threshold: int = Field(default=5, ge=1)
+    login_address_threshold: int = Field(default=20, ge=1)
+    login_lockout_base_s: float = Field(default=30.0, gt=0)
+    login_lockout_max_s: float = Field(default=3600.0, gt=0)
+    login_failures_forget_s: float = Field(default=86_400.0, gt=0)
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose pages may call the API, "
+        "comma-separated; none by default.",
+    )
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -98,6 +129,20 @@ class GatewaySettings(ServiceSettings):
         if self.is_production and not self.idp_jwks_url.startswith("https://"):
             raise ValueError("idp_jwks_url must be an https URL in production")
         return self
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        bad = [o for o in value if o == "*" or not o.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"not an origin (scheme://host[:port], no wildcard): {bad}")
+        return value
 
     @field_validator("admin_password")
     @classmethod
@@ -109,6 +154,30 @@ class GatewaySettings(ServiceSettings):
         if self.admin_password is not None:
             secrets["admin_password"] = self.admin_password.get_secret_value()
         return secrets
+
+    def rate_limit_rules(self) -> dict[RouteClass, BucketRule]:
+        return {
+            RouteClass.READS: BucketRule(
+                self.rate_limit_reads_capacity, self.rate_limit_reads_per_s
+            ),
+            RouteClass.WRITES: BucketRule(
+                self.rate_limit_writes_capacity, self.rate_limit_writes_per_s
+            ),
+            RouteClass.INGEST: BucketRule(
+                self.rate_limit_ingest_capacity, self.rate_limit_ingest_per_s
+            ),
+            RouteClass.LOGIN: BucketRule(
+                self.rate_limit_login_capacity, self.rate_limit_login_per_s
+            ),
+        }
+
+    def lockout_rule(self, threshold: int) -> LockoutRule:
+        return LockoutRule(
+            threshold=threshold,
+            base_s=self.login_lockout_base_s,
+            max_s=max(self.login_lockout_base_s, self.login_lockout_max_s),
+            forget_after_s=self.login_failures_forget_s,
+        )
 
     def upstream_url(self, upstream: Upstream) -> str:
         urls = {

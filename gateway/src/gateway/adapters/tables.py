@@ -60,5 +60,35 @@ class ApiKeyRow(Base, table=True):
     created_at: datetime = Field(sa_column=_created_at())
 
 
+class RateBucketRow(Base, table=True):
+    """A principal's token bucket for one route class, shared by the gateway's replicas.
+
+    Unlogged (migration 0003r): a bucket is rewritten many times a second and is worth
+    nothing after a crash, when PostgreSQL empties the table and every bucket starts full.
+    """
+
+    __tablename__ = "rate_buckets"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    bucket_key: str = Field(primary_key=True, max_length=300)
+    tokens: float
+    at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class LoginFailureRow(Base, table=True):
+    """Failed logins of one user name (``user:…``) or client address (``address:…``)."""
+
+    __tablename__ = "login_failures"
+
+    failure_key: str = Field(primary_key=True, max_length=300)
+    count: int
+    last_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    locked_until: datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+
+
 USERS = Base.metadata.tables[UserRow.__tablename__]
 API_KEYS = Base.metadata.tables[ApiKeyRow.__tablename__]
+RATE_BUCKETS = Base.metadata.tables[RateBucketRow.__tablename__]
+LOGIN_FAILURES = Base.metadata.tables[LoginFailureRow.__tablename__]

@@ -1,4 +1,4 @@
-"""Authentication use cases: a password login for a token, an API key for a principal."""
+"""Authentication use cases: a password for a principal, an API key for a principal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from gateway.adapters import repository
 from gateway.adapters.passwords import verify_password
 from gateway.domain.principal import Principal, PrincipalKind
 from gateway.domain.scopes import Role
-from gateway.service_layer.tokens import IssuedToken, TokenService
 from shared.db import Database
 
 
@@ -34,11 +33,6 @@ async def check_password(db: Database, username: str, password: str) -> Principa
     if user is None or not matches or not user.active:
         raise InvalidCredentials()
     return Principal.with_roles(user.username, known_roles(user.roles))
-
-
-async def login(db: Database, tokens: TokenService, username: str, password: str) -> IssuedToken:
-    """Check a username and password; issue an access token for the user's roles."""
-    return tokens.issue(await check_password(db, username, password))
 
 
 def hash_api_key(key: str) -> str:

@@ -12,10 +12,12 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from gateway.domain.principal import Principal
 from gateway.domain.scopes import Scope
+from gateway.entrypoints.api.limits import spend, too_many
 from gateway.runtime import Gateway, gateway_of
 from gateway.service_layer.accounts import API_KEY_PREFIX
-from gateway.service_layer.auth import InvalidCredentials, check_password
+from gateway.service_layer.auth import InvalidCredentials
 from gateway.service_layer.external_identity import verify_bearer
+from gateway.service_layer.logins import LockedOut
 from gateway.service_layer.openapi import TOKEN_URL
 from gateway.service_layer.signing_keys import KeysUnavailable
 from gateway.service_layer.tokens import InvalidToken
@@ -81,11 +83,19 @@ def _basic_credentials(credential: str) -> tuple[str, str]:
     return username, password
 
 
-async def authenticate_reader(gw: Gateway, headers: Mapping[str, str]) -> Principal:
+def locked_out(exc: LockedOut) -> HTTPException:
+    """429 for a locked name or address: the same whether or not the user exists."""
+    return too_many("too many failed logins", exc.retry_after_s)
+
+
+async def authenticate_reader(
+    gw: Gateway, headers: Mapping[str, str], address: str | None = None
+) -> Principal:
     """For the documentation: a user's name and password (HTTP Basic), a token or an API key.
 
     Every refusal carries a Basic challenge, so that a browser opening ``/docs`` asks for
-    them; the browser then resends them to the OpenAPI document by itself.
+    them; the browser then resends them to the OpenAPI document by itself. Passwords are
+    checked behind the same lock-out as logins.
     """
     scheme, _, credential = headers.get("authorization", "").partition(" ")
     try:
@@ -93,10 +103,14 @@ async def authenticate_reader(gw: Gateway, headers: Mapping[str, str]) -> Princi
             return await authenticate(gw, headers)
         username, password = _basic_credentials(credential.strip())
         try:
-            return await check_password(gw.db, username, password)
+            return await gw.logins.check_password(username, password, address)
         except InvalidCredentials:
             raise unauthorized("wrong username or password") from None
+        except LockedOut as exc:
+            raise locked_out(exc) from None
     except HTTPException as exc:
+        if exc.status_code == 429:
+            raise
         raise HTTPException(401, exc.detail, headers={"WWW-Authenticate": DOCS_CHALLENGE}) from None
 
 
@@ -105,7 +119,10 @@ async def current_principal(
     _token: Annotated[str | None, Depends(_bearer)],
     _key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    return await authenticate(gateway_of(request), request.headers)
+    gw = gateway_of(request)
+    principal = await authenticate(gw, request.headers)
+    await spend(gw, request, principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -22,6 +22,7 @@ from gateway.entrypoints.api.deps import (
     render_problem,
 )
 from gateway.entrypoints.api.docs import OPENAPI_URL, openapi_document
+from gateway.entrypoints.api.limits import client_address, spend
 from gateway.entrypoints.api.proxy import API_PREFIX
 from gateway.runtime import gateway_of
 from shared.problems import Problem
@@ -47,11 +48,13 @@ async def _check(request: Request) -> Response | None:
         principal = await authenticate(gw, request.headers)
         if not principal.allows(AccessScope.METRICS_READ):
             raise forbidden(AccessScope.METRICS_READ)
+        await spend(gw, request, principal)
         return None
     if path not in documentation_paths(request.app):
-        await authenticate(gw, request.headers)  # then the router answers 404
+        await spend(gw, request, await authenticate(gw, request.headers))  # then a 404
         return None
-    await authenticate_reader(gw, request.headers)
+    reader = await authenticate_reader(gw, request.headers, client_address(request))
+    await spend(gw, request, reader)
     return await openapi_document(request, gw) if path == OPENAPI_URL else None
 
 

@@ -34,6 +34,7 @@ from gateway.domain.routing import (
 )
 from gateway.domain.scopes import Scope as AccessScope
 from gateway.entrypoints.api.deps import authenticate, forbidden, render_problem
+from gateway.entrypoints.api.limits import spend
 from gateway.runtime import Gateway, gateway_of
 from gateway.service_layer.personal_data import Unmaskable, masked
 from gateway.service_layer.proxy import (
@@ -153,6 +154,7 @@ async def answer(request: Request, found: Resolution | UnsafePath) -> Response:
         route = _route(found, request.method)
         if not principal.allows(route.scope):
             raise forbidden(route.scope)
+    await spend(gw, request, principal)
     body = await _body(request, gw.settings.max_body_bytes)
     mask = route.personal and not principal.allows(AccessScope.PII_READ)
     identity = await gw.identity.headers(principal, request.method, request.scope["path"])
@@ -190,5 +192,6 @@ router = APIRouter(include_in_schema=False)
 )
 async def unknown(request: Request) -> Response:
     """No such route: callers learn that only once they have shown credentials."""
-    await authenticate(gateway_of(request), request.headers)
+    gw = gateway_of(request)
+    await spend(gw, request, await authenticate(gw, request.headers))
     raise HTTPException(404, f"no API route {request.url.path}")
