@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from gateway.adapters.upstream import UpstreamClient
 from gateway.domain.breaker import CircuitBreaker
 from gateway.domain.routing import Upstream
+from gateway.service_layer.audit import AuditWriter
 from gateway.service_layer.auth import ApiKeyAuthenticator
 from gateway.service_layer.bootstrap import ensure_admin, jwt_secret, principal_secret
 from gateway.service_layer.identity import Directory, Identity
@@ -34,6 +35,8 @@ class Gateway:
     proxy: Proxy
     openapi: OpenApiAggregator
     identity: Identity
+    #: Appends the audit log's entries; None when ``POSTLOAN_AUDIT_ENABLED`` is false.
+    audit: AuditWriter | None = None
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -49,6 +52,14 @@ def _client(settings: GatewaySettings, upstream: Upstream) -> UpstreamClient:
         connect_timeout=settings.upstream_connect_timeout_s,
         pool_size=settings.upstream_pool_size,
     )
+
+
+def _audit_writer(settings: GatewaySettings, db: Database) -> AuditWriter | None:
+    if not settings.audit_enabled:
+        return None
+    writer = AuditWriter(db, max_batch=settings.audit_batch_max)
+    writer.start()
+    return writer
 
 
 @asynccontextmanager
@@ -71,6 +82,9 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
         for client in clients.values():
             await client.start()
             stack.push_async_callback(client.close)
+        audit = _audit_writer(settings, db)
+        if audit is not None:
+            stack.push_async_callback(audit.close)
         breaker = partial(
             CircuitBreaker,
             threshold=settings.breaker_threshold,
@@ -84,6 +98,7 @@ async def gateway_runtime(settings: GatewaySettings, db: Database) -> AsyncItera
             proxy=Proxy(clients, get_retries=settings.upstream_get_retries, breaker=breaker),
             openapi=OpenApiAggregator(clients, ttl_s=settings.openapi_cache_ttl_s),
             identity=identity,
+            audit=audit,
         )
 
 

@@ -45,6 +45,18 @@ class GatewaySettings(ServiceSettings):
         default=30.0, ge=0, description="How long users' attributes and teams are remembered."
     )
     openapi_cache_ttl_s: float = Field(default=30.0, ge=0)
+    audit_enabled: bool = Field(
+        default=True, description="Record mutating calls and reads of personal data."
+    )
+    audit_batch_max: int = Field(default=500, ge=1, description="Entries per append at most.")
+    audit_head_interval_s: float = Field(
+        default=300.0, gt=0, description="How often the audit chain's head is exported."
+    )
+    audit_head_dir: Path | None = Field(
+        default=None,
+        description="Folder of the exported heads (audit-heads.jsonl); default: state_dir/audit. "
+        "Point it at storage the database's administrators cannot write.",
+    )
 
     @field_validator("jwt_secret")
     @classmethod
@@ -64,6 +76,9 @@ class GatewaySettings(ServiceSettings):
         if self.admin_password is not None:
             secrets["admin_password"] = self.admin_password.get_secret_value()
         return secrets
+
+    def audit_heads_folder(self) -> Path:
+        return self.audit_head_dir or self.state_dir / "audit"
 
     def upstream_url(self, upstream: Upstream) -> str:
         urls = {

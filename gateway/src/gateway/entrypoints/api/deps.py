@@ -100,7 +100,13 @@ async def current_principal(
     _token: Annotated[str | None, Depends(_bearer)],
     _key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    return await authenticate(gateway_of(request), request.headers)
+    return remember(request, await authenticate(gateway_of(request), request.headers))
+
+
+def remember(request: Request, principal: Principal) -> Principal:
+    """Leave the caller in the request's state, where the audit recorder finds it."""
+    request.state.principal = principal
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
