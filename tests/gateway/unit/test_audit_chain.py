@@ -140,6 +140,15 @@ def test_deleted_last_entries_are_caught_by_the_head() -> None:
     assert (broken.sequence, broken.reason) == (5, Reason.MISSING)
 
 
+def test_an_entry_after_the_head_was_appended_beside_the_application() -> None:
+    entries = make_chain(6)
+
+    broken = verify(entries, head=Head(5, entries[4].hash))
+
+    assert broken is not None
+    assert (broken.sequence, broken.reason) == (6, Reason.OUT_OF_ORDER)
+
+
 def test_a_rehashed_last_entry_is_caught_by_the_head() -> None:
     entries = make_chain(6)
     head = Head(6, entries[-1].hash)

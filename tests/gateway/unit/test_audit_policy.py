@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.domain.audit_policy import RECORDED_READS, describe_path, is_recorded
-from gateway.domain.routing import ROUTES, READ, example_path
+from gateway.domain.routing import READ, ROUTES, example_path
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])

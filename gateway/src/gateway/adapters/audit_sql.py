@@ -84,13 +84,16 @@ def _entry(m: RowMapping) -> Entry:
     return Entry(m["sequence"], record, m["prev_hash"], m["hash"])
 
 
-async def entries_after(
-    session: AsyncSession, after: int, *, up_to: int, limit: int
-) -> list[Entry]:
-    """Entries with ``after < sequence <= up_to`` in sequence order (pages of verification)."""
+async def snapshot(session: AsyncSession) -> None:
+    """Make the transaction see one moment: the head and the entries as they were together."""
+    await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+
+async def entries_after(session: AsyncSession, after: int, *, limit: int) -> list[Entry]:
+    """Entries after sequence ``after``, in sequence order (pages of a verification)."""
     query = (
         sa.select(AUDIT_LOG)
-        .where(AUDIT_LOG.c.sequence > after, AUDIT_LOG.c.sequence <= up_to)
+        .where(AUDIT_LOG.c.sequence > after)
         .order_by(AUDIT_LOG.c.sequence)
         .limit(limit)
     )

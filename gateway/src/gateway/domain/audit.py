@@ -172,6 +172,9 @@ class ChainVerifier:
             self.broken = Break(
                 last + 1, Reason.MISSING, f"the head is entry {head.sequence}; the last is {last}"
             )
+        elif head is not None and last > head.sequence:
+            detail = f"entry {head.sequence + 1} is after the head the log recorded"
+            self.broken = Break(head.sequence + 1, Reason.OUT_OF_ORDER, detail)
         elif head is not None and head.hash != self._last.hash:
             detail = f"entry {last} does not have the hash the log recorded as its head"
             self.broken = Break(last, Reason.HASH_MISMATCH, detail)

@@ -97,22 +97,15 @@ class Verdict:
 
 
 async def verify_log(db: Database, anchors: list[Anchor] | None = None) -> Verdict:
-    """Walk the chain up to the head as it is now, page by page."""
-    async with db.unit_of_work() as session:
-        head = await audit_sql.read_head(session)
+    """Walk the chain page by page, in one snapshot: an entry the head does not account for
+    (appended beside the application) is a break too."""
     verifier = ChainVerifier(anchors or ())
-    after = 0
-    while verifier.broken is None:
-        async with db.unit_of_work() as session:
-            page = await audit_sql.entries_after(
-                session, after, up_to=head.sequence, limit=VERIFY_PAGE
-            )
-        for entry in page:
-            if verifier.feed(entry) is not None:
-                break
-        if len(page) < VERIFY_PAGE:
-            break
-        after = page[-1].sequence
+    async with db.unit_of_work() as session:
+        await audit_sql.snapshot(session)
+        head = await audit_sql.read_head(session)
+        page = await audit_sql.entries_after(session, 0, limit=VERIFY_PAGE)
+        while page and all(verifier.feed(entry) is None for entry in page):
+            page = await audit_sql.entries_after(session, page[-1].sequence, limit=VERIFY_PAGE)
     return Verdict(checked=verifier.checked, head=head, broken=verifier.finish(head))
 
 
