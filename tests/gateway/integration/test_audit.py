@@ -139,7 +139,8 @@ async def test_entries_are_filtered_and_paged_newest_first(
 
     pages, cursor = [], None
     while True:
-        params = {"subject": writer, "limit": 2} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, Any] = {"subject": writer, "limit": 2}
+        params |= {"cursor": cursor} if cursor else {}
         page = (await api.get("/api/v1/audit", params=params, headers=bearer(Role.AUDITOR))).json()
         pages.append([e["path"] for e in page["items"]])
         cursor = page["next_cursor"]

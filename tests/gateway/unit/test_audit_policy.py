@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.domain.audit_policy import RECORDED_READS, describe_path, is_recorded
-from gateway.domain.routing import READ, ROUTES, example_path
+from gateway.domain.routing import READ, ROUTES, Route, example_path
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -43,10 +43,10 @@ def test_the_work_queue_is_recorded_only_when_it_is_someone_elses() -> None:
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.personal], ids=lambda r: r.pattern)
-def test_every_read_the_routing_table_marks_personal_is_recorded(route: object) -> None:
-    assert route.methods & READ  # type: ignore[attr-defined]
-    assert is_recorded("GET", example_path(route), {}, "alice")  # type: ignore[arg-type]
-    assert any(route.pattern.startswith(p) for p in RECORDED_READS)  # type: ignore[attr-defined]
+def test_every_read_the_routing_table_marks_personal_is_recorded(route: Route) -> None:
+    assert route.methods & READ
+    assert is_recorded("GET", example_path(route), {}, "alice")
+    assert any(route.pattern.startswith(p) for p in RECORDED_READS)
 
 
 @pytest.mark.parametrize(
