@@ -13,6 +13,7 @@ from gateway.adapters.jwks import JwksFetcher
 from gateway.adapters.upstream import UpstreamClient
 from gateway.domain.breaker import CircuitBreaker
 from gateway.domain.routing import Upstream
+from gateway.service_layer.audit import AuditWriter
 from gateway.service_layer.auth import ApiKeyAuthenticator
 from gateway.service_layer.bootstrap import ensure_admin, jwt_secret, principal_secret
 from gateway.service_layer.external_identity import ExternalTokens, external_tokens
@@ -43,6 +44,8 @@ class Gateway:
     logins: LoginThrottle
     #: the identity provider's tokens, when ``idp_jwks_url`` is set
     external_tokens: ExternalTokens | None = None
+    #: Appends the audit log's entries; None when ``POSTLOAN_AUDIT_ENABLED`` is false.
+    audit: AuditWriter | None = None
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -69,6 +72,8 @@ async def _external_tokens(
     await fetcher.start()
     stack.push_async_callback(fetcher.close)
     return external_tokens(settings, fetcher)
+
+
 def _limits(settings: GatewaySettings, db: Database, clock: Clock) -> RateLimiter:
     rules = settings.rate_limit_rules()
     return RateLimiter(db, rules, lease_s=settings.rate_limit_lease_s, clock=clock)
@@ -81,6 +86,14 @@ def _logins(settings: GatewaySettings, db: Database, clock: Clock) -> LoginThrot
         per_address=settings.lockout_rule(settings.login_address_threshold),
         clock=clock,
     )
+
+
+def _audit_writer(settings: GatewaySettings, db: Database) -> AuditWriter | None:
+    if not settings.audit_enabled:
+        return None
+    writer = AuditWriter(db, max_batch=settings.audit_batch_max)
+    writer.start()
+    return writer
 
 
 @asynccontextmanager
@@ -105,6 +118,9 @@ async def gateway_runtime(
         for client in clients.values():
             await client.start()
             stack.push_async_callback(client.close)
+        audit = _audit_writer(settings, db)
+        if audit is not None:
+            stack.push_async_callback(audit.close)
         breaker = partial(
             CircuitBreaker,
             threshold=settings.breaker_threshold,
@@ -121,6 +137,7 @@ async def gateway_runtime(
             external_tokens=await _external_tokens(settings, stack),
             limits=_limits(settings, db, clock),
             logins=_logins(settings, db, clock),
+            audit=audit,
         )
 
 

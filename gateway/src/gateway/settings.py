@@ -103,6 +103,18 @@ class GatewaySettings(ServiceSettings):
         "comma-separated; none by default.",
     )
     hsts_max_age_s: int = Field(default=31_536_000, ge=0)
+    audit_enabled: bool = Field(
+        default=True, description="Record mutating calls and reads of personal data."
+    )
+    audit_batch_max: int = Field(default=500, ge=1, description="Entries per append at most.")
+    audit_head_interval_s: float = Field(
+        default=300.0, gt=0, description="How often the audit chain's head is exported."
+    )
+    audit_head_dir: Path | None = Field(
+        default=None,
+        description="Folder of the exported heads (audit-heads.jsonl); default: state_dir/audit. "
+        "Point it at storage the database's administrators cannot write.",
+    )
 
     @field_validator("jwt_secret")
     @classmethod
@@ -129,6 +141,7 @@ class GatewaySettings(ServiceSettings):
         if self.is_production and not self.idp_jwks_url.startswith("https://"):
             raise ValueError("idp_jwks_url must be an https URL in production")
         return self
+
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -178,6 +191,9 @@ class GatewaySettings(ServiceSettings):
             max_s=max(self.login_lockout_base_s, self.login_lockout_max_s),
             forget_after_s=self.login_failures_forget_s,
         )
+
+    def audit_heads_folder(self) -> Path:
+        return self.audit_head_dir or self.state_dir / "audit"
 
     def upstream_url(self, upstream: Upstream) -> str:
         urls = {

@@ -73,6 +73,14 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def sqlalchemy_async_url(url: str) -> str:
+    """A SQLAlchemy asyncpg URL from one a user typed (``postgresql://`` accepted too)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
 def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Hand out no pooled connection that the server closed (it restarted, or ended it).
 

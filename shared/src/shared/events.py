@@ -449,6 +449,14 @@ class DeliveryUpdated(Payload):
     reason: str | None = None
 
 
+class AuditHeadExported(Payload):
+    """The gateway's audit chain reached this entry: keep it, to catch a rewrite of the chain."""
+
+    sequence: int = Field(ge=0)
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    exported_at: AwareDatetime
+
+
 # --- the catalogue -------------------------------------------------------------------------
 
 
@@ -580,6 +588,13 @@ CATALOGUE: tuple[EventSpec, ...] = (
     ),
     _spec(
         "notify", "delivery.updated", DeliveryUpdated, "notify", "A message's delivery moved on."
+    ),
+    _spec(
+        "gateway",
+        "audit.exported",
+        AuditHeadExported,
+        "gateway",
+        "The head of the audit chain, exported at intervals.",
     ),
 )
 

@@ -88,7 +88,43 @@ class LoginFailureRow(Base, table=True):
     )
 
 
+class AuditEntryRow(Base, table=True):
+    """One entry of the audit chain; the database refuses to update or delete it."""
+
+    __tablename__ = "audit_log"
+
+    sequence: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    recorded_at: datetime = Field(
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
+    )
+    subject: str | None = Field(default=None, max_length=200, index=True)
+    roles: list[str] = Field(sa_column=_text_array())
+    principal_kind: str | None = Field(default=None, max_length=20)
+    method: str = Field(max_length=10)
+    route: str = Field(max_length=500)
+    path: str = Field(max_length=2000)
+    resource_ids: list[str] = Field(sa_column=_text_array())
+    client: str | None = Field(default=None, max_length=100)
+    status: int
+    request_id: str = Field(max_length=200, index=True)
+    trace_id: str | None = Field(default=None, max_length=32)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHeadRow(Base, table=True):
+    """The chain's last entry, one row: appends lock it, so replicas append one at a time."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    sequence: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    hash: str = Field(max_length=64)
+
+
 USERS = Base.metadata.tables[UserRow.__tablename__]
 API_KEYS = Base.metadata.tables[ApiKeyRow.__tablename__]
 RATE_BUCKETS = Base.metadata.tables[RateBucketRow.__tablename__]
 LOGIN_FAILURES = Base.metadata.tables[LoginFailureRow.__tablename__]
+AUDIT_LOG = Base.metadata.tables[AuditEntryRow.__tablename__]
+AUDIT_HEAD = Base.metadata.tables[AuditHeadRow.__tablename__]

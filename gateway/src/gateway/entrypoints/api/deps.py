@@ -122,6 +122,12 @@ async def current_principal(
     gw = gateway_of(request)
     principal = await authenticate(gw, request.headers)
     await spend(gw, request, principal)
+    return remember(request, principal)
+
+
+def remember(request: Request, principal: Principal) -> Principal:
+    """Leave the caller in the request's state, where the audit recorder finds it."""
+    request.state.principal = principal
     return principal
 
 

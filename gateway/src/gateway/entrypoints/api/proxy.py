@@ -33,7 +33,7 @@ from gateway.domain.routing import (
     resolve,
 )
 from gateway.domain.scopes import Scope as AccessScope
-from gateway.entrypoints.api.deps import authenticate, forbidden, render_problem
+from gateway.entrypoints.api.deps import authenticate, forbidden, remember, render_problem
 from gateway.entrypoints.api.limits import spend
 from gateway.runtime import Gateway, gateway_of
 from gateway.service_layer.personal_data import Unmaskable, masked
@@ -148,9 +148,9 @@ async def answer(request: Request, found: Resolution | UnsafePath) -> Response:
     """Authenticate, authorise and forward one call the routing table knows."""
     gw = gateway_of(request)
     if isinstance(found, Matched) and found.route.signed:
-        principal, route = _signed(request), found.route
+        principal, route = remember(request, _signed(request)), found.route
     else:
-        principal = await authenticate(gw, request.headers)
+        principal = remember(request, await authenticate(gw, request.headers))
         route = _route(found, request.method)
         if not principal.allows(route.scope):
             raise forbidden(route.scope)
@@ -193,5 +193,6 @@ router = APIRouter(include_in_schema=False)
 async def unknown(request: Request) -> Response:
     """No such route: callers learn that only once they have shown credentials."""
     gw = gateway_of(request)
-    await spend(gw, request, await authenticate(gw, request.headers))
+    principal = remember(request, await authenticate(gw, request.headers))
+    await spend(gw, request, principal)
     raise HTTPException(404, f"no API route {request.url.path}")

@@ -18,13 +18,12 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from monitoring.service_layer.bulk_import import import_portfolio
 from monitoring.service_layer.import_files import Format, format_of
 from monitoring.service_layer.import_report import ImportRejected, ImportReport
 from monitoring.settings import MonitoringSettings
-from shared.db import Database
+from shared.db import Database, sqlalchemy_async_url
 
 SHOWN_ERRORS = 50
 
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if fmt is None:
         console.print("[red]unknown format:[/] name the file .ndjson/.jsonl/.csv or use --format")
         return 2
-    url = _async_url(args.database_url or MonitoringSettings().database_url)
+    url = sqlalchemy_async_url(args.database_url or MonitoringSettings().database_url)
     report = asyncio.run(_import(url, args.file, args.payments, fmt, console))
     _print(report, console)
     return 0 if report.status == "imported" else 1
@@ -54,14 +53,6 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--format", choices=[f.value for f in Format], help="default: by extension")
     imp.add_argument("--database-url", help="monitoring's database (default: settings)")
     return parser
-
-
-def _async_url(url: str) -> str:
-    """Accept ``postgresql://`` URLs too: the import runs on asyncpg."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    return parsed.render_as_string(hide_password=False)
 
 
 async def _import(
