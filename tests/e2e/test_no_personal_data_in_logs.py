@@ -33,6 +33,7 @@ from shared.db import asyncpg_dsn
 from shared.telemetry import TRACES_FILE_VARIABLE
 
 from .test_collections_chain import D0, FIRST_DUE
+from .test_collections_chain import STRATEGY as CHAIN_STRATEGY
 
 NAME = "Zhang Sanfeng-PIIMARK"
 PHONE = "+8613800139876"
@@ -68,13 +69,12 @@ TEMPLATE = {
         "en": {"subject": "Reminder", "body": "{{ name }}, {{ amount_due }} is due."},
     },
 }
+#: The chain tests' strategy, its day-0 step an e-mail.
 STRATEGY = {
-    "name": "E-mail first",
-    "products": ["default"],
+    **CHAIN_STRATEGY,
     "segments": [
         {
-            "segment": "early",
-            "when": {"buckets": ["M1"]},
+            **CHAIN_STRATEGY["segments"][0],
             "path": [{"day": 0, "action": "email", "template_id": "reminder-pii"}],
         }
     ],

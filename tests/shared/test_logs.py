@@ -78,3 +78,9 @@ def test_uvicorn_lines_go_through_the_masking_handler(capsys: pytest.CaptureFixt
     assert [json.loads(line)["msg"] for line in lines] == [
         "Exception in ASGI application: mail <email>"
     ]
+
+
+def test_a_number_ending_a_sentence_is_masked() -> None:
+    assert redact("call +8613800139876. Or 11010519491231002X: id") == (
+        "call <number>. Or <national-id>: id"
+    )

@@ -21,9 +21,10 @@ from typing import Any
 from opentelemetry import trace
 
 _HIDDEN = "<hidden>"
-#: Not inside a word, an id (``L-0000000001``), a decimal (``1234567890.00``) or a time.
-_BEFORE = r"(?<![\w.:-])"
-_AFTER = r"(?![\w.:])"
+#: Not inside a word, an id (``L-0000000001``, a UUID), a decimal (``1234567890.00``) or a
+#: time; a full stop or colon that ends a sentence does not protect a number.
+_BEFORE = r"(?<![\w.:])(?<!\w-)"
+_AFTER = r"(?!\w|[.:]\d)"
 #: A leading ISO date (``2026-02-16 10``) is a time stamp, not a phone number.
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 
