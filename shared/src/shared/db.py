@@ -101,6 +101,8 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
+            # Statement parameters hold borrowers' data: never quoted in errors or SQL logs.
+            hide_parameters=True,
             # Shorter than a consumer's ack_wait, so a partition fails fast and is retried.
             connect_args={"timeout": 5},
         )

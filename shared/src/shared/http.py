@@ -56,6 +56,10 @@ class ObservabilityMiddleware:
                 },
             ) as span:
                 await self.app(scope, receive, send_wrapper)
+                if template := getattr(scope.get("route"), "path", None):
+                    # Named by the route, not the path: an id in a path stays out of the name.
+                    span.update_name(f"{method} {template}")
+                    span.set_attribute("http.route", template)
                 span.set_attribute("http.response.status_code", status)
                 if status >= 500:
                     span.set_status(Status(StatusCode.ERROR))

@@ -18,7 +18,7 @@ from postloan_testing.plugin import NatsUnderTest, eventually
 from postloan_testing.processes import ServiceProcess
 
 from .conftest import SMS_REMINDER, Events, make_contact_request, make_loan
-from .providers import CountingProvider, http_provider
+from providers import CountingProvider, http_provider
 
 pytestmark = pytest.mark.slow
 

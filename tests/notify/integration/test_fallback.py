@@ -16,7 +16,7 @@ from notify.settings import NotifySettings
 from postloan_testing.servers import running
 
 from .conftest import NOW, SMS_REMINDER, Clock, Events, with_changes
-from .providers import CountingProvider, http_provider
+from providers import CountingProvider, http_provider
 from .test_rate_limits import settled
 from .test_sending import EMAIL_NOTICE, prepared, sink_of
 

@@ -31,7 +31,7 @@ from .conftest import (
     make_loan,
     with_changes,
 )
-from .providers import CountingProvider, http_provider, smtp_server
+from providers import CountingProvider, http_provider, smtp_server
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
