@@ -135,7 +135,7 @@ async def test_an_attorney_in_contact_updated_is_the_only_recipient_in_us(
     await contacts_updated(monitoring, [ATTORNEY])
 
     async def attorney_only() -> bool:
-        return (await attempt(collections, case_id)).json()["rule"] == "third_party"
+        return bool((await attempt(collections, case_id)).json()["rule"] == "third_party")
 
     await eventually(attorney_only)
     to_attorney = await attempt(collections, case_id, recipient="attorney")

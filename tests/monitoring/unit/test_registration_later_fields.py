@@ -38,8 +38,9 @@ def _defaults_omitted() -> dict[str, Any]:
 
 def test_a_body_without_the_later_fields_keeps_the_fingerprint_stored_before() -> None:
     assert fingerprint(LoanRegistered.model_validate(make_registration())) == STORED_BEFORE["full"]
-    assert fingerprint(LoanRegistered.model_validate(_defaults_omitted())) == (
-        STORED_BEFORE["defaults"]
+    assert (
+        fingerprint(LoanRegistered.model_validate(_defaults_omitted()))
+        == (STORED_BEFORE["defaults"])
     )
 
 
@@ -54,8 +55,9 @@ def test_later_fields_spelled_out_as_null_fingerprint_as_left_out() -> None:
     [{"time_barred_on": "2029-06-30"}, {"contacts": [ATTORNEY]}, {"contacts": []}],
 )
 def test_a_later_field_set_is_part_of_the_fingerprint(later: dict[str, Any]) -> None:
-    assert fingerprint(LoanRegistered.model_validate(make_registration(**later))) != (
-        STORED_BEFORE["full"]
+    assert (
+        fingerprint(LoanRegistered.model_validate(make_registration(**later)))
+        != (STORED_BEFORE["full"])
     )
 
 

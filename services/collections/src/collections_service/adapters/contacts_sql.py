@@ -376,9 +376,7 @@ def _ledger(row: Sequence[Any]) -> Ledger:
     if row[2] is not None:
         prefs = Preferences(tuple(row[2]), row[3], row[4], row[5], row[6])
     notices = DebtNotices(row[7], row[8], row[9], row[10], row[14])
-    reach = Reach(
-        frozenset(row[11] or ()), frozenset({row[12]} if row[12] else ()), bool(row[15])
-    )
+    reach = Reach(frozenset(row[11] or ()), frozenset({row[12]} if row[12] else ()), bool(row[15]))
     return Ledger(made, prefs, frozenset(row[1] or ()), notices, reach, frozenset(row[13] or ()))
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters import repository
@@ -112,7 +111,7 @@ async def loan_with_borrower(session: AsyncSession, loan_id: str) -> LoanReferen
     )
 
 
-def number_to_call(ref: Mapping[str, Any], recipient: str) -> str:
+def number_to_call(ref: RowMapping, recipient: str) -> str:
     """The number of ``recipient`` on the loan's reference: the borrower's phone, or the phone
     of the first stored contact of that kind (BRIEF decision 5); a 422 when none is known."""
     if recipient == "borrower":

@@ -20,10 +20,10 @@ from pydantic import ValidationError
 from monitoring.domain.import_fast_path import Slow, fast_loan
 from monitoring.domain.imports import (
     BORROWER_FIELDS,
+    UNSUPPORTED,
     LoanIn,
     PaymentIn,
     Product,
-    UNSUPPORTED,
     RowError,
     value_date,
 )
