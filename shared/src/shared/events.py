@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from shared import envelope
 from shared.types import (
@@ -52,6 +61,49 @@ class Payload(BaseModel):
 
 # --- inbound (ingest) payloads -------------------------------------------------------------
 
+#: Who a contact is addressed to (BRIEF decision 5); ``ContactRequested.recipient`` names one.
+Recipient = Literal["borrower", "guarantor", "co_signer", "spouse", "attorney", "contact_person"]
+#: The recipients other than the borrower, whose details arrive as ``contacts[]``.
+ThirdParty = Literal["guarantor", "co_signer", "spouse", "attorney", "contact_person"]
+#: One printed line of a postal address: no line breaks (a break is a new line), no NUL.
+AddressLine = Annotated[
+    str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\r\n\x00]+$")
+]
+
+
+class PostalAddress(Payload):
+    """Where letters go (BRIEF decision 6): the lines as the envelope shows them, in the order
+    the country writes them (big to small in China: province, city, street, building; small to
+    big in the US), then the postal code and the country (ISO 3166-1 alpha-2), both optional."""
+
+    lines: list[AddressLine] = Field(min_length=1, max_length=5)
+    postal_code: str | None = Field(default=None, min_length=1, max_length=20)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class Contact(Payload):
+    """Someone other than the borrower who may be contacted about the borrower's debts (BRIEF
+    decision 5): a guarantor, co-signer, spouse, attorney or contact person. ``contact_id`` is
+    the lender's id of the person, when it has one."""
+
+    contact_id: ExternalId | None = None
+    recipient: ThirdParty
+    name: str = Field(min_length=1, max_length=200)
+    phone: PhoneNumber | None = None
+    email: EmailAddress | None = None
+    address: PostalAddress | None = None
+
+
+def _distinct_ids(contacts: list[Contact]) -> list[Contact]:
+    ids = [c.contact_id for c in contacts if c.contact_id is not None]
+    if len(ids) != len(set(ids)):
+        raise ValueError("contact_id must be distinct")
+    return contacts
+
+
+#: A borrower's contacts, whole: the list replaces the one known before (None: unchanged).
+Contacts = Annotated[list[Contact], Field(max_length=20), AfterValidator(_distinct_ids)]
+
 
 class Borrower(Payload):
     borrower_id: ExternalId
@@ -61,6 +113,7 @@ class Borrower(Payload):
     national_id: str | None = Field(default=None, min_length=6, max_length=32)
     time_zone: TimeZoneName
     locale: Locale = "zh-CN"
+    address: PostalAddress | None = None
 
 
 class ScheduledInstalment(Payload):
@@ -85,6 +138,11 @@ class LoanRegistered(Payload):
     disbursed_on: date
     first_due_on: date | None = None
     schedule: list[ScheduledInstalment] | None = Field(default=None, min_length=1, max_length=600)
+    #: The day the debt becomes time-barred, when the lender knows it (a portfolio bought or
+    #: migrated with its limitation dates); without it the pack counts from the last payment.
+    time_barred_on: date | None = None
+    #: The borrower's other contacts (guarantor, attorney ...), whole; None leaves them as known.
+    contacts: Contacts | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> LoanRegistered:
@@ -135,6 +193,9 @@ class ContactUpdated(Payload):
     locale: Locale | None = None
     # A device's push token (BRIEF decision 9): where notify sends the borrower's push messages.
     push_token: str | None = Field(default=None, min_length=1, max_length=4096)
+    address: PostalAddress | None = None
+    #: The borrower's other contacts, whole (``[]``: none any more); None leaves them as known.
+    contacts: Contacts | None = None
 
 
 # --- internal payloads ---------------------------------------------------------------------
@@ -317,9 +378,7 @@ class ContactRequested(Payload):
     case_id: uuid.UUID | None
     loan_id: ExternalId
     borrower_id: ExternalId
-    recipient: Literal[
-        "borrower", "guarantor", "co_signer", "spouse", "attorney", "contact_person"
-    ] = "borrower"
+    recipient: Recipient = "borrower"
     channel: Channel
     template_id: str = Field(min_length=1, max_length=100)
     variables: dict[str, str]

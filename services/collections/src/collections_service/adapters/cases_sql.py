@@ -182,6 +182,7 @@ async def loan_refs(session: AsyncSession, loan_ids: Sequence[str]) -> dict[str,
             BORROWER.c.email,
             BORROWER.c.time_zone,
             BORROWER.c.locale,
+            BORROWER.c.contacts,
         )
         .join(BORROWER, BORROWER.c.borrower_id == LOAN.c.borrower_id)
         .outerjoin(STATE, STATE.c.loan_id == LOAN.c.loan_id)

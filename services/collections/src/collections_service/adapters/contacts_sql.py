@@ -24,6 +24,7 @@ from collections_service.adapters.tables import (
     DeferredContactRow,
     DisputeRow,
     InvalidNumberRow,
+    LoanRefRow,
     LoanStateRow,
     PromiseRow,
 )
@@ -37,6 +38,7 @@ DEFERRED = Base.metadata.tables[DeferredContactRow.__tablename__]
 CASE = Base.metadata.tables[CaseRow.__tablename__]
 STATE = Base.metadata.tables[LoanStateRow.__tablename__]
 BORROWER = Base.metadata.tables[BorrowerRefRow.__tablename__]
+LOAN = Base.metadata.tables[LoanRefRow.__tablename__]
 INVALID = Base.metadata.tables[InvalidNumberRow.__tablename__]
 PROMISE = Base.metadata.tables[PromiseRow.__tablename__]
 
@@ -271,21 +273,25 @@ class Ledger:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """The borrower's numbers and those marked invalid (a contact person needs all invalid)."""
+    """The borrower's numbers and those marked invalid (a contact person needs all invalid),
+    and whether an attorney is among the borrower's contacts (pack us: then only them)."""
 
     invalid_numbers: frozenset[str]
     borrower_numbers: frozenset[str]
+    attorney_known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class DebtNotices:
     """What the notice rules read of one debt (Reg F validation notice, legal notice period,
-    time-barred debts): its first contact, its notices, its last payment."""
+    time-barred debts): its first contact, its notices, its last payment, and the day it is
+    time-barred when the lender said (``loan.registered``'s ``time_barred_on``)."""
 
     first_contact_at: datetime | None = None
     validation_notice_sent_at: datetime | None = None
     legal_notice_sent_on: date | None = None
     last_payment_on: date | None = None
+    time_barred_on: date | None = None
 
 
 #: A contact that happened or is on its way: not one blocked or failed.
@@ -338,6 +344,12 @@ async def ledgers_of(
         .scalar_subquery()
     )
     phone = sa.select(BORROWER.c.phone).where(BORROWER.c.borrower_id == me.c.b).scalar_subquery()
+    attorney = (
+        sa.select(BORROWER.c.contacts.contains([{"recipient": "attorney"}]))
+        .where(BORROWER.c.borrower_id == me.c.b)
+        .scalar_subquery()
+    )
+    barred = sa.select(LOAN.c.time_barred_on).where(LOAN.c.loan_id == me.c.l).scalar_subquery()
     promised = (
         sa.select(sa.func.array_agg(PROMISE.c.loan_id))
         .where(PROMISE.c.status == "pending", PROMISE.c.case_id == CASE.c.case_id,
@@ -350,6 +362,7 @@ async def ledgers_of(
         PREFERENCE.c.updated_at, _first(ATTEMPT.c.at, me.c.l),
         _first(ATTEMPT.c.at, me.c.l, "validation_notice"),
         _first(ATTEMPT.c.business_date, me.c.l, "legal_notice"), paid, invalid, phone, promised,
+        barred, attorney,
     ).select_from(me.outerjoin(PREFERENCE, PREFERENCE.c.borrower_id == me.c.b))  # fmt: skip
     return {(r[0], r[1]): _ledger(r[2:]) for r in await session.execute(query)}
 
@@ -362,8 +375,8 @@ def _ledger(row: Sequence[Any]) -> Ledger:
     prefs = None
     if row[2] is not None:
         prefs = Preferences(tuple(row[2]), row[3], row[4], row[5], row[6])
-    notices = DebtNotices(row[7], row[8], row[9], row[10])
-    reach = Reach(frozenset(row[11] or ()), frozenset({row[12]} if row[12] else ()))
+    notices = DebtNotices(row[7], row[8], row[9], row[10], row[14])
+    reach = Reach(frozenset(row[11] or ()), frozenset({row[12]} if row[12] else ()), bool(row[15]))
     return Ledger(made, prefs, frozenset(row[1] or ()), notices, reach, frozenset(row[13] or ()))
 
 

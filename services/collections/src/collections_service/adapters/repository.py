@@ -44,3 +44,23 @@ async def loan_with_borrower(session: AsyncSession, loan_id: str) -> dict[str, A
     row = (await session.execute(query.where(LOAN.c.loan_id == loan_id))).mappings()
     found = row.one_or_none()
     return dict(found) if found else None
+
+
+async def replace_contacts(
+    session: AsyncSession, borrower_id: str, contacts: list[dict[str, Any]], updated_at: Any
+) -> bool:
+    """The borrower's contacts, whole, unless a later contact.updated set them; False when
+    the borrower is unknown or the update is stale."""
+    stmt = (
+        sa.update(BORROWER)
+        .where(
+            BORROWER.c.borrower_id == borrower_id,
+            sa.or_(
+                BORROWER.c.contacts_updated_at.is_(None),
+                BORROWER.c.contacts_updated_at < updated_at,
+            ),
+        )
+        .values(contacts=contacts, contacts_updated_at=updated_at)
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))

@@ -28,6 +28,13 @@ class BorrowerRefRow(Base, table=True):
     email: str | None = None
     time_zone: str
     locale: str
+    #: the borrower's other contacts (``shared.events.Contact`` as JSON), whole, as last given
+    contacts: list[dict[str, object]] = Field(
+        default_factory=list,
+        sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
+    #: the ``updated_at`` of the contact.updated that set ``contacts``: an older one is stale
+    contacts_updated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class LoanRefRow(Base, table=True):
@@ -58,6 +65,8 @@ class LoanRefRow(Base, table=True):
             sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         )
     )
+    #: the day the debt is time-barred, when the lender said (else the pack counts it)
+    time_barred_on: date | None = None
 
 
 def _jsonb() -> sa.Column[object]:

@@ -1,4 +1,5 @@
-"""Collections' event consumers: monitoring's, scoring's and notify's facts in.
+"""Collections' event consumers: monitoring's, scoring's and notify's facts in, and the
+lender's contacts (``postloan.ingest.contact.updated``).
 
 Each handler runs in its consumer's transaction with the inbox row that makes a redelivery a
 no-op; what it changes and the events it causes commit together (timeline lines and events
@@ -19,12 +20,13 @@ from collections_service.service_layer import (
     quadrants,
 )
 from collections_service.service_layer.clock import Context
-from collections_service.service_layer.loans import record_loan
+from collections_service.service_layer.loans import apply_contact_update, record_loan
 from shared.events import (
     AdjustmentBooked,
     AdjustmentRejected,
     BureauRecorded,
     CloudEvent,
+    ContactUpdated,
     DelinquencyChanged,
     DeliveryUpdated,
     EodCompleted,
@@ -43,6 +45,11 @@ def subscriptions(ctx: Context) -> list[Subscription]:
     async def on_loan_registered(session: AsyncSession, _: CloudEvent, loan: LoanAccepted) -> None:
         effects.batch(session)
         await record_loan(session, loan)
+
+    async def on_contact_updated(
+        session: AsyncSession, _: CloudEvent, update: ContactUpdated
+    ) -> None:
+        await apply_contact_update(session, update)
 
     async def on_delinquencies(
         session: AsyncSession, run: Sequence[tuple[CloudEvent, DelinquencyChanged]]
@@ -107,6 +114,11 @@ def subscriptions(ctx: Context) -> list[Subscription]:
                 On(AdjustmentBooked, on_booked),
                 On(AdjustmentRejected, on_rejected),
             ),
+        ),
+        Subscription(
+            durable="collections-ingest",
+            stream=spec_for(ContactUpdated).stream,
+            handlers=handler_table(On(ContactUpdated, on_contact_updated, domain="ingest")),
         ),
         Subscription(
             durable="collections-scoring",

@@ -179,6 +179,7 @@ async def history(
         ),
         invalid_numbers=found.reach.invalid_numbers,
         borrower_numbers=found.reach.borrower_numbers,
+        attorney_known=found.reach.attorney_known,
         pending_promises=found.pending_promises,
         stopped_channels=frozenset(Channel(c) for c in prefs.stopped_channels)
         if prefs
@@ -190,6 +191,7 @@ async def history(
         validation_notice_sent_at=found.notices.validation_notice_sent_at,
         legal_notice_sent_on=found.notices.legal_notice_sent_on,
         last_payment_on=found.notices.last_payment_on,
+        time_barred_on=found.notices.time_barred_on,
         case_closed=await _closed(session, planned.case_id, case_open),
     )
 

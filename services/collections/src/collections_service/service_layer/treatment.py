@@ -32,6 +32,7 @@ from collections_service.domain.strategy_document import parse_strategy
 from collections_service.service_layer import contacts, effects
 from collections_service.service_layer.batch_cache import once, parsed
 from collections_service.service_layer.clock import Context
+from collections_service.service_layer.loans import number_to_call
 from shared.problems import NotFound
 
 
@@ -259,7 +260,7 @@ async def contact_attempt(
         business_date=on,
         case_id=case.case_id,
         recipient=recipient,
-        to=to or str(ref["phone"]),
+        to=to or number_to_call(ref, recipient),
         request_key=f"attempt|{uuid.uuid4()}",
     )
     recorded = await contacts.decide_and_record(session, planned, ctx.now())

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from monitoring.domain.import_fast_path import Slow, fast_loan
 from monitoring.domain.imports import (
     BORROWER_FIELDS,
+    UNSUPPORTED,
     LoanIn,
     PaymentIn,
     Product,
@@ -39,7 +40,13 @@ def check_loan(body: Any, *, row: int) -> LoanIn | list[RowError]:
         registration = LoanRegistered.model_validate(_without_payments(body))
     except ValidationError as exc:
         return model_errors(exc, file="loans", row=row)
-    return _from_model(registration, row)
+    return _unsupported(registration, row) or _from_model(registration, row)
+
+
+def _unsupported(r: LoanRegistered, row: int) -> list[RowError]:
+    """What the import does not carry to collections and notify: refused, not dropped."""
+    given = {"contacts": r.contacts, "borrower.address": r.borrower.address}
+    return [RowError("loans", row, name, UNSUPPORTED) for name, v in given.items() if v is not None]
 
 
 def _without_payments(body: Any) -> Any:
@@ -73,6 +80,7 @@ def _from_model(r: LoanRegistered, row: int) -> LoanIn:
         r.disbursed_on,
         r.first_due_on,
         schedule,
+        r.time_barred_on,
     )
 
 

@@ -82,6 +82,7 @@ def fast_loan(b: Any, row: int) -> LoanIn:
         disbursed_on,
         first_due_on,
         _fast_schedule(b.get("schedule"), term, principal),
+        None if b.get("time_barred_on") is None else _date(b["time_barred_on"]),
     )
 
 

@@ -18,7 +18,8 @@ from monitoring.domain.json_object import JsonObject
 
 
 def registration_json(loan: LoanIn) -> JsonObject:
-    """``LoanRegistered.model_dump(mode="json")`` of the loan, without building the model."""
+    """:func:`monitoring.domain.loans.canonical_json` of the loan, without building the model
+    (``time_barred_on`` only when set; the import refuses the other later fields)."""
     schedule = None
     if loan.schedule is not None:
         schedule = [
@@ -31,7 +32,7 @@ def registration_json(loan: LoanIn) -> JsonObject:
             }
             for s, d, p, i, f in loan.schedule
         ]
-    return {
+    body: JsonObject = {
         "loan_id": loan.loan_id,
         "product": loan.product,
         "borrower": dict(zip(BORROWER_FIELDS, loan.borrower, strict=True)),
@@ -44,6 +45,9 @@ def registration_json(loan: LoanIn) -> JsonObject:
         "first_due_on": None if loan.first_due_on is None else loan.first_due_on.isoformat(),
         "schedule": schedule,
     }
+    if loan.time_barred_on is not None:
+        body["time_barred_on"] = loan.time_barred_on.isoformat()
+    return body
 
 
 def fingerprint(registration: Mapping[str, Any]) -> str:
@@ -58,8 +62,11 @@ def fingerprint(registration: Mapping[str, Any]) -> str:
 def _canonical(r: Mapping[str, Any]) -> str:
     """``json.dumps(r, sort_keys=True)`` of a registration without a schedule, written out:
     the encoder's generic walk was a tenth of the import's Python. Its keys in sorted order;
-    a registration's new key must be added here (the fingerprint tests would fail)."""
+    a registration's new key must be added here (the fingerprint tests would fail). A later
+    field is written only when set (``time_barred_on`` sorts last)."""
     b, s, n = r["borrower"], encode_basestring_ascii, _nullable
+    barred = r.get("time_barred_on")
+    tail = "}" if barred is None else f', "time_barred_on": {s(barred)}}}'
     return (
         f'{{"annual_rate": {s(r["annual_rate"])}, "borrower": {{'
         f'"borrower_id": {s(b["borrower_id"])}, "email": {n(b["email"])}, '
@@ -69,7 +76,7 @@ def _canonical(r: Mapping[str, Any]) -> str:
         f'"disbursed_on": {s(r["disbursed_on"])}, "first_due_on": {n(r["first_due_on"])}, '
         f'"loan_id": {s(r["loan_id"])}, "principal": {s(r["principal"])}, '
         f'"product": {s(r["product"])}, "repayment_method": {s(r["repayment_method"])}, '
-        f'"schedule": null, "term_months": {r["term_months"]:d}}}'
+        f'"schedule": null, "term_months": {r["term_months"]:d}{tail}'
     )
 
 

@@ -12,6 +12,8 @@ Formats (``docs/import.md`` has examples):
   An optional payments file has the columns of :data:`PAYMENT_COLUMNS`. The row is the
   record's number, the header being row 1.
 
+A borrower's ``address`` and a loan's ``contacts`` are refused (:data:`UNSUPPORTED`).
+
 Rows are checked by :mod:`monitoring.domain.import_checks`; what is stored of them is written
 by :mod:`~monitoring.domain.import_schedules`, :mod:`~monitoring.domain.import_fingerprints`
 and :mod:`~monitoring.domain.import_history`.
@@ -45,7 +47,14 @@ LOAN_FIELDS = (
     "disbursed_on",
     "first_due_on",
     "schedule",
+    "time_barred_on",
 )
+#: What the import refuses rather than drop: a borrower's postal address and contacts are
+#: kept by collections and notify from ``loan.registered`` and ``contact.updated``, which an
+#: import does not carry for them; register such loans through the API or send the contacts
+#: as ``contact.updated`` after the import.
+UNSUPPORTED = "not supported by the import: send it with postloan.ingest.contact.updated"
+UNSUPPORTED_COLUMNS = frozenset({"contacts", "borrower_address"})
 #: CSV loans file columns: the registration's, the borrower's prefixed with ``borrower_``.
 LOAN_COLUMNS = (
     "loan_id",
@@ -111,6 +120,7 @@ class LoanIn:
     disbursed_on: date
     first_due_on: date | None
     schedule: list[ScheduleLine] | None  # as given (the fingerprint keeps its order)
+    time_barred_on: date | None = None
     payments: list[PaymentIn] = field(default_factory=list)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from monitoring.domain.schedule import Instalment, add_months, build_schedule
 from shared.events import LoanAccepted, LoanRegistered
@@ -19,9 +20,31 @@ class RegisteredLoan:
     fingerprint: str
 
 
+#: Fields added to the registration after fingerprints were first stored: left out of the
+#: canonical form while unset, so that a body without them fingerprints as it always did (the
+#: same body posted again is still a 200, not a 409).
+LATER_FIELDS = ("time_barred_on", "contacts")
+LATER_BORROWER_FIELDS = ("address",)
+
+
+def canonical_json(registration: LoanRegistered) -> dict[str, Any]:
+    """The registration's JSON as fingerprinted: its ``model_dump``, the later fields that are
+    None left out."""
+    body = registration.model_dump(mode="json")
+    _drop_unset(body, LATER_FIELDS)
+    _drop_unset(body["borrower"], LATER_BORROWER_FIELDS)
+    return body
+
+
+def _drop_unset(body: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if body.get(name) is None:
+            body.pop(name, None)
+
+
 def fingerprint(registration: LoanRegistered) -> str:
     """Equal for equal registrations, whatever the key order or the defaults spelled out."""
-    canonical = json.dumps(registration.model_dump(mode="json"), sort_keys=True)
+    canonical = json.dumps(canonical_json(registration), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -15,6 +15,8 @@ from monitoring.domain.imports import (
     PAYMENT_COLUMNS,
     REQUIRED_LOAN_COLUMNS,
     REQUIRED_PAYMENT_COLUMNS,
+    UNSUPPORTED,
+    UNSUPPORTED_COLUMNS,
     RowError,
     loan_body_from_csv,
     payment_body_from_csv,
@@ -89,10 +91,14 @@ class FileRows:
 
 def _header_errors(header: list[str], file: str) -> list[RowError]:
     if file == "loans":
-        known, required = LOAN_COLUMNS, REQUIRED_LOAN_COLUMNS
+        known, required, unsupported = LOAN_COLUMNS, REQUIRED_LOAN_COLUMNS, UNSUPPORTED_COLUMNS
     else:
-        known, required = PAYMENT_COLUMNS, REQUIRED_PAYMENT_COLUMNS
-    errors = [RowError(file, 1, c, "unknown column") for c in header if c not in known]
+        known, required, unsupported = PAYMENT_COLUMNS, REQUIRED_PAYMENT_COLUMNS, frozenset()
+    errors = [
+        RowError(file, 1, c, UNSUPPORTED if c in unsupported else "unknown column")
+        for c in header
+        if c not in known
+    ]
     errors += [RowError(file, 1, c, "missing column") for c in sorted(required - set(header))]
     seen = set()
     for c in header:

@@ -30,6 +30,15 @@ class RecipientRow(Base, table=True):
     locale: str
     time_zone: str
     push_token: str | None = Field(default=None, max_length=4096)
+    # The postal address (``shared.events.PostalAddress`` as JSON): printed on letters.
+    address: dict[str, object] | None = Field(
+        default=None, sa_column=sa.Column(JSONB(), nullable=True)
+    )
+    # The borrower's other contacts (``shared.events.Contact`` as JSON), whole, as last given.
+    contacts: list[dict[str, object]] = Field(
+        default_factory=list,
+        sa_column=sa.Column(JSONB(), nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
     # The ``updated_at`` of the last contact.updated applied: an older one changes nothing.
     contact_updated_at: datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
@@ -147,7 +156,8 @@ class MessageRow(Base, table=True):
     # The provider's own id of the message, where its mapping reads one from the answer.
     provider_message_id: str | None = Field(default=None, max_length=200, index=True)
     attempts: int = 0
-    address: str | None = Field(default=None, max_length=254)
+    # Where it went: a number, an e-mail address, a push token, or a letter's addressee block.
+    address: str | None = Field(default=None, max_length=1000)
     subject: str | None = None
     text: str | None = None
     created_at: datetime = Field(sa_column=_at_column(nullable=False))

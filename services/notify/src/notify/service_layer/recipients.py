@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Recipient:
     """A borrower as notify reaches them: channels (and whether each still works), locale and
-    local time zone."""
+    local time zone, postal address, and their other contacts (``shared.events.Contact`` as
+    JSON: guarantor, attorney ...)."""
 
     borrower_id: str
     name: str
@@ -29,18 +30,25 @@ class Recipient:
     locale: str
     time_zone: str
     push_token: str | None = None
+    address: Mapping[str, Any] | None = None
+    contacts: tuple[Mapping[str, Any], ...] = ()
 
 
 async def record_recipient(session: AsyncSession, loan: LoanAccepted) -> None:
-    """Keep the borrower's contact channels, locale and time zone, and link the loan."""
+    """Keep the borrower's contact channels, locale and time zone (their address and contacts
+    when the loan gives them), and link the loan."""
     b = loan.borrower
-    contact = {
+    contact: dict[str, object] = {
         "name": b.name,
         "phone": b.phone,
         "email": b.email,
         "locale": b.locale,
         "time_zone": b.time_zone,
     }
+    if b.address is not None:
+        contact["address"] = b.address.model_dump(mode="json")
+    if loan.contacts is not None:
+        contact["contacts"] = [c.model_dump(mode="json") for c in loan.contacts]
     await repository.upsert_recipient(session, b.borrower_id, contact)
     await repository.link_loan(session, loan.loan_id, b.borrower_id, loan.jurisdiction)
 
@@ -58,6 +66,10 @@ async def apply_contact_update(session: AsyncSession, update: ContactUpdated) ->
         changes["email_valid"] = True
     if update.push_token is not None:
         changes["push_token"] = update.push_token
+    if update.address is not None:
+        changes["address"] = update.address.model_dump(mode="json")
+    if update.contacts is not None:
+        changes["contacts"] = [c.model_dump(mode="json") for c in update.contacts]
     applied = await repository.update_contact(
         session, update.borrower_id, changes, update.updated_at
     )
@@ -94,4 +106,6 @@ def _recipient(row: Mapping[str, Any] | None) -> Recipient | None:
         locale=row["locale"],
         time_zone=row["time_zone"],
         push_token=row.get("push_token"),
+        address=row.get("address"),
+        contacts=tuple(row.get("contacts") or ()),
     )

@@ -3,14 +3,14 @@ address is suppressed, and what notify's own records show the guard's caps."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import messages_sql, suppressions_sql
-from notify.domain.addresses import PHONE_CHANNELS, normalise
+from notify.domain.addresses import PHONE_CHANNELS, normalise, postal_block
 from notify.domain.delivery import SendAsk
 from notify.service_layer.mirrors import protections_of
 from notify.service_layer.recipients import Recipient
@@ -22,11 +22,12 @@ CAP_LOOKBACK = timedelta(days=8)
 
 
 def address_of(recipient: Recipient, channel: str, kind: str) -> tuple[str | None, bool]:
-    """The recipient's address on ``channel`` and whether it still works. Notify keeps the
-    borrower's own channels only (other recipients' details are not known). A letter is
-    addressed to the borrower by name: the print room adds the postal address."""
+    """The recipient's address on ``channel`` and whether it still works: the borrower's own,
+    or the first of their stored contacts of that kind with one (BRIEF decision 5). A letter
+    is addressed by name and postal address; to a borrower without a known address, by name
+    (the print room adds it)."""
     if kind != "borrower":
-        return None, False
+        return _contact_address(recipient.contacts, channel, kind), True
     if channel in PHONE_CHANNELS:
         return recipient.phone, recipient.phone_valid
     if channel == "email":
@@ -34,8 +35,24 @@ def address_of(recipient: Recipient, channel: str, kind: str) -> tuple[str | Non
     if channel == "push":
         return recipient.push_token, True
     if channel == "letter":
-        return recipient.name, True
+        return postal_block(recipient.name, recipient.address), True
     return None, False
+
+
+def _contact_address(contacts: Sequence[Mapping[str, Any]], channel: str, kind: str) -> str | None:
+    """Where a message to the borrower's ``kind`` (guarantor, attorney ...) goes on
+    ``channel``; None when no stored contact of that kind has an address there (push: never,
+    the lender gives push tokens of the borrower only)."""
+    for contact in contacts:
+        if contact["recipient"] != kind:
+            continue
+        if channel in PHONE_CHANNELS and contact.get("phone"):
+            return str(contact["phone"])
+        if channel == "email" and contact.get("email"):
+            return str(contact["email"])
+        if channel == "letter" and contact.get("address"):
+            return postal_block(str(contact["name"]), contact["address"])
+    return None
 
 
 async def send_ask(
@@ -63,10 +80,11 @@ async def send_ask(
 
 
 async def own_history(
-    session: AsyncSession, message: Mapping[str, Any], now: datetime
+    session: AsyncSession, message: Mapping[str, Any], recipient: Recipient, now: datetime
 ) -> ContactHistory:
     """The borrower's other messages handed to providers lately, as the guard's attempts, and
-    the stop requests and disputes collections announced (mirrored: ``service_layer/mirrors``).
+    the stop requests and disputes collections announced (mirrored: ``service_layer/mirrors``),
+    and whether an attorney is among the borrower's contacts (pack us: then only them).
 
     Collections' ledger stays the counter of record (BRIEF decision 2); this lets a message
     deferred into another day, or sent through the API, still meet the pack's caps as far
@@ -91,4 +109,5 @@ async def own_history(
         preferred_hours=PreferredHours(*mirrored.preferred) if mirrored.preferred else None,
         preferred_hours_consent=mirrored.consent,
         open_disputes=mirrored.open_disputes,
+        attorney_known=any(c["recipient"] == "attorney" for c in recipient.contacts),
     )

@@ -145,7 +145,7 @@ async def _check_and_mark(
         await move(session, row, Status.FAILED, at=now, reason=reason, due_at=None)
         return None
     ask = await send_ask(session, row, recipient, rendered.purpose)
-    verdict = decide_send(ask, pack, await own_history(session, row, now), now)
+    verdict = decide_send(ask, pack, await own_history(session, row, recipient, now), now)
     if isinstance(verdict, Block):
         await move(session, row, Status.BLOCKED, at=now, reason=verdict.reason, due_at=None)
         return None

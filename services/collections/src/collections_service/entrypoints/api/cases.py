@@ -176,7 +176,8 @@ class ContactAttemptIn(BaseModel):
     recipient: Literal[
         "borrower", "guarantor", "co_signer", "spouse", "attorney", "contact_person"
     ] = "borrower"
-    to: str | None = Field(default=None, max_length=100)  # the number; the borrower's by default
+    # the number; by default the borrower's, or the stored contact's of that recipient kind
+    to: str | None = Field(default=None, max_length=100)
 
 
 class ContactDecisionOut(BaseModel):

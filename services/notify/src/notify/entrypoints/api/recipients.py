@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from notify.domain.recipients import reachable_channels
 from notify.service_layer import recipients
 from shared.app import SessionDep
-from shared.events import Channel
+from shared.events import Channel, Contact, PostalAddress
 from shared.problems import NotFound
 
 router = APIRouter(prefix="/api/v1/notify", tags=["notify"])
@@ -22,6 +22,8 @@ class RecipientPublic(BaseModel):
     locale: str
     time_zone: str
     channels: list[Channel]
+    address: PostalAddress | None = None
+    contacts: list[Contact] = []
 
 
 def _public(r: recipients.Recipient) -> RecipientPublic:
@@ -36,6 +38,8 @@ def _public(r: recipients.Recipient) -> RecipientPublic:
         locale=r.locale,
         time_zone=r.time_zone,
         channels=channels,
+        address=PostalAddress.model_validate(r.address) if r.address else None,
+        contacts=[Contact.model_validate(c) for c in r.contacts],
     )
 
 
