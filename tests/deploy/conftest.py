@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from k8s_render import K8S, OVERLAYS, Doc, documents_of, kustomize
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from k8s_render import K8S, OVERLAYS, ROOT, Doc
 
 CHECKS = ROOT / "deploy" / "checks"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 import yaml
-from k8s_render import K8S, OVERLAYS, Doc, documents_of
 
 from devstack.config import COMPONENTS
+from k8s_render import K8S, OVERLAYS, Doc, documents_of
 
 SERVICES = [c for c in COMPONENTS if c.name != "gateway"]
 
@@ -185,7 +185,9 @@ def test_development_runs_one_replica_that_a_node_drain_may_move(
     budgets = of_kind(development, "PodDisruptionBudget")
 
     assert {(a["spec"]["minReplicas"], a["spec"]["maxReplicas"]) for a in autoscalers} == {(1, 2)}
-    assert all(b["spec"] == {"maxUnavailable": 1, "selector": b["spec"]["selector"]} for b in budgets)
+    assert all(
+        b["spec"] == {"maxUnavailable": 1, "selector": b["spec"]["selector"]} for b in budgets
+    )
 
 
 def test_production_mode_and_three_stream_replicas_come_from_the_config_map(
@@ -246,7 +248,9 @@ def test_every_database_archives_its_wal_and_is_backed_up_every_night(
     documents: list[Doc],
 ) -> None:
     (store,) = of_kind(documents, "ObjectStore")
-    backups = {b["spec"]["cluster"]["name"]: b["spec"] for b in of_kind(documents, "ScheduledBackup")}
+    backups = {
+        b["spec"]["cluster"]["name"]: b["spec"] for b in of_kind(documents, "ScheduledBackup")
+    }
 
     assert re.fullmatch(r"s3://[\w.-]+/\w+/", store["spec"]["configuration"]["destinationPath"])
     assert re.fullmatch(r"\d+d", store["spec"]["retentionPolicy"])
@@ -317,9 +321,11 @@ def test_each_app_reaches_its_own_database_and_no_other(
         for peer in rule["to"]
         if "cnpg.io/cluster" in peer.get("podSelector", {}).get("matchLabels", {})
     ]
-    reached = {to["cnpg.io/cluster"] for pods, to in databases if pods.get(
-        "app.kubernetes.io/name"
-    ) == component.name}
+    reached = {
+        to["cnpg.io/cluster"]
+        for pods, to in databases
+        if pods.get("app.kubernetes.io/name") == component.name
+    }
     allowed_in = named(documents, "NetworkPolicy", f"{component.name}-database-ingress")
 
     assert reached == {own}
