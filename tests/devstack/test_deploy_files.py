@@ -56,6 +56,15 @@ def test_the_compose_service_keeps_its_state_in_a_volume_and_publishes_only_the_
     assert service["volumes"] == ["postloan-state:/var/lib/postloan"]
     assert len(service["ports"]) == 1
     assert "readyz" in " ".join(service["healthcheck"]["test"])
-    dockerfile = (DEPLOY / "compose" / "Dockerfile").read_text()
-    assert "USER postloan" in dockerfile
-    assert '/.venv/bin/postloan-stack", "run"' in dockerfile
+
+
+def test_compose_builds_the_one_image_from_the_root_dockerfile() -> None:
+    """The image's default command is the embedded stack (tests/deploy/test_dockerfile.py)."""
+    build = yaml.safe_load((DEPLOY / "compose" / "docker-compose.yml").read_text())["services"][
+        "postloan"
+    ]["build"]
+    context = (DEPLOY / "compose" / build["context"]).resolve()
+
+    assert context == ROOT
+    assert (context / build["dockerfile"]) == ROOT / "Dockerfile"
+    assert (ROOT / "Dockerfile").exists()
