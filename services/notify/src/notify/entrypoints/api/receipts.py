@@ -14,6 +14,7 @@ from notify.entrypoints.api.messages import MessagePublic
 from notify.service_layer import receipts
 from shared.app import SessionDep
 from shared.problems import Problem, validation_errors
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/providers", tags=["receipts"])
 
@@ -38,7 +39,7 @@ class ReceiptBody(BaseModel):
     },
 )
 async def post_receipt(
-    channel: str,
+    channel: ExternalId,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
