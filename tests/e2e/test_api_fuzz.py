@@ -133,6 +133,53 @@ async def test_no_generated_request_gets_a_server_error_on_any_operation(
     assert not untested, f"operations schemathesis did not test: {sorted(untested)}"
 
 
+#: Issue 20's four reproductions (500 before), and what each must name instead.
+REPRODUCTIONS = [
+    ("GET", "/api/v1/portfolio/roll-rates?from=0000-01&to=0000-01", None, {"from", "to"}),
+    ("GET", "/api/v1/portfolio/cure-rates?from=0000-01&to=0000-01", None, {"from", "to"}),
+    ("GET", "/api/v1/rules/delinquency_elsewhere/versions/387967952190", None, {"version"}),
+    (
+        "POST",
+        "/api/v1/rules/first_payment_default/versions/"
+        "481396563311946283387542043698921472/backtest",
+        {"from": "2027-02-07", "to": "2027-05-07"},
+        {"version"},
+    ),
+]
+#: More inputs that reached the database before they were bounded (NUL, overflow, bad cursor).
+MORE_BAD_INPUTS = [
+    ("GET", "/api/v1/loans/%00", None, {"loan_id"}),
+    ("GET", "/api/v1/cases?assignee=%00", None, {"assignee"}),
+    ("GET", "/api/v1/suppressions?address=a%00b", None, {"address"}),
+    ("GET", "/api/v1/strategies/a%00", None, {"strategy_id"}),
+    ("GET", "/api/v1/scoring/models/%00", None, {"version"}),
+    ("GET", "/api/v1/eod/a%00b", None, {"run_id"}),
+    ("GET", "/api/v1/templates/t/versions/2911604197075", None, {"version"}),
+    ("POST", "/api/v1/templates/t/preview", {"version": 3088640689}, {"version"}),
+    ("GET", "/api/v1/loans?cursor=AA", None, {"cursor"}),
+    ("GET", "/api/v1/alerts?cursor=" + "A" * 513, None, {"cursor"}),
+    ("GET", "/api/v1/portfolio/summary?as_of=9999-12-31", None, {"as_of"}),
+]
+
+
+async def test_inputs_that_once_reached_a_server_error_are_422_problems_naming_the_field(
+    edge: Edge,
+) -> None:
+    for method, url, body, fields in REPRODUCTIONS + MORE_BAD_INPUTS:
+        response = await edge.client.request(method, url, json=body, headers=edge.auth)
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert {e["field"] for e in response.json()["errors"]} == fields, (url, response.text)
+
+
+async def test_a_user_patched_with_nothing_is_answered_as_it_is(edge: Edge) -> None:
+    response = await edge.client.patch("/api/v1/users/admin", json={}, headers=edge.auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["username"] == "admin"
+    missing = await edge.client.patch("/api/v1/users/nobody", json={}, headers=edge.auth)
+    assert missing.status_code == 404
+
+
 def _unbounded(schema: dict[str, object], document: dict[str, object]) -> str | None:
     """Why a parameter's schema lets through what no column or date can hold, or None."""
     if "anyOf" in schema:
