@@ -12,7 +12,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from shared.params import EARLIEST_DATE, LATEST_DATE
+from shared.params import within_dates
 from shared.problems import Problem
 
 _HINT = "pass back the next_cursor of a previous page"
@@ -61,6 +61,6 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         parsed = datetime.fromisoformat(at)
     except ValueError:
         raise invalid_cursor() from None
-    if parsed.tzinfo is None or not EARLIEST_DATE.year <= parsed.year <= LATEST_DATE.year:
+    if parsed.tzinfo is None or not within_dates(parsed):
         raise invalid_cursor()
     return parsed, ident

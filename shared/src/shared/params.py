@@ -6,15 +6,15 @@ body field: FastAPI validates it before the route runs, answers a 422 problem na
 when it does not hold, and publishes its bounds in the OpenAPI document. The bounds are those
 of what stores the value: PostgreSQL's ``integer`` for versions, a date range that leaves room
 for date arithmetic (a schedule's months, a notice period) inside Python's ``date``, and no
-control characters in text (PostgreSQL's ``text`` refuses NUL). See docs/api.md.
+control characters in text (PostgreSQL's ``text`` refuses NUL). See docs/architecture.md.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Final
 
-from pydantic import Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from shared.types import ExternalId
 
@@ -58,6 +58,31 @@ CalendarDate = Annotated[
             "formatMaximum": LATEST_DATE.isoformat(),
         },
     ),
+]
+
+
+def within_dates(at: datetime) -> bool:
+    """Whether ``at`` falls in :data:`CalendarDate`'s years, in its own offset and in UTC."""
+    offset = at.utcoffset()
+    try:
+        in_utc = at if offset is None else at - offset
+    except OverflowError:  # before year 1 or after 9999 in UTC
+        return False
+    years = range(EARLIEST_DATE.year, LATEST_DATE.year + 1)
+    return at.year in years and in_utc.year in years
+
+
+def _instant(at: datetime) -> datetime:
+    if not within_dates(at):
+        raise ValueError(f"must be from {EARLIEST_DATE} to {LATEST_DATE}")
+    return at
+
+
+#: A moment with its UTC offset, in the same years as :data:`CalendarDate`.
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_instant),
+    Field(description=f"a time with its offset (ISO 8601), from {EARLIEST_DATE} to {LATEST_DATE}"),
 ]
 #: A calendar month, ``YYYY-MM``, in the same years as :data:`CalendarDate`.
 Month = Annotated[

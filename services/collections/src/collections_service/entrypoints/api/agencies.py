@@ -11,7 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.agencies import AgencyAction
 from collections_service.entrypoints.api.deps import (
@@ -24,6 +24,7 @@ from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import agencies
 from collections_service.service_layer.notices import invalid
 from shared.app import SessionDep
+from shared.params import Instant
 from shared.types import ExternalId
 
 agency_router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
@@ -132,7 +133,7 @@ async def place(
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: AgencyAction
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     note: str | None = Field(default=None, max_length=2000)
     amount: Decimal | None = Field(default=None, gt=0, max_digits=18, decimal_places=2)
 

@@ -7,14 +7,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.entrypoints.api.deps import ContextDep, VisibleCaseId, VisibleTaskId
 from collections_service.entrypoints.api.offers import offer_out
 from collections_service.service_layer import access, case_queries, offers, treatment, work
 from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
-from shared.params import Cursor, PageLimit, Text
+from shared.params import Cursor, Instant, PageLimit, Text
 from shared.principal import PrincipalDep
 from shared.problems import NotFound, Problem
 from shared.types import ExternalId, Money, PositiveMoney
@@ -223,7 +223,7 @@ class OutcomeIn(BaseModel):
         "right_party_contact", "third_party_contact", "no_answer", "wrong_number", "promise",
         "refusal", "dispute", "callback_requested",
     ]  # fmt: skip
-    contacted_at: AwareDatetime
+    contacted_at: Instant
     direction: Literal["outbound", "inbound"] = "outbound"
     decision_id: uuid.UUID | None = None  # the contact attempt's decision, when asked first
     to: str | None = Field(default=None, max_length=100)

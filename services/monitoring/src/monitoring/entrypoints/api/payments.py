@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitoring.entrypoints.api.schemas import LoanPublic, loan_public
 from monitoring.service_layer.loans import read_loan
@@ -20,7 +20,7 @@ from monitoring.service_layer.settlement import quote_payoff, write_off
 from shared.app import SessionDep
 from shared.events import AllocationLine, PaymentReceived
 from shared.pagination import decode_time_cursor, encode_time_cursor
-from shared.params import CalendarDate, Cursor, PageLimit
+from shared.params import CalendarDate, Cursor, Instant, PageLimit
 from shared.problems import NotFound
 from shared.types import ExternalId, Money
 
@@ -51,7 +51,7 @@ class ReversalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=200)
-    reversed_at: AwareDatetime
+    reversed_at: Instant
 
 
 class PayoffPublic(BaseModel):
