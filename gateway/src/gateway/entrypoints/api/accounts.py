@@ -52,7 +52,12 @@ def _public(user: User) -> UserPublic:
     )
 
 
-@router.post("/api/v1/users", status_code=201, response_model=UserPublic)
+@router.post(
+    "/api/v1/users",
+    status_code=201,
+    response_model=UserPublic,
+    responses={409: {"description": "The username is taken"}},
+)
 async def add_user(body: UserCreate, gw: GatewayDep, _admin: Admin) -> UserPublic:
     """Create a user who logs in with a password, with a collector's attributes."""
     user = await create_user(
@@ -108,7 +113,12 @@ async def change_user(
     return _public(updated)
 
 
-@router.post("/api/v1/api-keys", status_code=201, response_model=ApiKeyPublic)
+@router.post(
+    "/api/v1/api-keys",
+    status_code=201,
+    response_model=ApiKeyPublic,
+    responses={409: {"description": "An API key of that name exists"}},
+)
 async def add_api_key(body: ApiKeyCreate, gw: GatewayDep, admin: Admin) -> ApiKeyPublic:
     """Create an API key for a machine client; the key is in this response only."""
     new = await create_api_key(
