@@ -121,3 +121,11 @@ def test_a_time_cursor_round_trips_and_a_foreign_one_is_a_422_on_cursor() -> Non
             decode_time_cursor(foreign)
         assert caught.value.status == 422
         assert caught.value.extensions["errors"][0]["field"] == "cursor"
+
+
+async def test_a_json_body_that_is_not_utf8_is_a_422_on_body(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/documents", content=b'{"name": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]

@@ -1,4 +1,4 @@
-"""Refuse a JSON body that carries a NUL character, before any route reads it.
+"""Refuse a JSON body that carries a NUL character (or is not UTF-8), before any route reads it.
 
 PostgreSQL's ``text`` and ``jsonb`` cannot hold U+0000, so a ``"\\u0000"`` anywhere in a body —
 a field, a key, deep inside a strategy or template document — would fail on insert as a 500.
@@ -35,8 +35,12 @@ class NulGuardMiddleware:
         messages = await _read_body(receive)
         body = b"".join(m.get("body", b"") for m in messages)
         places = _nul_places(body) if _NUL_ESCAPE.search(body) else []
+        if not _is_utf8(body):  # FastAPI would answer a bare 400 "error parsing the body"
+            places, message = [("body",)], "must be JSON in UTF-8"
+        else:
+            message = _MESSAGE
         if places:
-            errors = validation_errors([{"loc": loc, "msg": _MESSAGE} for loc in places])
+            errors = validation_errors([{"loc": loc, "msg": message} for loc in places])
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
             response = problem_response(
                 422, "Invalid request", detail, instance=scope["path"], errors=errors
@@ -44,6 +48,13 @@ class NulGuardMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, _replay(messages, receive), send)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        return body.isascii() or bool(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
 
 
 def _is_json(scope: Scope) -> bool:

@@ -217,7 +217,11 @@ async def open_dispute(
     )
 
 
-@router.post("/disputes/{dispute_id}/resolve", response_model=DisputeOut)
+@router.post(
+    "/disputes/{dispute_id}/resolve",
+    response_model=DisputeOut,
+    responses={409: {"description": "The dispute is resolved already"}},
+)
 async def resolve_dispute(
     dispute_id: uuid.UUID,
     body: ResolveIn,

@@ -71,6 +71,7 @@ class PayoffPublic(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": PaymentPublic, "description": "Received before with this body"},
+        404: {"description": "No loan with that loan_id"},
         409: {"description": "Received before with a different body"},
     },
 )

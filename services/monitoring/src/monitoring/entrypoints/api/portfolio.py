@@ -58,7 +58,11 @@ def _buckets(items: list[tuple[str, Tally]]) -> list[BucketTally]:
     return [BucketTally.model_validate({"bucket": b, **_tally(t)}) for b, t in items]
 
 
-@router.get("/summary", response_model=SummaryPublic)
+@router.get(
+    "/summary",
+    response_model=SummaryPublic,
+    responses={404: {"description": "No business date yet: no loan registered"}},
+)
 async def summary(
     session: SessionDep, scale: ScaleDep, as_of: CalendarDate | None = None
 ) -> SummaryPublic:
@@ -102,7 +106,11 @@ FromMonth = Annotated[Month, Query(alias="from")]
 ToMonth = Annotated[Month | None, Query(alias="to")]
 
 
-@router.get("/roll-rates", response_model=RollRatesPublic)
+@router.get(
+    "/roll-rates",
+    response_model=RollRatesPublic,
+    responses={404: {"description": "No month-end snapshot for that month"}},
+)
 async def roll_rates(
     session: SessionDep, scale: ScaleDep, from_month: FromMonth, to_month: ToMonth = None
 ) -> RollRatesPublic:

@@ -109,7 +109,12 @@ async def list_rules(session: SessionDep) -> RulePage:
     return RulePage(items=[_rule(d, stored) for d in RULES.values()])
 
 
-@router.post("", response_model=RuleVersionPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=RuleVersionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "No rule of that name"}},
+)
 async def create_rule_version(body: RuleCreate, session: SessionDep) -> RuleVersionPublic:
     """Store the next version of the rule named in the body."""
     if body.rule not in RULES:

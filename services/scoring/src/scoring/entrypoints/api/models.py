@@ -202,7 +202,11 @@ async def audit(session: SessionDep, limit: PageLimit = 100) -> AuditList:
     return AuditList(items=[AuditEntry.model_validate(r) for r in rows])
 
 
-@router.post("/models/rollback", response_model=ModelDetail)
+@router.post(
+    "/models/rollback",
+    response_model=ModelDetail,
+    responses={409: {"description": "No promotion to roll back"}},
+)
 async def rollback(
     session: SessionDep, body: Decision | None = None, actor: Actor = None
 ) -> ModelDetail:
@@ -241,7 +245,11 @@ async def retire(
     return ModelDetail.model_validate(model)
 
 
-@router.get("/models/{version}/comparison", response_model=Comparison)
+@router.get(
+    "/models/{version}/comparison",
+    response_model=Comparison,
+    responses={409: {"description": "There is no champion to compare with"}},
+)
 async def comparison(version: ExternalId, session: SessionDep) -> Comparison:
     """This model against the champion on the same open loans."""
     champion = await registry.champion_version(session)

@@ -100,14 +100,22 @@ class TierDistribution(BaseModel):
     tiers: list[TierShare]
 
 
-@router.get("/api/v1/scores/{loan_id}", response_model=ScorePublic)
+@router.get(
+    "/api/v1/scores/{loan_id}",
+    response_model=ScorePublic,
+    responses={409: {"description": "No champion model yet"}},
+)
 async def get_score(loan_id: ExternalId, session: SessionDep) -> ScorePublic:
     """The champion's current score of a loan, with its four main reasons (the characteristics
     that cost the most points against their maximum) and the challengers' shadow scores."""
     return ScorePublic.model_validate(await queries.current_score(session, loan_id))
 
 
-@router.get("/api/v1/scores/{loan_id}/history", response_model=ScoreHistoryPage)
+@router.get(
+    "/api/v1/scores/{loan_id}/history",
+    response_model=ScoreHistoryPage,
+    responses={409: {"description": "No champion model yet"}},
+)
 async def score_history(
     loan_id: ExternalId,
     session: SessionDep,
@@ -162,7 +170,11 @@ async def rescore_runs(session: SessionDep, limit: PageLimit = 20) -> RescoreRun
     return RescoreRuns(items=[RescoreRun.model_validate(r) for r in rows])
 
 
-@router.get("/api/v1/scoring/tiers", response_model=TierDistribution)
+@router.get(
+    "/api/v1/scoring/tiers",
+    response_model=TierDistribution,
+    responses={409: {"description": "No champion model yet"}},
+)
 async def tier_distribution(session: SessionDep) -> TierDistribution:
     """How the open loans spread over tiers A–E under the champion."""
     return TierDistribution.model_validate(await queries.tier_distribution(session))
