@@ -108,10 +108,8 @@ class Edge:
 ADMIN_PASSWORD = "e2e-admin-password"
 
 
-@pytest.fixture
-async def edge(
-    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
-) -> AsyncIterator[Edge]:
+async def gateway_app(platform: Platform, postgres: PostgresUnderTest, state_dir: Path) -> FastAPI:
+    """The gateway in front of ``platform``, with its own database and user ``admin``."""
     from gateway.main import create_app
     from gateway.settings import GatewaySettings
 
@@ -121,13 +119,25 @@ async def edge(
         jwt_secret=SecretStr("e2e-signing-key-" + "x" * 40),
         principal_secret=SecretStr(PRINCIPAL_SECRET),
         admin_password=SecretStr(ADMIN_PASSWORD),
-        state_dir=tmp_path / "state",
+        state_dir=state_dir,
         upstream_monitoring=platform.urls["monitoring"],
         upstream_scoring=platform.urls["scoring"],
         upstream_collections=platform.urls["collections"],
         upstream_notify=platform.urls["notify"],
     )
-    async with running(create_app(settings)) as client:
-        form = {"username": "admin", "password": ADMIN_PASSWORD}
-        token = (await client.post("/api/v1/auth/token", data=form)).json()["access_token"]
-        yield Edge(client, token)
+    return create_app(settings)
+
+
+async def admin_token(client: httpx.AsyncClient) -> str:
+    form = {"username": "admin", "password": ADMIN_PASSWORD}
+    token: str = (await client.post("/api/v1/auth/token", data=form)).json()["access_token"]
+    return token
+
+
+@pytest.fixture
+async def edge(
+    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
+) -> AsyncIterator[Edge]:
+    app = await gateway_app(platform, postgres, tmp_path / "state")
+    async with running(app) as client:
+        yield Edge(client, await admin_token(client))

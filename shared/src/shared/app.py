@@ -32,6 +32,8 @@ from shared.messaging.bus import Bus
 from shared.messaging.consumer import Consumer, ConsumerOptions, Subscription
 from shared.messaging.outbox import Relay, backlog
 from shared.metrics import OUTBOX_BACKLOG
+from shared.nul_guard import NulGuardMiddleware
+from shared.openapi import install_openapi
 from shared.principal import PrincipalVerifier
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
@@ -268,9 +270,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     )
     for middleware in reversed(definition.middleware):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(ObservabilityMiddleware, service=definition.name)
     install_problem_handlers(app)
     app.include_router(_ops_router(definition))
     for router in definition.routers:
         app.include_router(router, dependencies=list(definition.router_dependencies))
+    install_openapi(app)  # every error documented as a problem, callers' security per route
     return app

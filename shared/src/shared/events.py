@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from shared import envelope
+from shared.params import CalendarDate, Count, Instant
 from shared.types import (
     CurrencyCode,
     EmailAddress,
@@ -118,7 +119,7 @@ class Borrower(Payload):
 
 class ScheduledInstalment(Payload):
     seq: int = Field(ge=1, le=600)
-    due_on: date
+    due_on: CalendarDate
     principal: NonNegativeMoney
     interest: NonNegativeMoney
     fees: NonNegativeMoney = Decimal("0.00")
@@ -135,8 +136,8 @@ class LoanRegistered(Payload):
     annual_rate: Rate
     term_months: int = Field(ge=1, le=600)
     repayment_method: RepaymentMethod
-    disbursed_on: date
-    first_due_on: date | None = None
+    disbursed_on: CalendarDate
+    first_due_on: CalendarDate | None = None
     schedule: list[ScheduledInstalment] | None = Field(default=None, min_length=1, max_length=600)
     #: The day the debt becomes time-barred, when the lender knows it (a portfolio bought or
     #: migrated with its limitation dates); without it the pack counts from the last payment.
@@ -161,30 +162,30 @@ class PaymentReceived(Payload):
     loan_id: ExternalId
     amount: PositiveMoney
     currency: CurrencyCode = "CNY"
-    paid_at: AwareDatetime
+    paid_at: Instant
     channel: str = Field(min_length=1, max_length=40)
 
 
 class PaymentReversed(Payload):
     payment_id: ExternalId
     loan_id: ExternalId
-    reversed_at: AwareDatetime
+    reversed_at: Instant
     reason: str = Field(min_length=1, max_length=200)
 
 
 class BureauReported(Payload):
     borrower_id: ExternalId
-    reported_at: AwareDatetime
+    reported_at: Instant
     score: int = Field(ge=0, le=1000)
-    inquiries_30d: int = Field(ge=0)
-    open_loans: int = Field(ge=0)
+    inquiries_30d: Count
+    open_loans: Count
     total_debt: NonNegativeMoney
-    delinquent_accounts: int = Field(ge=0)
+    delinquent_accounts: Count
 
 
 class ContactUpdated(Payload):
     borrower_id: ExternalId
-    updated_at: AwareDatetime
+    updated_at: Instant
     phone: PhoneNumber | None = None
     email: EmailAddress | None = None
     phone_valid: bool | None = None

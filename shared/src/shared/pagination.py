@@ -1,4 +1,10 @@
-"""Opaque cursors for keyset pagination (``{"items": [...], "next_cursor": "..."}``)."""
+"""Opaque cursors for keyset pagination (``{"items": [...], "next_cursor": "..."}``).
+
+A cursor that is not one of ours is a 422 problem naming the ``cursor`` parameter, raised
+before any query: what it decodes to is compared with stored keys, so it must be text that
+PostgreSQL takes (no control characters) and, for time cursors, a time within
+:data:`~shared.params.CalendarDate`'s years.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,20 @@ import base64
 import binascii
 from datetime import datetime
 
+from shared.params import within_dates
 from shared.problems import Problem
+
+_HINT = "pass back the next_cursor of a previous page"
+
+
+def invalid_cursor() -> Problem:
+    """The 422 problem for a cursor we did not hand out."""
+    return Problem(
+        422,
+        "Invalid request",
+        f"cursor: {_HINT}",
+        errors=[{"field": "cursor", "message": f"not a cursor of this list; {_HINT}"}],
+    )
 
 
 def encode_cursor(key: str) -> str:
@@ -15,15 +34,16 @@ def encode_cursor(key: str) -> str:
 
 
 def decode_cursor(cursor: str | None) -> str | None:
-    """The key a cursor stands for; a 400 problem when it is not one of ours."""
+    """The key a cursor stands for; a 422 problem when it is not one of ours."""
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        key = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(
-            400, "Invalid cursor", "pass back the next_cursor of a previous page"
-        ) from None
+        raise invalid_cursor() from None
+    if not key or not key.isprintable():
+        raise invalid_cursor()
+    return key
 
 
 def encode_time_cursor(at: datetime, ident: str = "") -> str:
@@ -32,7 +52,7 @@ def encode_time_cursor(at: datetime, ident: str = "") -> str:
 
 
 def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    """The (timestamp, id) a time cursor stands for; a 400 problem when it is not one of ours."""
+    """The (timestamp, id) a time cursor stands for; a 422 problem when it is not one of ours."""
     key = decode_cursor(cursor)
     if key is None:
         return None
@@ -40,7 +60,7 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     try:
         parsed = datetime.fromisoformat(at)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise Problem(400, "Invalid cursor", "pass back the next_cursor of a previous page")
+        raise invalid_cursor() from None
+    if parsed.tzinfo is None or not within_dates(parsed):
+        raise invalid_cursor()
     return parsed, ident

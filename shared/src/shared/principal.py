@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 
 from shared.problems import Problem
 
@@ -251,12 +252,24 @@ def verifier_of(request: Request) -> PrincipalVerifier:
     return found
 
 
-def current_principal(request: Request) -> Principal:
+#: Declared so that each route that checks the caller says so in the OpenAPI document (the
+#: ``principal`` security scheme, with its 401 and 403: :mod:`shared.openapi`); the check is ours.
+PRINCIPAL_SCHEME = APIKeyHeader(
+    name="X-PostLoan-Principal",
+    scheme_name="principal",
+    description="The caller as the gateway verified it, signed for this one call: services "
+    "are called through the gateway only.",
+    auto_error=False,
+)
+
+
+def current_principal(
+    request: Request, header: Annotated[str | None, Security(PRINCIPAL_SCHEME)] = None
+) -> Principal:
     """The verified caller of this request (cached on the request: one check per call)."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    header = request.headers.get(PRINCIPAL_HEADER)
     principal = verifier_of(request).principal(header, request.method, request.scope["path"])
     request.state.principal = principal
     return principal

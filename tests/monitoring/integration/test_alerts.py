@@ -283,8 +283,8 @@ async def test_alerts_are_listed_newest_first_filtered_and_page_by_page(
         ({"limit": "0"}, 422),
         ({"limit": "501"}, 422),
         ({"loan_id": "L 1"}, 422),
-        ({"cursor": "!!!"}, 400),
-        ({"cursor": "WyJ4IiwgMV0="}, 400),  # ["x", 1]
+        ({"cursor": "!!!"}, 422),
+        ({"cursor": "WyJ4IiwgMV0="}, 422),  # ["x", 1]
     ],
 )
 async def test_a_bad_alert_query_is_a_4xx_problem(

@@ -130,8 +130,8 @@ async def test_a_borrowers_history_is_listed_newest_first_page_by_page(
     ("path", "status"),
     [
         ("/api/v1/borrowers/B-404/bureau-reports", 404),
-        ("/api/v1/borrowers/B-1/bureau-reports?cursor=zz", 400),
-        ("/api/v1/borrowers/B-1/bureau-reports?cursor=MjAyNi0wMS0wMQ==", 400),  # naive time
+        ("/api/v1/borrowers/B-1/bureau-reports?cursor=zz", 422),
+        ("/api/v1/borrowers/B-1/bureau-reports?cursor=MjAyNi0wMS0wMQ==", 422),  # naive time
         ("/api/v1/borrowers/B-1/bureau-reports?limit=0", 422),
     ],
 )

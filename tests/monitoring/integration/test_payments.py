@@ -334,7 +334,8 @@ async def test_a_loans_payments_are_listed_in_the_order_they_apply_page_by_page(
     assert ids == ["P-3", "P-1", "P-4", "P-2", "P-0"]
     assert second["next_cursor"] is None
     bad = await monitoring.get("/api/v1/loans/L-0001/payments", params={"cursor": "%%%"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["cursor"]
 
 
 async def test_payments_and_reversals_published_on_the_ingest_stream_apply_once(

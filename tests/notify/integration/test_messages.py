@@ -232,6 +232,7 @@ async def test_the_list_filters_and_pages_newest_first(ready: httpx.AsyncClient)
     assert await messages_of(ready, channel="email") == []
     assert len(await messages_of(ready, loan_id="L-0001", channel="sms")) == 5
     bad = await ready.get("/api/v1/messages", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["cursor"]
     unknown = await ready.get("/api/v1/messages", params={"status": "lost"})
     assert unknown.status_code == 422

@@ -101,7 +101,8 @@ async def update_user(db: Database, username: str, changes: dict[str, object]) -
     async with db.unit_of_work() as session:
         if "supervisor" in changes:
             await _check_supervisor(session, username, _supervisor(changes))
-        if not await repository.update_profile(session, username, changes):
+        # No change is a read: an empty UPDATE is not SQL, and get_user answers 404 alike.
+        if changes and not await repository.update_profile(session, username, changes):
             raise NotFound("user", username)
     return await get_user(db, username)
 

@@ -1,8 +1,10 @@
 """One OpenAPI document for the whole API: the gateway's own paths plus each upstream's.
 
 An upstream's paths are kept only where the routing table sends them to that upstream, each
-operation is marked with the scope it needs, and schema names that two services use for
-different shapes are prefixed with the service's name.
+operation is marked with the scope it needs and the credentials it takes, and documents what the
+gateway itself may answer before or instead of the service (401, 403, 429, 502, 504, ...) as
+problems of the one shared ``Problem`` schema (:mod:`shared.openapi`). Schema names that two
+services use for different shapes are prefixed with the service's name.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from typing import Any
 from gateway.adapters.upstream import Sender, UpstreamError
 from gateway.domain.routing import Matched, UnsafePath, Upstream, resolve
 from gateway.domain.scopes import SCOPE_DESCRIPTIONS
+from shared.openapi import HTTP_METHODS, add_problems, operations
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TOKEN_URL = "/api/v1/auth/token"
 REF_PREFIX = "#/components/schemas/"
 #: A slow service must not hold up the documentation of the others.
@@ -51,15 +53,38 @@ def security_schemes() -> dict[str, Any]:
     }
 
 
-def _security(scope: str) -> list[dict[str, list[str]]]:
-    return [{"bearerAuth": []}, {"oauth2": [scope]}, {"apiKey": []}]
+def _security(scope: str | None = None) -> list[dict[str, list[str]]]:
+    return [{"bearerAuth": []}, {"oauth2": [scope] if scope else []}, {"apiKey": []}]
+
+
+#: What the gateway answers on every call of its own: too many calls of this caller.
+GATEWAY_STATUSES = (429,)
+#: ... on every call it authenticates: no or bad credentials, a scope the caller lacks.
+AUTHENTICATED_STATUSES = (401, 403)
+#: ... on every call it forwards: the service unreachable, failing (circuit open) or too slow.
+FORWARDED_STATUSES = (502, 504)
+
+
+def gateway_statuses(path: str, operation: Mapping[str, Any], *, forwarded: bool) -> list[int]:
+    """The statuses the gateway itself may answer for ``operation``."""
+    statuses = list(GATEWAY_STATUSES)
+    if operation.get("security"):
+        signed = operation["security"] == [{"signature": []}]
+        statuses += [401] if signed else AUTHENTICATED_STATUSES
+    if forwarded:
+        statuses += FORWARDED_STATUSES
+        if "{" in path:
+            statuses.append(400)  # a path parameter with empty or dot segments
+        if "requestBody" in operation:
+            statuses.append(413)
+    return sorted(statuses)
 
 
 def routed_paths(upstream: Upstream, paths: Mapping[str, Any]) -> dict[str, Any]:
     """The operations the routing table sends to ``upstream``, each with its scope."""
     kept: dict[str, Any] = {}
     for path, item in paths.items():
-        operations = {}
+        routed = {}
         for method in HTTP_METHODS:
             if method not in item:
                 continue
@@ -68,15 +93,17 @@ def routed_paths(upstream: Upstream, paths: Mapping[str, Any]) -> dict[str, Any]
             except UnsafePath:
                 continue
             if isinstance(found, Matched) and found.route.upstream is upstream:
+                operation = copy.deepcopy(item[method])
                 if found.route.signed:  # no token: the signature is the credential
-                    operation = dict(item[method], security=[{"signature": []}])
+                    operation["security"] = [{"signature": []}]
                 else:
-                    operation = dict(item[method], security=_security(found.route.scope))
+                    operation["security"] = _security(found.route.scope)
                     operation["x-postloan-scope"] = str(found.route.scope)
-                operations[method] = operation
-        if operations:
+                add_problems(operation, gateway_statuses(path, operation, forwarded=True))
+                routed[method] = operation
+        if routed:
             extra = {k: v for k, v in item.items() if k not in HTTP_METHODS}
-            kept[path] = {**extra, **operations}
+            kept[path] = {**extra, **routed}
     return kept
 
 
@@ -114,6 +141,10 @@ def merge(gateway: Document, upstreams: Mapping[Upstream, Document | None]) -> D
     """The whole API's document; ``None`` marks an upstream whose document was unavailable."""
     merged = copy.deepcopy(gateway)
     merged["info"] = {**merged.get("info", {}), "title": "PostLoan API"}
+    for path, _, operation in operations(merged):
+        if operation.get("security"):  # the gateway's own routes take what the others take
+            operation["security"] = _security()
+        add_problems(operation, gateway_statuses(path, operation, forwarded=False))
     schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
     paths: dict[str, Any] = merged.setdefault("paths", {})
     missing = []

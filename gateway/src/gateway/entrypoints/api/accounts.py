@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from gateway.domain.principal import Principal
 from gateway.domain.scopes import Scope
@@ -13,6 +13,7 @@ from gateway.entrypoints.api.schemas import (
     ApiKeyCreate,
     ApiKeyPublic,
     UserCreate,
+    Username,
     UserPage,
     UserPublic,
     UserUpdate,
@@ -26,11 +27,11 @@ from gateway.service_layer.accounts import (
     update_user,
 )
 from gateway.service_layer.auth import known_roles
+from shared.params import PageLimit
 from shared.problems import Problem
 
 router = APIRouter(tags=["accounts"])
 Admin = Annotated[Principal, Depends(require(Scope.USERS_ADMIN))]
-UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 ATTRIBUTES = ("supervisor", "skills", "languages", "capacity", "away")
 #: Columns that cannot be emptied with null (supervisor and capacity can).
 NOT_NULL = frozenset({"roles", "active", "skills", "languages", "away"})
@@ -51,7 +52,12 @@ def _public(user: User) -> UserPublic:
     )
 
 
-@router.post("/api/v1/users", status_code=201, response_model=UserPublic)
+@router.post(
+    "/api/v1/users",
+    status_code=201,
+    response_model=UserPublic,
+    responses={409: {"description": "The username is taken"}},
+)
 async def add_user(body: UserCreate, gw: GatewayDep, _admin: Admin) -> UserPublic:
     """Create a user who logs in with a password, with a collector's attributes."""
     user = await create_user(
@@ -69,8 +75,10 @@ async def add_user(body: UserCreate, gw: GatewayDep, _admin: Admin) -> UserPubli
 async def users(
     gw: GatewayDep,
     _admin: Admin,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[
+        Username | None, Query(description="the next_cursor of a previous page")
+    ] = None,
+    limit: PageLimit = 100,
 ) -> UserPage:
     """Users by name with their roles, attributes and team (pass ``next_cursor`` back)."""
     found = await list_users(gw.db, after=cursor, limit=limit + 1)
@@ -82,14 +90,14 @@ async def users(
 
 
 @router.get("/api/v1/users/{username}", response_model=UserPublic)
-async def user(username: UsernamePath, gw: GatewayDep, _admin: Admin) -> UserPublic:
+async def user(username: Username, gw: GatewayDep, _admin: Admin) -> UserPublic:
     """One user with their roles, attributes and team."""
     return _public(await get_user(gw.db, username))
 
 
 @router.patch("/api/v1/users/{username}", response_model=UserPublic)
 async def change_user(
-    username: UsernamePath, body: UserUpdate, gw: GatewayDep, _admin: Admin
+    username: Username, body: UserUpdate, gw: GatewayDep, _admin: Admin
 ) -> UserPublic:
     """Change roles, ``active`` or attributes; services see it within the directory cache's
     time (``POSTLOAN_DIRECTORY_CACHE_TTL_S``) and new tokens at once."""
@@ -105,7 +113,12 @@ async def change_user(
     return _public(updated)
 
 
-@router.post("/api/v1/api-keys", status_code=201, response_model=ApiKeyPublic)
+@router.post(
+    "/api/v1/api-keys",
+    status_code=201,
+    response_model=ApiKeyPublic,
+    responses={409: {"description": "An API key of that name exists"}},
+)
 async def add_api_key(body: ApiKeyCreate, gw: GatewayDep, admin: Admin) -> ApiKeyPublic:
     """Create an API key for a machine client; the key is in this response only."""
     new = await create_api_key(

@@ -17,7 +17,11 @@ from gateway.service_layer.openapi import TOKEN_URL
 router = APIRouter(tags=["auth"])
 
 
-@router.post(TOKEN_URL, response_model=TokenPublic)
+@router.post(
+    TOKEN_URL,
+    response_model=TokenPublic,
+    responses={401: {"description": "Wrong username or password"}},
+)
 async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     gw: GatewayDep,

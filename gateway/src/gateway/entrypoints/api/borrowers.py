@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from gateway.domain.forwarding import HeaderList
@@ -14,12 +14,11 @@ from gateway.domain.scopes import Scope
 from gateway.entrypoints.api.deps import GatewayDep, require
 from gateway.service_layer.borrowers import SourceStatus, borrower_view
 from shared.principal import WIDE_ROLES
+from shared.types import ExternalId
 
 router = APIRouter(tags=["borrowers"])
 
-BorrowerId = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
-]
+BorrowerId = ExternalId
 Reader = Annotated[Principal, Depends(require(Scope.BORROWERS_READ))]
 
 

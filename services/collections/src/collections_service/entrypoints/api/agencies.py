@@ -11,7 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.agencies import AgencyAction
 from collections_service.entrypoints.api.deps import (
@@ -24,6 +24,8 @@ from collections_service.entrypoints.api.refusals import refusal
 from collections_service.service_layer import agencies
 from collections_service.service_layer.notices import invalid
 from shared.app import SessionDep
+from shared.params import Instant
+from shared.types import ExternalId
 
 agency_router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
 placement_router = APIRouter(prefix="/api/v1", tags=["agencies"])
@@ -55,7 +57,7 @@ async def list_agencies(session: SessionDep) -> list[AgencyOut]:
 
 
 @agency_router.get("/{agency_id}", response_model=AgencyOut)
-async def get_agency(agency_id: str, session: SessionDep) -> AgencyOut:
+async def get_agency(agency_id: ExternalId, session: SessionDep) -> AgencyOut:
     return AgencyOut.model_validate(
         await agencies.get_agency(session, agency_id), from_attributes=True
     )
@@ -63,7 +65,11 @@ async def get_agency(agency_id: str, session: SessionDep) -> AgencyOut:
 
 @agency_router.put("/{agency_id}", response_model=AgencyOut)
 async def put_agency(
-    agency_id: str, body: AgencyIn, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+    agency_id: ExternalId,
+    body: AgencyIn,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: PrincipalDep,
 ) -> AgencyOut:
     """Add an agency to the whitelist or change it (``active: false`` takes it off)."""
     if not AGENCY_ID.fullmatch(agency_id):
@@ -127,7 +133,7 @@ async def place(
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: AgencyAction
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     note: str | None = Field(default=None, max_length=2000)
     amount: Decimal | None = Field(default=None, gt=0, max_digits=18, decimal_places=2)
 

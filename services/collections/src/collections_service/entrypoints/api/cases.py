@@ -7,16 +7,17 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.entrypoints.api.deps import ContextDep, VisibleCaseId, VisibleTaskId
 from collections_service.entrypoints.api.offers import offer_out
 from collections_service.service_layer import access, case_queries, offers, treatment, work
 from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.params import Cursor, Instant, PageLimit, Text
 from shared.principal import PrincipalDep
 from shared.problems import NotFound, Problem
-from shared.types import Money, PositiveMoney
+from shared.types import ExternalId, Money, PositiveMoney
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -117,12 +118,12 @@ async def list_cases(
     session: SessionDep,
     principal: PrincipalDep,
     case_status: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
-    loan_id: str | None = None,
-    borrower_id: str | None = None,
-    assignee: str | None = None,
-    bucket: str | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    loan_id: ExternalId | None = None,
+    borrower_id: ExternalId | None = None,
+    assignee: Text | None = None,
+    bucket: Text | None = None,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> CasePage:
     """The cases the caller may see, newest first, filtered, one page at a time (pass
     ``next_cursor`` back)."""
@@ -223,7 +224,7 @@ class OutcomeIn(BaseModel):
         "right_party_contact", "third_party_contact", "no_answer", "wrong_number", "promise",
         "refusal", "dispute", "callback_requested",
     ]  # fmt: skip
-    contacted_at: AwareDatetime
+    contacted_at: Instant
     direction: Literal["outbound", "inbound"] = "outbound"
     decision_id: uuid.UUID | None = None  # the contact attempt's decision, when asked first
     to: str | None = Field(default=None, max_length=100)
@@ -342,9 +343,9 @@ async def work_queue(
     session: SessionDep,
     ctx: ContextDep,
     principal: PrincipalDep,
-    queue: str | None = None,
-    assignee: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    queue: Text | None = None,
+    assignee: Text | None = None,
+    limit: PageLimit = 50,
 ) -> WorkQueue:
     """The caller's open tasks (or ``assignee``'s: a supervisor's team member, anyone's for
     portfolio roles), most urgent first: earliest due, then the deepest in arrears. Each call

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,7 +15,9 @@ from collections_service.service_layer import access, decisions, documents, prot
 from shared.app import SessionDep
 from shared.compliance.vocabulary import Channel, Outcome
 from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.params import Cursor, PageLimit, Version
 from shared.principal import PrincipalDep
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 
@@ -49,19 +51,21 @@ async def list_packs(session: SessionDep) -> dict[str, list[dict[str, Any]]]:
 
 
 @router.get("/compliance-packs/{pack}")
-async def get_pack(pack: str, session: SessionDep) -> dict[str, Any]:
+async def get_pack(pack: ExternalId, session: SessionDep) -> dict[str, Any]:
     """The version every decision uses now."""
     return _pack(await documents.active_pack(session, pack))
 
 
 @router.get("/compliance-packs/{pack}/versions/{version}")
-async def get_pack_version(pack: str, version: int, session: SessionDep) -> dict[str, Any]:
+async def get_pack_version(
+    pack: ExternalId, version: Version, session: SessionDep
+) -> dict[str, Any]:
     return _pack(await documents.pack_version(session, pack, version))
 
 
 @router.put("/compliance-packs/{pack}", status_code=201)
 async def put_pack(
-    pack: str, session: SessionDep, document: Annotated[dict[str, Any], Body()]
+    pack: ExternalId, session: SessionDep, document: Annotated[dict[str, Any], Body()]
 ) -> JSONResponse:
     """Store a new, inactive version (422 lists every mistake; nothing is stored)."""
     return JSONResponse(
@@ -71,7 +75,7 @@ async def put_pack(
 
 @router.post("/compliance-packs/{pack}/versions/{version}/activate")
 async def activate_pack(
-    pack: str, version: int, session: SessionDep, ctx: ContextDep
+    pack: ExternalId, version: Version, session: SessionDep, ctx: ContextDep
 ) -> dict[str, Any]:
     """Every later decision uses this version, open cases included; notify is told."""
     return _pack(await documents.activate_pack(session, pack, version, ctx.now()))
@@ -105,12 +109,12 @@ class DecisionPage(BaseModel):
 async def list_decisions(
     session: SessionDep,
     principal: PrincipalDep,
-    loan_id: str | None = None,
-    borrower_id: str | None = None,
+    loan_id: ExternalId | None = None,
+    borrower_id: ExternalId | None = None,
     case_id: uuid.UUID | None = None,
     outcome: Outcome | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> DecisionPage:
     """The guard's decisions about the cases the caller may see, newest first: allowed,
     deferred or refused, with the rule."""
@@ -213,7 +217,11 @@ async def open_dispute(
     )
 
 
-@router.post("/disputes/{dispute_id}/resolve", response_model=DisputeOut)
+@router.post(
+    "/disputes/{dispute_id}/resolve",
+    response_model=DisputeOut,
+    responses={409: {"description": "The dispute is resolved already"}},
+)
 async def resolve_dispute(
     dispute_id: uuid.UUID,
     body: ResolveIn,

@@ -12,6 +12,7 @@ from collections_service.service_layer import access
 from collections_service.service_layer.clock import Context
 from shared.app import SessionDep
 from shared.principal import PrincipalDep
+from shared.types import ExternalId
 
 __all__ = [
     "ContextDep",
@@ -50,13 +51,13 @@ async def visible_task_id(
     return task_id
 
 
-async def visible_loan_id(loan_id: str, session: SessionDep, principal: PrincipalDep) -> str:
+async def visible_loan_id(loan_id: ExternalId, session: SessionDep, principal: PrincipalDep) -> str:
     await access.visible_loan(session, principal, loan_id)
     return loan_id
 
 
 async def visible_borrower_id(
-    borrower_id: str, session: SessionDep, principal: PrincipalDep
+    borrower_id: ExternalId, session: SessionDep, principal: PrincipalDep
 ) -> str:
     await access.visible_borrower(session, principal, borrower_id)
     return borrower_id

@@ -121,7 +121,11 @@ class ResolutionIn(BaseModel):
     corrected_amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
 
 
-@router.post("/{dispute_id}/resolution", response_model=DisputeFileOut)
+@router.post(
+    "/{dispute_id}/resolution",
+    response_model=DisputeFileOut,
+    responses={409: {"description": "The dispute is resolved already"}},
+)
 async def resolve(
     dispute_id: VisibleDisputeId, body: ResolutionIn, session: SessionDep, ctx: ContextDep,
     principal: PrincipalDep,
@@ -137,7 +141,12 @@ class ReplyIn(BaseModel):
     template_id: str = Field(min_length=1, max_length=100)
 
 
-@router.post("/{dispute_id}/replies", status_code=201, response_model=None)
+@router.post(
+    "/{dispute_id}/replies",
+    status_code=201,
+    response_model=None,
+    responses={409: {"description": "The dispute is resolved already"}},
+)
 async def reply(
     dispute_id: VisibleDisputeId, body: ReplyIn, session: SessionDep, ctx: ContextDep,
     principal: PrincipalDep,

@@ -14,6 +14,7 @@ from collections_service.entrypoints.api.deps import ContextDep, PrincipalDep
 from collections_service.entrypoints.api.report_html import Bar, Chart, page
 from collections_service.service_layer import access, amounts, results
 from shared.app import SessionDep
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
 
@@ -32,7 +33,7 @@ def _arm(version: int, variant: str | None) -> str:
 
 @router.get("/{strategy_id}/results/amounts")
 async def strategy_amounts(
-    strategy_id: str, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+    strategy_id: ExternalId, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Per version and variant: amount recovered and contact cost per case, with seeded
     bootstrap 95% intervals and a warning when the sample is too small to tell (portfolio
@@ -61,7 +62,7 @@ def _amount_bar(label: str, found: AmountInterval) -> Bar:
 
 @router.get("/{strategy_id}/results/report", response_class=HTMLResponse)
 async def strategy_report(
-    strategy_id: str, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+    strategy_id: ExternalId, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
 ) -> HTMLResponse:
     """The results as one self-contained HTML page with charts (inline SVG; portfolio roles)."""
     access.portfolio_wide(principal)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -13,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from collections_service.domain.results import Rate
 from collections_service.service_layer import access, documents, preview, results, simulation
 from shared.app import SessionDep
+from shared.params import CalendarDate, Version
 from shared.principal import PrincipalDep
 from shared.problems import NotFound
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
 
@@ -44,7 +45,7 @@ def _answer(v: documents.Version) -> dict[str, Any]:
 
 @router.put("/{strategy_id}", status_code=201)
 async def put_strategy(
-    strategy_id: str,
+    strategy_id: ExternalId,
     session: SessionDep,
     document: Annotated[dict[str, Any], Body(examples=[EXAMPLE])],
 ) -> JSONResponse:
@@ -68,7 +69,7 @@ async def list_strategies(session: SessionDep) -> dict[str, list[dict[str, Any]]
 
 
 @router.get("/{strategy_id}")
-async def get_strategy(strategy_id: str, session: SessionDep) -> dict[str, Any]:
+async def get_strategy(strategy_id: ExternalId, session: SessionDep) -> dict[str, Any]:
     """The latest version, with the list of all versions."""
     versions = await documents.strategies(session, strategy_id)
     if not versions:
@@ -83,25 +84,27 @@ async def get_strategy(strategy_id: str, session: SessionDep) -> dict[str, Any]:
 
 @router.get("/{strategy_id}/versions/{version}")
 async def get_strategy_version(
-    strategy_id: str, version: int, session: SessionDep
+    strategy_id: ExternalId, version: Version, session: SessionDep
 ) -> dict[str, Any]:
     return _answer(await documents.strategy_version(session, strategy_id, version))
 
 
 @router.post("/{strategy_id}/versions/{version}/activate")
-async def activate_strategy(strategy_id: str, version: int, session: SessionDep) -> dict[str, Any]:
+async def activate_strategy(
+    strategy_id: ExternalId, version: Version, session: SessionDep
+) -> dict[str, Any]:
     """New cases of this version's products follow it; open cases keep theirs."""
     return _answer(await documents.activate_strategy(session, strategy_id, version))
 
 
 class PreviewRequest(BaseModel):
-    as_of: date | None = None  # the preview reads the cases as they stand now; echoed back
+    as_of: CalendarDate | None = None  # the preview reads the cases as they stand now; echoed back
 
 
 @router.post("/{strategy_id}/versions/{version}/preview")
 async def preview_strategy(
-    strategy_id: str,
-    version: int,
+    strategy_id: ExternalId,
+    version: Version,
     session: SessionDep,
     principal: PrincipalDep,
     request: Annotated[PreviewRequest | None, Body()] = None,
@@ -126,14 +129,14 @@ async def preview_strategy(
 
 class SimulationRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
+    start: CalendarDate = Field(alias="from")
+    end: CalendarDate = Field(alias="to")
 
 
 @router.post("/{strategy_id}/versions/{version}/simulate")
 async def simulate_strategy(
-    strategy_id: str,
-    version: int,
+    strategy_id: ExternalId,
+    version: Version,
     body: SimulationRequest,
     session: SessionDep,
     principal: PrincipalDep,
@@ -168,7 +171,7 @@ def _rate(rate: Rate) -> dict[str, Any]:
 
 @router.get("/{strategy_id}/results")
 async def strategy_results(
-    strategy_id: str, session: SessionDep, principal: PrincipalDep
+    strategy_id: ExternalId, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Per version and variant: cure and roll-forward rates with 95% Wilson intervals, contacts
     per case, and each challenger's uplift in cure rate over the champion (difference, 95%

@@ -14,6 +14,7 @@ from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
 from shared.app import Actor, SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.params import Cursor, PageLimit
 from shared.problems import Problem
 from shared.types import ExternalId
 
@@ -48,10 +49,10 @@ async def list_alerts(
     session: SessionDep,
     loan_id: ExternalId | None = None,
     alert_status: Annotated[AlertStatus | None, Query(alias="status")] = None,
-    rule: str | None = None,
+    rule: ExternalId | None = None,
     severity: Severity | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> AlertPage:
     """Alerts, newest first, filtered, one page at a time (pass ``next_cursor`` back)."""
     if rule is not None and rule not in RULES:
@@ -74,20 +75,24 @@ async def list_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertPublic)
-async def get_alert(alert_id: str, session: SessionDep) -> AlertPublic:
+async def get_alert(alert_id: ExternalId, session: SessionDep) -> AlertPublic:
     """One alert with its evidence and workflow."""
     return AlertPublic.model_validate(await alerts.get_alert(session, alert_id))
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertPublic)
-async def acknowledge_alert(alert_id: str, session: SessionDep, actor: Actor = None) -> AlertPublic:
+async def acknowledge_alert(
+    alert_id: ExternalId, session: SessionDep, actor: Actor = None
+) -> AlertPublic:
     """Acknowledge an open alert (409 once acknowledged or resolved)."""
     moved = await alerts.acknowledge_alert(session, alert_id, actor or "system")
     return AlertPublic.model_validate(moved)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertPublic)
-async def resolve_alert(alert_id: str, session: SessionDep, actor: Actor = None) -> AlertPublic:
+async def resolve_alert(
+    alert_id: ExternalId, session: SessionDep, actor: Actor = None
+) -> AlertPublic:
     """Resolve an open or acknowledged alert (409 once resolved)."""
     moved = await alerts.resolve_alert(session, alert_id, actor or "system")
     return AlertPublic.model_validate(moved)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitoring.domain.bureau import RefreshPolicy
@@ -20,13 +20,10 @@ from monitoring.settings import MonitoringSettings
 from shared.app import RuntimeDep, SessionDep
 from shared.events import BureauReported
 from shared.pagination import decode_time_cursor, encode_time_cursor
-from shared.types import Money
+from shared.params import Cursor, PageLimit
+from shared.types import ExternalId, Money
 
 router = APIRouter(prefix="/api/v1", tags=["bureau"])
-
-BorrowerId = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
-]
 
 
 class BureauReportPublic(BaseModel):
@@ -94,10 +91,10 @@ async def post_report(
 
 @router.get("/borrowers/{borrower_id}/bureau-reports", response_model=BureauReportPage)
 async def report_history(
-    borrower_id: BorrowerId,
+    borrower_id: ExternalId,
     session: SessionDep,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> BureauReportPage:
     """A borrower's bureau reports, newest first, one page at a time."""
     rows = await history(session, borrower_id, before=_decode(cursor), limit=limit + 1)

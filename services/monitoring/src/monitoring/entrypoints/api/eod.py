@@ -21,7 +21,8 @@ from monitoring.service_layer.eod import (
 from monitoring.settings import MonitoringSettings
 from monitoring.workers import EndOfDayRuns
 from shared.app import RuntimeDep, SessionDep
-from shared.types import Money
+from shared.params import CalendarDate
+from shared.types import ExternalId, Money
 
 router = APIRouter(prefix="/api/v1", tags=["end of day"])
 
@@ -33,7 +34,7 @@ class BusinessDatePublic(BaseModel):
 class EodRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date
+    as_of: CalendarDate
 
 
 class BucketTotal(BaseModel):
@@ -133,7 +134,7 @@ async def post_eod(
 
 
 @router.get("/eod/{run_id}", response_model=EodRunPublic)
-async def get_eod(run_id: str, request: Request, session: SessionDep) -> EodRunPublic:
+async def get_eod(run_id: ExternalId, request: Request, session: SessionDep) -> EodRunPublic:
     """An end-of-day run's progress, and its summary once completed."""
     run, summary = await read_run(session, run_id, bucket_scale(request))
     return _public(run, summary)

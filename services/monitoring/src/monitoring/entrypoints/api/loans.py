@@ -12,7 +12,9 @@ from monitoring.service_layer.registration import register_loan
 from shared.app import SessionDep
 from shared.events import LoanRegistered, LoanStatus
 from shared.pagination import decode_cursor, encode_cursor
+from shared.params import Cursor, PageLimit, Text
 from shared.problems import NotFound
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 
@@ -35,7 +37,7 @@ async def post_loan(body: LoanRegistered, session: SessionDep, response: Respons
 
 
 @router.get("/{loan_id}", response_model=LoanPublic)
-async def get_loan(loan_id: str, session: SessionDep) -> LoanPublic:
+async def get_loan(loan_id: ExternalId, session: SessionDep) -> LoanPublic:
     """A loan with its schedule, outstanding amounts, DPD, bucket and status."""
     return await _read(session, loan_id)
 
@@ -43,12 +45,12 @@ async def get_loan(loan_id: str, session: SessionDep) -> LoanPublic:
 @router.get("", response_model=LoanPage)
 async def list_loans(
     session: SessionDep,
-    borrower_id: str | None = None,
+    borrower_id: ExternalId | None = None,
     loan_status: Annotated[LoanStatus | None, Query(alias="status")] = None,
-    bucket: str | None = None,
-    product: str | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    bucket: Text | None = None,
+    product: ExternalId | None = None,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> LoanPage:
     """Loans by id, filtered, one page at a time (pass ``next_cursor`` back as ``cursor``)."""
     filters = {

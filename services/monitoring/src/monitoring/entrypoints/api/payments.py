@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitoring.entrypoints.api.schemas import LoanPublic, loan_public
 from monitoring.service_layer.loans import read_loan
@@ -21,8 +20,9 @@ from monitoring.service_layer.settlement import quote_payoff, write_off
 from shared.app import SessionDep
 from shared.events import AllocationLine, PaymentReceived
 from shared.pagination import decode_time_cursor, encode_time_cursor
+from shared.params import CalendarDate, Cursor, Instant, PageLimit
 from shared.problems import NotFound
-from shared.types import Money
+from shared.types import ExternalId, Money
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -51,7 +51,7 @@ class ReversalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=200)
-    reversed_at: AwareDatetime
+    reversed_at: Instant
 
 
 class PayoffPublic(BaseModel):
@@ -71,6 +71,7 @@ class PayoffPublic(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": PaymentPublic, "description": "Received before with this body"},
+        404: {"description": "No loan with that loan_id"},
         409: {"description": "Received before with a different body"},
     },
 )
@@ -85,7 +86,7 @@ async def post_payment(
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentPublic)
-async def get_payment(payment_id: str, session: SessionDep) -> PaymentPublic:
+async def get_payment(payment_id: ExternalId, session: SessionDep) -> PaymentPublic:
     """A payment with what it paid on each instalment."""
     return _public(await read_payment(session, payment_id))
 
@@ -96,7 +97,7 @@ async def get_payment(payment_id: str, session: SessionDep) -> PaymentPublic:
     responses={409: {"description": "Reversed before with another reason or time"}},
 )
 async def post_reversal(
-    payment_id: str, body: ReversalRequest, session: SessionDep
+    payment_id: ExternalId, body: ReversalRequest, session: SessionDep
 ) -> PaymentPublic:
     """Reverse a payment: what it paid is owed again (idempotent)."""
     await reverse_payment(session, payment_id, reason=body.reason, reversed_at=body.reversed_at)
@@ -105,10 +106,10 @@ async def post_reversal(
 
 @router.get("/loans/{loan_id}/payments", response_model=PaymentPage)
 async def get_loan_payments(
-    loan_id: str,
+    loan_id: ExternalId,
     session: SessionDep,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> PaymentPage:
     """A loan's payments, reversed ones included, in the order they apply."""
     rows = await list_payments(session, loan_id, after=decode_time_cursor(cursor), limit=limit + 1)
@@ -119,7 +120,9 @@ async def get_loan_payments(
 
 
 @router.get("/loans/{loan_id}/payoff", response_model=PayoffPublic)
-async def get_payoff(loan_id: str, session: SessionDep, as_of: date | None = None) -> PayoffPublic:
+async def get_payoff(
+    loan_id: ExternalId, session: SessionDep, as_of: CalendarDate | None = None
+) -> PayoffPublic:
     """What a payment on ``as_of`` (default: the business date) must be to settle the loan."""
     quote = await quote_payoff(session, loan_id, as_of)
     a = quote.amount
@@ -136,7 +139,7 @@ async def get_payoff(loan_id: str, session: SessionDep, as_of: date | None = Non
 
 
 @router.post("/loans/{loan_id}/write-off", response_model=LoanPublic)
-async def post_write_off(loan_id: str, session: SessionDep) -> LoanPublic:
+async def post_write_off(loan_id: ExternalId, session: SessionDep) -> LoanPublic:
     """Write an open loan off (idempotent)."""
     await write_off(session, loan_id)
     view = await read_loan(session, loan_id)

@@ -15,11 +15,11 @@ from monitoring.domain.buckets import BucketScale
 from monitoring.entrypoints.api.eod import bucket_scale
 from monitoring.service_layer import analytics
 from shared.app import SessionDep
+from shared.params import CalendarDate, Month
 from shared.types import Money
 
 router = APIRouter(prefix="/api/v1/portfolio", tags=["portfolio"])
 ScaleDep = Annotated[BucketScale, Depends(bucket_scale)]
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class TallyPublic(BaseModel):
@@ -58,8 +58,14 @@ def _buckets(items: list[tuple[str, Tally]]) -> list[BucketTally]:
     return [BucketTally.model_validate({"bucket": b, **_tally(t)}) for b, t in items]
 
 
-@router.get("/summary", response_model=SummaryPublic)
-async def summary(session: SessionDep, scale: ScaleDep, as_of: date | None = None) -> SummaryPublic:
+@router.get(
+    "/summary",
+    response_model=SummaryPublic,
+    responses={404: {"description": "No business date yet: no loan registered"}},
+)
+async def summary(
+    session: SessionDep, scale: ScaleDep, as_of: CalendarDate | None = None
+) -> SummaryPublic:
     """Loans and outstanding per bucket and per product at a date's close (default: latest)."""
     d = await analytics.distribution(session, as_of, scale)
     return SummaryPublic(
@@ -96,11 +102,15 @@ class RollRatesPublic(BaseModel):
     matrix: list[RollRowPublic]
 
 
-FromMonth = Annotated[str, Query(alias="from", pattern=MONTH, description="YYYY-MM")]
-ToMonth = Annotated[str | None, Query(alias="to", pattern=MONTH, description="YYYY-MM")]
+FromMonth = Annotated[Month, Query(alias="from")]
+ToMonth = Annotated[Month | None, Query(alias="to")]
 
 
-@router.get("/roll-rates", response_model=RollRatesPublic)
+@router.get(
+    "/roll-rates",
+    response_model=RollRatesPublic,
+    responses={404: {"description": "No month-end snapshot for that month"}},
+)
 async def roll_rates(
     session: SessionDep, scale: ScaleDep, from_month: FromMonth, to_month: ToMonth = None
 ) -> RollRatesPublic:
@@ -142,7 +152,7 @@ def _cure(c: Cure) -> CurePublic:
 async def cure_rates(
     session: SessionDep,
     scale: ScaleDep,
-    from_month: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    from_month: Annotated[Month | None, Query(alias="from")] = None,
     to_month: ToMonth = None,
 ) -> CureRatesPublic:
     """Share of delinquent loans at each month-end back in the current bucket at the next."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from monitoring.domain.payoff import Part
@@ -20,6 +20,7 @@ from monitoring.service_layer.products import (
 )
 from shared.app import SessionDep
 from shared.pagination import decode_cursor, encode_cursor
+from shared.params import Cursor, PageLimit
 from shared.types import CurrencyCode, ExternalId
 
 router = APIRouter(prefix="/api/v1/products", tags=["products"])
@@ -101,14 +102,16 @@ async def post_product(
 
 
 @router.put("/{product_id}", response_model=ProductPublic)
-async def put_product(product_id: str, body: ProductUpdate, session: SessionDep) -> ProductPublic:
+async def put_product(
+    product_id: ExternalId, body: ProductUpdate, session: SessionDep
+) -> ProductPublic:
     """Replace a product's terms; a change makes its next version."""
     await change_product(session, product_id, body.terms())
     return _public(await read_product(session, product_id))
 
 
 @router.get("/{product_id}", response_model=ProductPublic)
-async def get_product(product_id: str, session: SessionDep) -> ProductPublic:
+async def get_product(product_id: ExternalId, session: SessionDep) -> ProductPublic:
     """A loan product with its current version."""
     return _public(await read_product(session, product_id))
 
@@ -116,8 +119,8 @@ async def get_product(product_id: str, session: SessionDep) -> ProductPublic:
 @router.get("", response_model=ProductPage)
 async def list_products(
     session: SessionDep,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> ProductPage:
     """Products by id, one page at a time (pass ``next_cursor`` back as ``cursor``)."""
     rows = await page_of_products(session, after=decode_cursor(cursor), limit=limit + 1)

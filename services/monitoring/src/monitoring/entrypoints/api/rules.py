@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Path, status
+from fastapi import APIRouter, FastAPI, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from monitoring.domain.json_object import JsonObject
@@ -20,12 +19,13 @@ from monitoring.domain.rules import (
 from monitoring.service_layer import rules
 from monitoring.service_layer.backtest import backtest
 from shared.app import Runtime, SessionDep
+from shared.params import CalendarDate, Version
 from shared.problems import NotFound
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
 
-RuleName = Annotated[str, Path(max_length=64)]
-Version = Annotated[int, Path(ge=1)]
+RuleName = ExternalId
 
 
 class ParamPublic(BaseModel):
@@ -80,8 +80,8 @@ class RuleCreate(RuleVersionCreate):
 class BacktestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: date = Field(alias="from")
-    to: date
+    from_: CalendarDate = Field(alias="from")
+    to: CalendarDate
 
 
 class BacktestAlert(BaseModel):
@@ -109,7 +109,12 @@ async def list_rules(session: SessionDep) -> RulePage:
     return RulePage(items=[_rule(d, stored) for d in RULES.values()])
 
 
-@router.post("", response_model=RuleVersionPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=RuleVersionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "No rule of that name"}},
+)
 async def create_rule_version(body: RuleCreate, session: SessionDep) -> RuleVersionPublic:
     """Store the next version of the rule named in the body."""
     if body.rule not in RULES:

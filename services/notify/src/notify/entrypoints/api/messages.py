@@ -14,6 +14,7 @@ from notify.entrypoints.api.deps import ClockDep
 from notify.service_layer import letters, messages
 from shared.app import SessionDep
 from shared.events import Channel
+from shared.params import Cursor, PageLimit
 from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
@@ -112,8 +113,8 @@ async def list_messages(
     loan_id: ExternalId | None = None,
     message_status: Annotated[Status | None, Query(alias="status")] = None,
     channel: Channel | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> MessagePage:
     """Messages, newest first, filtered, one page at a time (pass ``next_cursor`` back)."""
     filters = {"borrower_id": borrower_id, "loan_id": loan_id, "status": message_status}

@@ -6,14 +6,16 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from notify.domain.signatures import signature_valid
 from notify.entrypoints.api.deps import ClockDep, SettingsDep
 from notify.entrypoints.api.messages import MessagePublic
 from notify.service_layer import receipts
 from shared.app import SessionDep
+from shared.params import Instant
 from shared.problems import Problem, validation_errors
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/providers", tags=["receipts"])
 
@@ -25,7 +27,7 @@ class ReceiptBody(BaseModel):
     # The provider's own id instead, where its mapping reads one (``id_field``).
     provider_message_id: str | None = Field(default=None, min_length=1, max_length=200)
     status: Literal["delivered", "failed"]
-    at: AwareDatetime
+    at: Instant
     reason: Literal["hard_bounce", "invalid_address", "complaint"] | None = None
 
 
@@ -38,7 +40,7 @@ class ReceiptBody(BaseModel):
     },
 )
 async def post_receipt(
-    channel: str,
+    channel: ExternalId,
     request: Request,
     session: SessionDep,
     clock: ClockDep,

@@ -10,6 +10,7 @@ from notify.service_layer import recipients
 from shared.app import SessionDep
 from shared.events import Channel, Contact, PostalAddress
 from shared.problems import NotFound
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/notify", tags=["notify"])
 
@@ -44,7 +45,7 @@ def _public(r: recipients.Recipient) -> RecipientPublic:
 
 
 @router.get("/loans/{loan_id}/recipient", response_model=RecipientPublic)
-async def get_loan_recipient(loan_id: str, session: SessionDep) -> RecipientPublic:
+async def get_loan_recipient(loan_id: ExternalId, session: SessionDep) -> RecipientPublic:
     """Whom messages about a loan go to, and through which channels."""
     found = await recipients.recipient_of_loan(session, loan_id)
     if found is None:
@@ -53,7 +54,7 @@ async def get_loan_recipient(loan_id: str, session: SessionDep) -> RecipientPubl
 
 
 @router.get("/recipients/{borrower_id}", response_model=RecipientPublic)
-async def get_recipient(borrower_id: str, session: SessionDep) -> RecipientPublic:
+async def get_recipient(borrower_id: ExternalId, session: SessionDep) -> RecipientPublic:
     """A borrower's contact channels, locale and time zone."""
     found = await recipients.recipient(session, borrower_id)
     if found is None:

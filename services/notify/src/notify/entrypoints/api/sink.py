@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from notify.service_layer import sink
 from shared.app import SessionDep
 from shared.events import Channel
+from shared.params import Cursor, PageLimit
 
 router = APIRouter(prefix="/api/v1/notify", tags=["notify"])
 
@@ -34,8 +34,8 @@ class SinkPage(BaseModel):
 async def get_sink(
     session: SessionDep,
     channel: Channel | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> SinkPage:
     """What the local sink received, newest first (personal data: the gateway asks pii:read)."""
     page = await sink.received(session, channel=channel, cursor=cursor, limit=limit)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from notify.entrypoints.api.deps import ClockDep
 from notify.service_layer import suppressions
 from shared.app import Actor, SessionDep
+from shared.params import Cursor, PageLimit, Text
 
 router = APIRouter(prefix="/api/v1/suppressions", tags=["suppressions"])
 
@@ -87,9 +88,9 @@ async def post_suppression(
 async def list_suppressions(
     session: SessionDep,
     channel: SuppressedChannel | None = None,
-    address: Annotated[str | None, Query(max_length=254)] = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    address: Text | None = None,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> SuppressionPage:
     """Suppressions, newest first (personal data: the gateway asks pii:read)."""
     page = await suppressions.list_suppressions(

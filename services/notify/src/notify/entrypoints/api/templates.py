@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from notify.service_layer import templates
 from shared.app import Actor, SessionDep
 from shared.compliance import Purpose
 from shared.events import Channel
+from shared.params import Cursor, PageLimit, Version
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
 
-TemplateId = Annotated[str, Path(max_length=64)]
-Version = Annotated[int, Path(ge=1)]
+TemplateId = ExternalId
 
 _EXAMPLE = {
     "channel": "sms",
@@ -68,7 +69,7 @@ class PreviewRequest(BaseModel):
     locale: str | None = Field(default=None, max_length=16)
     variables: dict[str, Any] = Field(default_factory=dict)
     pack: str | None = Field(default=None, max_length=32)
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class PreviewPublic(BaseModel):
@@ -103,8 +104,8 @@ async def list_templates(
     session: SessionDep,
     channel: Channel | None = None,
     purpose: Purpose | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> TemplatePage:
     """The latest version of every template, by template id."""
     page = await templates.list_templates(

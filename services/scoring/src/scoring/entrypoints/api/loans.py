@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from scoring.service_layer.facts import loan_terms
 from shared.app import SessionDep
 from shared.problems import NotFound
-from shared.types import Money, Rate
+from shared.types import ExternalId, Money, Rate
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scoring"])
 
@@ -31,7 +31,7 @@ class LoanTermsPublic(BaseModel):
 
 
 @router.get("/loans/{loan_id}", response_model=LoanTermsPublic)
-async def get_loan_terms(loan_id: str, session: SessionDep) -> LoanTermsPublic:
+async def get_loan_terms(loan_id: ExternalId, session: SessionDep) -> LoanTermsPublic:
     """The loan terms scoring uses as model inputs."""
     terms = await loan_terms(session, loan_id)
     if terms is None:

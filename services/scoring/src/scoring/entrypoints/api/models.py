@@ -18,7 +18,9 @@ from scoring.service_layer.batch import rescore_portfolio
 from scoring.service_layer.facts import business_date
 from scoring.settings import ScoringSettings
 from shared.app import Actor, SessionDep
+from shared.params import CalendarDate, PageLimit
 from shared.problems import Conflict, NotFound, Problem
+from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["models"])
 
@@ -194,13 +196,17 @@ async def list_models(session: SessionDep) -> ModelList:
 
 
 @router.get("/models/audit", response_model=AuditList)
-async def audit(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AuditList:
+async def audit(session: SessionDep, limit: PageLimit = 100) -> AuditList:
     """The registry's audit trail, newest first."""
     rows = await registry.audit_trail(session, limit)
     return AuditList(items=[AuditEntry.model_validate(r) for r in rows])
 
 
-@router.post("/models/rollback", response_model=ModelDetail)
+@router.post(
+    "/models/rollback",
+    response_model=ModelDetail,
+    responses={409: {"description": "No promotion to roll back"}},
+)
 async def rollback(
     session: SessionDep, body: Decision | None = None, actor: Actor = None
 ) -> ModelDetail:
@@ -211,7 +217,7 @@ async def rollback(
 
 
 @router.get("/models/{version}", response_model=ModelDetail)
-async def get_model(version: str, session: SessionDep) -> ModelDetail:
+async def get_model(version: ExternalId, session: SessionDep) -> ModelDetail:
     """A model with its document and training report."""
     found = await registry.get_model(session, version)
     if found is None:
@@ -221,7 +227,7 @@ async def get_model(version: str, session: SessionDep) -> ModelDetail:
 
 @router.post("/models/{version}/promote", response_model=ModelDetail)
 async def promote(
-    version: str, session: SessionDep, body: Decision | None = None, actor: Actor = None
+    version: ExternalId, session: SessionDep, body: Decision | None = None, actor: Actor = None
 ) -> ModelDetail:
     """Make a model the champion; the previous champion retires. Takes effect on the next
     event or batch, without a restart."""
@@ -232,15 +238,19 @@ async def promote(
 
 @router.post("/models/{version}/retire", response_model=ModelDetail)
 async def retire(
-    version: str, session: SessionDep, body: Decision | None = None, actor: Actor = None
+    version: ExternalId, session: SessionDep, body: Decision | None = None, actor: Actor = None
 ) -> ModelDetail:
     """Stop a challenger's shadow scoring."""
     model = await registry.retire(session, version, actor=actor or "system", reason=_reason(body))
     return ModelDetail.model_validate(model)
 
 
-@router.get("/models/{version}/comparison", response_model=Comparison)
-async def comparison(version: str, session: SessionDep) -> Comparison:
+@router.get(
+    "/models/{version}/comparison",
+    response_model=Comparison,
+    responses={409: {"description": "There is no champion to compare with"}},
+)
+async def comparison(version: ExternalId, session: SessionDep) -> Comparison:
     """This model against the champion on the same open loans."""
     champion = await registry.champion_version(session)
     if champion is None:
@@ -251,7 +261,7 @@ async def comparison(version: str, session: SessionDep) -> Comparison:
 
 
 @router.get("/models/{version}/drift", response_model=DriftReport)
-async def latest_drift(version: str, session: SessionDep) -> DriftReport:
+async def latest_drift(version: ExternalId, session: SessionDep) -> DriftReport:
     """The latest population-stability report of a model (score PSI and CSI per feature)."""
     found = await drift.latest_report(session, version)
     if found is None:
@@ -262,7 +272,7 @@ async def latest_drift(version: str, session: SessionDep) -> DriftReport:
 @router.post(
     "/models/{version}/drift", response_model=DriftReport, status_code=status.HTTP_201_CREATED
 )
-async def check_drift(version: str, session: SessionDep, request: Request) -> DriftReport:
+async def check_drift(version: ExternalId, session: SessionDep, request: Request) -> DriftReport:
     """Check a model's drift now on the loans it scores (also done after each batch)."""
     stored = await registry.get_model(session, version)
     if stored is None:
@@ -286,9 +296,9 @@ async def check_drift(version: str, session: SessionDep, request: Request) -> Dr
 
 @router.get("/models/{version}/backtest", response_model=Backtest)
 async def backtest(
-    version: str,
+    version: ExternalId,
     session: SessionDep,
-    observed_on: date,
+    observed_on: CalendarDate,
     dpd_threshold: Annotated[int, Query(ge=1, le=720)] = 60,
     horizon_months: Annotated[int, Query(ge=1, le=36)] = 6,
 ) -> Backtest:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.service_layer import queries
 from scoring.service_layer.batch import recent_runs
 from shared.app import SessionDep
-from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import Problem
+from shared.pagination import decode_cursor, encode_cursor, invalid_cursor
+from shared.params import INT8_MAX, CalendarDate, Cursor, PageLimit
 from shared.types import ExternalId
 
 router = APIRouter(tags=["scores"])
@@ -100,20 +100,28 @@ class TierDistribution(BaseModel):
     tiers: list[TierShare]
 
 
-@router.get("/api/v1/scores/{loan_id}", response_model=ScorePublic)
+@router.get(
+    "/api/v1/scores/{loan_id}",
+    response_model=ScorePublic,
+    responses={409: {"description": "No champion model yet"}},
+)
 async def get_score(loan_id: ExternalId, session: SessionDep) -> ScorePublic:
     """The champion's current score of a loan, with its four main reasons (the characteristics
     that cost the most points against their maximum) and the challengers' shadow scores."""
     return ScorePublic.model_validate(await queries.current_score(session, loan_id))
 
 
-@router.get("/api/v1/scores/{loan_id}/history", response_model=ScoreHistoryPage)
+@router.get(
+    "/api/v1/scores/{loan_id}/history",
+    response_model=ScoreHistoryPage,
+    responses={409: {"description": "No champion model yet"}},
+)
 async def score_history(
     loan_id: ExternalId,
     session: SessionDep,
-    model_version: str | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    model_version: ExternalId | None = None,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 50,
 ) -> ScoreHistoryPage:
     """Every change of the loan's score, newest first (champion only unless ``model_version``)."""
     rows = await queries.score_history(
@@ -129,7 +137,7 @@ async def score_history(
 
 @router.get("/api/v1/scores/{loan_id}/features", response_model=FeatureSnapshot)
 async def features_as_of(
-    loan_id: ExternalId, session: SessionDep, as_of: date | None = None
+    loan_id: ExternalId, session: SessionDep, as_of: CalendarDate | None = None
 ) -> FeatureSnapshot:
     """The loan's features rebuilt from its history as known on ``as_of`` (default: the
     business date): what a score on that date was computed from."""
@@ -155,16 +163,18 @@ class RescoreRuns(BaseModel):
 
 
 @router.get("/api/v1/scoring/runs", response_model=RescoreRuns)
-async def rescore_runs(
-    session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20
-) -> RescoreRuns:
+async def rescore_runs(session: SessionDep, limit: PageLimit = 20) -> RescoreRuns:
     """The portfolio rescorings (after each end of day and each change of live models),
     newest first, with their progress: loans done and scores that moved."""
     rows = await recent_runs(session, limit)
     return RescoreRuns(items=[RescoreRun.model_validate(r) for r in rows])
 
 
-@router.get("/api/v1/scoring/tiers", response_model=TierDistribution)
+@router.get(
+    "/api/v1/scoring/tiers",
+    response_model=TierDistribution,
+    responses={409: {"description": "No champion model yet"}},
+)
 async def tier_distribution(session: SessionDep) -> TierDistribution:
     """How the open loans spread over tiers A–E under the champion."""
     return TierDistribution.model_validate(await queries.tier_distribution(session))
@@ -174,6 +184,6 @@ def _history_cursor(cursor: str | None) -> int | None:
     key = decode_cursor(cursor)
     if key is None:
         return None
-    if not key.isdigit():
-        raise Problem(400, "Invalid cursor", "pass back the next_cursor of a previous page")
+    if not (key.isascii() and key.isdigit()) or int(key) > INT8_MAX:
+        raise invalid_cursor()
     return int(key)
