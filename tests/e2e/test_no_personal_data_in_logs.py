@@ -69,12 +69,13 @@ TEMPLATE = {
         "en": {"subject": "Reminder", "body": "{{ name }}, {{ amount_due }} is due."},
     },
 }
+_CHAIN: dict[str, Any] = CHAIN_STRATEGY
 #: The chain tests' strategy, its day-0 step an e-mail.
 STRATEGY = {
-    **CHAIN_STRATEGY,
+    **_CHAIN,
     "segments": [
         {
-            **CHAIN_STRATEGY["segments"][0],
+            **_CHAIN["segments"][0],
             "path": [{"day": 0, "action": "email", "template_id": "reminder-pii"}],
         }
     ],

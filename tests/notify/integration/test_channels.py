@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from providers import Certificates, CountingProvider, http_provider, smtp_server
 from sqlalchemy import text
 
 from notify.adapters.channels.base import Outgoing
@@ -18,8 +19,6 @@ from notify.adapters.channels.smtp import SmtpChannel
 from notify.domain.retry import RetryPolicy
 from notify.domain.smtp_url import parse_smtp_url
 from shared.db import Database
-
-from providers import Certificates, CountingProvider, http_provider, smtp_server
 
 FAST = RetryPolicy(max_tries=3, base_s=0.01, max_s=0.05)
 AT = datetime(2026, 2, 16, 2, 0, tzinfo=UTC)

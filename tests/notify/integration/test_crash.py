@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from providers import CountingProvider, http_provider
 
 from postloan_testing.plugin import NatsUnderTest, eventually
 from postloan_testing.processes import ServiceProcess
 
 from .conftest import SMS_REMINDER, Events, make_contact_request, make_loan
-from providers import CountingProvider, http_provider
 
 pytestmark = pytest.mark.slow
 

@@ -10,13 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from providers import CountingProvider, http_provider
 
 from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.servers import running
 
 from .conftest import NOW, SMS_REMINDER, Clock, Events, with_changes
-from providers import CountingProvider, http_provider
 from .test_rate_limits import settled
 from .test_sending import EMAIL_NOTICE, prepared, sink_of
 

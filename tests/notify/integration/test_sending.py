@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from providers import CountingProvider, http_provider, smtp_server
 from sqlalchemy import text
 
 from notify.main import create_app
@@ -31,7 +32,6 @@ from .conftest import (
     make_loan,
     with_changes,
 )
-from providers import CountingProvider, http_provider, smtp_server
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
