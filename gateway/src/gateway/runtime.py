@@ -91,7 +91,9 @@ def _logins(settings: GatewaySettings, db: Database, clock: Clock) -> LoginThrot
 def _audit_writer(settings: GatewaySettings, db: Database) -> AuditWriter | None:
     if not settings.audit_enabled:
         return None
-    writer = AuditWriter(db, max_batch=settings.audit_batch_max)
+    writer = AuditWriter(
+        db, max_batch=settings.audit_batch_max, durable=settings.audit_synchronous_commit
+    )
     writer.start()
     return writer
 

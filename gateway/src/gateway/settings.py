@@ -107,6 +107,11 @@ class GatewaySettings(ServiceSettings):
         default=True, description="Record mutating calls and reads of personal data."
     )
     audit_batch_max: int = Field(default=500, ge=1, description="Entries per append at most.")
+    audit_synchronous_commit: bool = Field(
+        default=True,
+        description="An answer waits until its audit entry is flushed to PostgreSQL's WAL; "
+        "false: until it is committed (a PostgreSQL crash may then lose the last entries).",
+    )
     audit_head_interval_s: float = Field(
         default=300.0, gt=0, description="How often the audit chain's head is exported."
     )

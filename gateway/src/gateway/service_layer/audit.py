@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 VERIFY_PAGE = 5_000
 
 
-async def append(db: Database, records: list[Record]) -> list[Entry]:
-    """Chain ``records`` after the head, in one transaction."""
+async def append(db: Database, records: list[Record], *, durable: bool = True) -> list[Entry]:
+    """Chain ``records`` after the head, in one transaction (``durable``: its commit waits
+    for the WAL flush)."""
     async with db.unit_of_work() as session:
-        entries = chain(await audit_sql.lock_head(session), records)
+        entries = chain(await audit_sql.lock_head(session, durable=durable), records)
         await audit_sql.append(session, entries)
     return entries
 
@@ -33,9 +34,10 @@ async def append(db: Database, records: list[Record]) -> list[Entry]:
 class AuditWriter:
     """Appends records in batches; :meth:`record` returns once its record is committed."""
 
-    def __init__(self, db: Database, *, max_batch: int) -> None:
+    def __init__(self, db: Database, *, max_batch: int, durable: bool = True) -> None:
         self._db = db
         self._max_batch = max_batch
+        self._durable = durable
         self._queue: list[tuple[Record, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -71,7 +73,7 @@ class AuditWriter:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             try:
-                await append(self._db, [record for record, _ in batch])
+                await append(self._db, [record for record, _ in batch], durable=self._durable)
             except Exception as exc:
                 log.exception("audit entries could not be appended (%d)", len(batch))
                 for _, done in batch:
