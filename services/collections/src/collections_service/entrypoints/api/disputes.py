@@ -100,7 +100,12 @@ async def get_dispute(dispute_id: VisibleDisputeId, session: SessionDep) -> Disp
     return _out(await disputes.dispute_file(session, dispute_id))
 
 
-@router.post("/{dispute_id}/evidence", status_code=201, response_model=DisputeFileOut)
+@router.post(
+    "/{dispute_id}/evidence",
+    status_code=201,
+    response_model=DisputeFileOut,
+    responses={409: {"description": "The dispute is resolved already"}},
+)
 async def add_evidence(
     dispute_id: VisibleDisputeId,
     body: EvidenceIn,
