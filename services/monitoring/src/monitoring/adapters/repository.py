@@ -47,7 +47,8 @@ _COLUMNS = tuple(f.name for f in fields(LoanRecord) if f.name != "schedule")
 async def insert_loan(session: AsyncSession, loan: RegisteredLoan) -> bool:
     """Store a new loan with its borrower and schedule; False when the loan id exists."""
     a = loan.accepted
-    borrower = a.borrower.model_dump()
+    # The postal address is for letters (notify); the ledger keeps the borrower's reach only.
+    borrower = a.borrower.model_dump(exclude={"address"})
     await session.execute(
         insert(BORROWER)
         .values(borrower)
