@@ -92,4 +92,6 @@ async def test_notify_shows_the_recipient_of_a_loan_and_its_channels(
         "locale": "zh-CN",
         "time_zone": "Asia/Shanghai",
         "channels": ["sms", "voice", "email", "letter"],
+        "address": None,
+        "contacts": [],
     }
