@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -132,7 +132,6 @@ async def test_entries_are_filtered_and_paged_newest_first(
 ) -> None:
     writer = someone()
     headers = bearer(Role.ADMIN, subject=writer)
-    before = datetime.now(UTC) - timedelta(seconds=1)
     for n in range(5):
         await api.put(f"/api/v1/strategies/s-{n}", json={}, headers=headers)
     await api.post("/api/v1/offers/O-1/approve", headers=headers)
@@ -158,10 +157,16 @@ async def test_entries_are_filtered_and_paged_newest_first(
         "/api/v1/strategies/s-3"
     ]
     assert len(await entries(api, bearer, subject=writer, status=200)) == 5
-    after = datetime.now(UTC) + timedelta(seconds=1)
-    window = {"from": before.isoformat(), "to": after.isoformat()}
+    # The window comes from the entries' own stamps (the recorder's clock), not from ours.
+    stamps = sorted(
+        datetime.fromisoformat(e["recorded_at"]) for e in await entries(api, bearer, subject=writer)
+    )
+    first, last = stamps[0], stamps[-1]
+    later = (last + timedelta(seconds=1)).isoformat()  # ``to`` is exclusive
+    window = {"from": first.isoformat(), "to": later}
     assert len(await entries(api, bearer, subject=writer, **window)) == 6
-    assert await entries(api, bearer, subject=writer, **{"from": after.isoformat()}) == []
+    assert await entries(api, bearer, subject=writer, **{"from": later}) == []
+    assert await entries(api, bearer, subject=writer, to=first.isoformat()) == []
 
 
 @pytest.mark.parametrize(
