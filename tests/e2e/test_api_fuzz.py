@@ -194,11 +194,15 @@ def _unbounded(schema: dict[str, object], document: dict[str, object]) -> str | 
     if schema.get("type") == "integer":
         has_both = "minimum" in schema and "maximum" in schema
         return None if has_both else "an integer without minimum and maximum"
+    if schema.get("type") == "array":
+        if "maxItems" not in schema:
+            return "an array without maxItems"
+        return _unbounded(schema.get("items", {}), document)  # type: ignore[arg-type]
     if schema.get("type") != "string":
         return f"a {schema.get('type')} parameter"
     if schema.get("format") == "uuid":
         return None
-    if schema.get("format") == "date":
+    if schema.get("format") in {"date", "date-time"}:
         has_both = "formatMinimum" in schema and "formatMaximum" in schema
         return None if has_both else "a date without bounds (use shared.params.CalendarDate)"
     pattern = schema.get("pattern")

@@ -82,7 +82,13 @@ def _instant(at: datetime) -> datetime:
 Instant = Annotated[
     AwareDatetime,
     AfterValidator(_instant),
-    Field(description=f"a time with its offset (ISO 8601), from {EARLIEST_DATE} to {LATEST_DATE}"),
+    Field(
+        description=f"a time with its offset (ISO 8601), from {EARLIEST_DATE} to {LATEST_DATE}",
+        json_schema_extra={  # as for CalendarDate
+            "formatMinimum": f"{EARLIEST_DATE.isoformat()}T00:00:00Z",
+            "formatMaximum": f"{LATEST_DATE.isoformat()}T23:59:59Z",
+        },
+    ),
 ]
 #: A calendar month, ``YYYY-MM``, in the same years as :data:`CalendarDate`.
 Month = Annotated[

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from gateway.domain.audit import Anchor, Entry, Reason, parse_anchor
 from gateway.domain.principal import Principal
@@ -14,6 +14,7 @@ from gateway.domain.scopes import Scope
 from gateway.entrypoints.api.deps import GatewayDep, require
 from gateway.service_layer.audit import AuditFilter, find_entries, verify_log
 from shared.pagination import decode_cursor, encode_cursor
+from shared.params import Cursor, Instant, PageLimit
 from shared.problems import Problem
 
 router = APIRouter(tags=["audit"])
@@ -91,7 +92,10 @@ def _before(cursor: str | None) -> int | None:
     return int(key)
 
 
-Text = Annotated[str | None, Query(min_length=1, max_length=2000)]
+#: A filter's text: bounded, no control characters (a route template may be long).
+Text = Annotated[str | None, Query(min_length=1, max_length=2000, pattern=r"^[^\x00-\x1f\x7f]+$")]
+#: An exported head, ``SEQUENCE:HASH`` or one JSON line of a head file.
+AnchorText = Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 @router.get("/api/v1/audit", response_model=AuditPage)
@@ -104,10 +108,10 @@ async def audit_log(
     resource_id: Text = None,
     status: Annotated[int | None, Query(ge=100, le=599)] = None,
     request_id: Text = None,
-    since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    since: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Annotated[Instant | None, Query(alias="to")] = None,
+    cursor: Cursor | None = None,
+    limit: PageLimit = 100,
 ) -> AuditPage:
     """Audit entries, newest first; ``from`` inclusive, ``to`` exclusive (pass ``next_cursor``
     back for the next page)."""
@@ -135,7 +139,7 @@ def _anchors(given: list[str]) -> list[Anchor]:
 async def verify(
     gw: GatewayDep,
     _auditor: Auditor,
-    anchor: Annotated[list[str] | None, Query(max_length=100)] = None,
+    anchor: Annotated[list[AnchorText] | None, Query(max_length=100)] = None,
 ) -> VerdictPublic:
     """Walk the chain: ``ok``, or the first entry where it breaks and why; each ``anchor``
     (``SEQUENCE:HASH``, an exported head) must still hold."""

@@ -50,6 +50,11 @@ class EventBodies:
         if data.get("schedule") is None:  # the event carries the resolved schedule
             data["schedule"] = schedule or contract_schedule(loan, [])
         data["first_due_on"] = loan.due_from.isoformat()
+        # The fingerprint leaves the later fields out while unset; the event, like make_event's,
+        # writes every field of the payload, unset ones as null, in the model's order.
+        data["borrower"] = {**data["borrower"], "address": None}
+        data["time_barred_on"] = data.get("time_barred_on")
+        data["contacts"] = None
         data["status"] = status
         data["jurisdiction"] = jurisdiction
         event_id = self._event_id()
