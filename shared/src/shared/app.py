@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 
 from shared.db import Database, migrate
+from shared.docs import install_docs
 from shared.http import ObservabilityMiddleware
 from shared.logs import setup_logging
 from shared.messaging.bus import Bus
@@ -257,7 +258,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         description=definition.description,
         version="1.0.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # shared.docs serves the page from the platform's own files
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url=definition.openapi_url,
         # ObservabilityMiddleware makes the server span and the metrics; FastAPI's native
         # telemetry would add a second span per request (~70-125 µs of CPU each, measured).
@@ -277,4 +280,5 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     for router in definition.routers:
         app.include_router(router, dependencies=list(definition.router_dependencies))
     install_openapi(app)  # every error documented as a problem, callers' security per route
+    install_docs(app)
     return app

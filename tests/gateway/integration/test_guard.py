@@ -14,7 +14,7 @@ from gateway.runtime import Gateway
 
 Bearer = Callable[..., dict[str, str]]
 PROBLEM = "application/problem+json"
-DOC_PATHS = ["/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"]
+DOC_PATHS = ["/docs", "/api/v1/openapi.json"]  # ReDoc and the OAuth2 redirect: not served
 BASIC_CHALLENGE = 'Basic realm="postloan-docs"'
 
 

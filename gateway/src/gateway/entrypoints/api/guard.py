@@ -11,7 +11,7 @@ This middleware sits inside the proxy's, so the calls the routing table knows ne
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import HTTPException, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.domain.scopes import Scope as AccessScope
@@ -25,20 +25,25 @@ from gateway.entrypoints.api.docs import OPENAPI_URL, openapi_document
 from gateway.entrypoints.api.limits import client_address, spend
 from gateway.entrypoints.api.proxy import API_PREFIX
 from gateway.runtime import gateway_of
+from shared.docs import ASSETS_URL, DOCS_URL
 from shared.problems import Problem
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 METRICS_PATH = "/metrics"
 
 
-def documentation_paths(app: FastAPI) -> frozenset[str]:
-    """Where FastAPI serves Swagger UI, ReDoc and the OpenAPI document, as configured."""
-    paths = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url, app.openapi_url)
-    return frozenset(p for p in paths if p)
+#: What the documentation's readers must sign in for: the page and the merged document. The
+#: page's files (Swagger UI's script and styles) are public: they hold nothing of the platform,
+#: and checking a password for each would cost a hash per file.
+DOCUMENTATION_PATHS = frozenset({DOCS_URL, OPENAPI_URL})
 
 
 def _checked_by_routes(path: str) -> bool:
-    return path in PUBLIC_PATHS or (path.startswith(API_PREFIX) and path != OPENAPI_URL)
+    return (
+        path in PUBLIC_PATHS
+        or path.startswith(ASSETS_URL + "/")
+        or (path.startswith(API_PREFIX) and path != OPENAPI_URL)
+    )
 
 
 async def _check(request: Request) -> Response | None:
@@ -50,7 +55,7 @@ async def _check(request: Request) -> Response | None:
             raise forbidden(AccessScope.METRICS_READ)
         await spend(gw, request, principal)
         return None
-    if path not in documentation_paths(request.app):
+    if path not in DOCUMENTATION_PATHS:
         await spend(gw, request, await authenticate(gw, request.headers))  # then a 404
         return None
     reader = await authenticate_reader(gw, request.headers, client_address(request))
