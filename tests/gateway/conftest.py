@@ -47,6 +47,21 @@ BORROWERS: dict[str, dict[str, Any]] = {
         "locale": "zh-CN",
         "time_zone": "Asia/Shanghai",
         "channels": ["sms", "email"],
+        "address": {
+            "lines": ["北京市朝阳区", "建国路88号"],
+            "postal_code": "100022",
+            "country": "CN",
+        },
+        "contacts": [
+            {
+                "contact_id": "C-1",
+                "recipient": "guarantor",
+                "name": "王五",
+                "phone": "+8613700001111",
+                "email": None,
+                "address": {"lines": ["上海市浦东新区"], "postal_code": None, "country": "CN"},
+            }
+        ],
     },
     "B-0002": {
         "borrower_id": "B-0002",

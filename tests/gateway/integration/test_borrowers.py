@@ -62,6 +62,14 @@ async def test_an_auditor_sees_the_view_with_personal_data_masked(
     assert contact["phone"] == "+86138****0000"
     assert contact["email"] == "z***@example.com"
     assert contact["national_id"] == "110***********1234"
+    assert contact["address"] == {
+        "lines": ["北***", "建***"],
+        "postal_code": "1***",
+        "country": "CN",
+    }
+    guarantor = contact["contacts"][0]
+    assert (guarantor["name"], guarantor["phone"]) == ("王*", "+86137****1111")
+    assert guarantor["address"]["lines"] == ["上***"]
     assert response.json()["bureau_reports"][0]["total_debt"] == "1000.00"
 
 

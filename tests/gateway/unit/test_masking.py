@@ -95,3 +95,24 @@ def test_a_list_under_a_personal_field_is_masked_item_by_item() -> None:
 
 def test_a_document_that_is_not_an_object_is_walked_too() -> None:
     assert mask_document([{"name": "张三"}, "张三", 1]) == [{"name": "张*"}, "张三", 1]
+
+
+def test_a_postal_address_keeps_its_country_and_the_first_character_of_each_part() -> None:
+    address: Json = {
+        "lines": ["北京市朝阳区", "建国路88号", "3单元1201"],
+        "postal_code": "100022",
+        "country": "CN",
+    }
+
+    masked = mask_document({"borrower": {"address": address}, "contacts": [{"address": address}]})
+
+    expected = {"lines": ["北***", "建***", "3***"], "postal_code": "1***", "country": "CN"}
+    assert masked == {"borrower": {"address": expected}, "contacts": [{"address": expected}]}
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [("zhang@example.com", "z***"), ("+8613800000000", "+***"), (None, None)],
+)
+def test_a_one_line_address_keeps_only_its_first_character(address: Json, masked: Json) -> None:
+    assert mask_document({"address": address}) == {"address": masked}

@@ -1,9 +1,12 @@
-"""Personal data masked for callers without ``pii:read``: names, phones, e-mails, ID numbers.
+"""Personal data masked for callers without ``pii:read``: names, phones, e-mails, ID numbers
+and postal addresses.
 
 A JSON document is masked by the names of its fields, at any depth: ``张三`` becomes ``张*``,
 ``+8613800000000`` becomes ``+86138****0000``, ``zhang@example.com`` becomes ``z***@example.com``
 and ``110101199001011234`` becomes ``110***********1234``. Enough is left for a person to tell
-two borrowers apart on a screen, not enough to contact or identify them.
+two borrowers apart on a screen, not enough to contact or identify them. An address keeps its
+country and the first character of each line (``北京市朝阳区…`` becomes ``北***``) and of its
+postal code: a street and a building find a person as surely as a phone number.
 """
 
 from __future__ import annotations
@@ -54,6 +57,32 @@ def mask_national_id(number: str) -> str:
     return number[:NATIONAL_ID_KEPT_START] + "*" * hidden + number[-NATIONAL_ID_KEPT_END:]
 
 
+def mask_address_line(line: str) -> str:
+    """The first character and ``***``, whatever the length of the line."""
+    return line[:1] + "***" if line else line
+
+
+def mask_address(address: Json) -> Json:
+    """A postal address (``lines``, ``postal_code``, ``country``) or a one-line address, masked."""
+    if isinstance(address, str):
+        return mask_address_line(address)
+    if not isinstance(address, dict):
+        return mask_document(address)
+    masked = dict(address)
+    lines = address.get("lines")
+    if isinstance(lines, list):
+        masked["lines"] = [mask_address_line(x) if isinstance(x, str) else x for x in lines]
+    code = address.get("postal_code")
+    if isinstance(code, str):
+        masked["postal_code"] = mask_address_line(code)
+    return masked
+
+
+#: Fields whose whole value (an object or a text) is one piece of personal data.
+_WHOLE_MASKERS: dict[str, Callable[[Json], Json]] = dict.fromkeys(
+    ("address", "postal_address", "mailing_address"), mask_address
+)
+
 _MASKERS: dict[str, Callable[[str], str]] = {
     **dict.fromkeys(("name", "full_name", "borrower_name", "contact_name"), mask_name),
     **dict.fromkeys(("phone", "mobile", "phone_number"), mask_phone),
@@ -62,7 +91,7 @@ _MASKERS: dict[str, Callable[[str], str]] = {
 }
 
 #: The field names whose values are masked.
-PERSONAL_FIELDS = frozenset(_MASKERS)
+PERSONAL_FIELDS = frozenset(_MASKERS) | frozenset(_WHOLE_MASKERS)
 
 
 def _masked_value(mask: Callable[[str], str], value: Json) -> Json:
@@ -81,6 +110,10 @@ def mask_object(document: dict[str, Json]) -> dict[str, Json]:
     """A copy of a JSON object with the value of every personal field masked, at any depth."""
     masked: dict[str, Json] = {}
     for key, value in document.items():
+        whole = _WHOLE_MASKERS.get(key.lower())
+        if whole is not None:
+            masked[key] = whole(value)
+            continue
         mask = _MASKERS.get(key.lower())
         masked[key] = mask_document(value) if mask is None else _masked_value(mask, value)
     return masked
