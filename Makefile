@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint fmt asyncapi bench sync uv chromium clean
+.PHONY: run test test-fast lint fmt asyncapi bench sync uv chromium ts-client clean
 
 run: sync  ## start PostgreSQL, NATS, the four services and the gateway; seed a demo portfolio on an empty platform (DEMO=0 skips)
 	$(UV) run --frozen postloan-stack run
@@ -39,6 +39,9 @@ chromium:  ## Debian's Chromium for the browser tests (tests/e2e/test_docs_page.
 	@command -v chromium >/dev/null 2>&1 || \
 	  (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) >/dev/null || \
 	  { echo "make chromium: install Debian's chromium package (as root: apt-get install chromium)"; exit 1; }
+
+ts-client:  ## the TypeScript client test's tools from the npm registry (tools/ts-client, needs Node.js)
+	cd tools/ts-client && npm ci --no-audit --no-fund --loglevel=error
 
 clean:
 	rm -rf .postloan .pytest_cache .mypy_cache .ruff_cache

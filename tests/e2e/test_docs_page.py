@@ -21,7 +21,7 @@ from .conftest import ADMIN_PASSWORD, Platform, gateway_app
 #: Debian's package (``make chromium``); Playwright's own browser download is never used.
 CHROMIUM = os.environ.get("POSTLOAN_CHROMIUM", "/usr/bin/chromium")
 #: CI sets it: there a missing browser is a failure, not a skip.
-REQUIRED = os.environ.get("POSTLOAN_REQUIRE_BROWSER") == "1"
+REQUIRED = os.environ.get("POSTLOAN_REQUIRE_TOOLS") == "1"
 #: Chromium's own traffic (updates, sync, field trials) stays off: only the page's requests.
 QUIET = [
     "--headless=new",
