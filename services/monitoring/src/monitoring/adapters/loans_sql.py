@@ -26,11 +26,16 @@ class Loan:
     time_zone: str
     dpd: int
     bucket: str
+    #: The product's allocation order (None: the default), read with the loan: one round trip
+    #: fewer per payment.
+    waterfall: list[str] | None
 
 
 LOAN_SQL = """
-    SELECT l.loan_id, l.status, l.currency, l.disbursed_on, l.product, b.time_zone, l.dpd, l.bucket
+    SELECT l.loan_id, l.status, l.currency, l.disbursed_on, l.product, b.time_zone, l.dpd, l.bucket,
+           p.waterfall
     FROM loan l JOIN borrower b ON b.borrower_id = l.borrower_id
+    LEFT JOIN product p ON p.product_id = l.product
     WHERE l.loan_id = $1
 """
 

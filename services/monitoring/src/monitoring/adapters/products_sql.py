@@ -12,17 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters.tables import Base, LoanRow, ProductRow
 from monitoring.domain.products import ProductTerms, parse_waterfall
-from shared.db import driver_connection
 
 LOAN = Base.metadata.tables[LoanRow.__tablename__]
 PRODUCT = Base.metadata.tables[ProductRow.__tablename__]
-
-
-async def product_waterfall(session: AsyncSession, product_id: str) -> list[str] | None:
-    conn = await driver_connection(session)
-    query = "SELECT waterfall FROM product WHERE product_id = $1"
-    waterfall: list[str] | None = await conn.fetchval(query, product_id)
-    return waterfall
 
 
 @dataclass(frozen=True)

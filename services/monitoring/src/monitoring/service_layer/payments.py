@@ -24,7 +24,6 @@ from monitoring.adapters import (
     instalments_sql,
     loans_sql,
     payments_sql,
-    products_sql,
 )
 from monitoring.adapters.allocations_sql import Allocations
 from monitoring.adapters.loans_sql import Loan
@@ -313,7 +312,7 @@ async def _rebook(
         dues,
         before,
         [_payment(p, loan) for p in later if p.payment_id != reversed_id],
-        order=order_of(await products_sql.product_waterfall(session, loan.product)),
+        order=order_of(loan.waterfall),
         settled=await _settled_earlier(session, loan, live, since),
     )
     after = {a.payment_id: {line.seq: line.paid for line in a.lines} for a in done.allocations}
