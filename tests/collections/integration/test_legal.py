@@ -107,6 +107,15 @@ async def test_a_judgment_for_the_lender_flags_the_borrower_and_emits_the_event(
     assert line["detail"]["dishonest_debtor"] is True
     shown = await collections.get(f"/api/v1/cases/{case_id}/legal-file")
     assert shown.json()["dishonest_debtor"] is True
+    standing = (await collections.get(f"/api/v1/cases/{case_id}")).json()["legal"]
+    assert standing == {
+        "file": {
+            "legal_file_id": legal_file["legal_file_id"],
+            "status": "judgment",
+            "judgment_outcome": "for_lender",
+        },
+        "dishonest_debtor": True,
+    }
 
 
 async def test_a_judgment_for_the_borrower_flags_nobody(
@@ -122,3 +131,6 @@ async def test_a_judgment_for_the_borrower_flags_nobody(
     judged = await collections.post(f"{file_url}/judgment", json=judgment)
     assert judged.json()["dishonest_debtor"] is False
     assert await published(nats_server.url, "postloan.collections.debtor.flagged") == []
+    case = (await collections.get(f"/api/v1/cases/{legal_file['case_id']}")).json()
+    assert case["legal"]["dishonest_debtor"] is False
+    assert case["legal"]["file"]["judgment_outcome"] == "for_borrower"

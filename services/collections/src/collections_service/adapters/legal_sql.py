@@ -60,6 +60,14 @@ async def of_case(session: AsyncSession, case_id: uuid.UUID) -> LegalFile | None
     return _file(found) if found else None
 
 
+async def borrower_flagged(session: AsyncSession, borrower_id: str) -> bool:
+    """Whether a judgment on any of the borrower's files named them a dishonest debtor."""
+    query = sa.select(
+        sa.exists().where(LEGAL.c.borrower_id == borrower_id, LEGAL.c.dishonest_debtor)
+    )
+    return bool((await session.execute(query)).scalar())
+
+
 async def update(session: AsyncSession, legal_file_id: uuid.UUID, **values: object) -> None:
     query = sa.update(LEGAL).where(LEGAL.c.legal_file_id == legal_file_id).values(**values)
     await session.execute(query)

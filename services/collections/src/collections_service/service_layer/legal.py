@@ -113,6 +113,21 @@ async def file_of_case(session: AsyncSession, case_id: uuid.UUID) -> LegalFile:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class LegalStanding:
+    """What a case shows of the road to court: its own file, if any, and whether a court named
+    the borrower a dishonest debtor (失信被执行人) on any of their files."""
+
+    file: LegalFile | None
+    dishonest_debtor: bool
+
+
+async def standing_of(session: AsyncSession, case: CaseRecord) -> LegalStanding:
+    file = await sql.of_case(session, case.case_id)
+    flagged = bool(file and file.dishonest_debtor)
+    return LegalStanding(file, flagged or await sql.borrower_flagged(session, case.borrower_id))
+
+
 async def _file(
     session: AsyncSession, legal_file_id: uuid.UUID, *, lock: bool = False
 ) -> LegalFile:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.entrypoints.api.deps import ContextDep, VisibleCaseId, VisibleTaskId
 from collections_service.entrypoints.api.offers import offer_out
-from collections_service.service_layer import access, case_queries, offers, treatment, work
+from collections_service.service_layer import access, case_queries, legal, offers, treatment, work
 from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.params import Cursor, Instant, PageLimit, Text
@@ -84,7 +84,22 @@ class TaskOut(BaseModel):
     bucket: str
 
 
+class LegalFileRef(BaseModel):
+    legal_file_id: uuid.UUID
+    status: str
+    judgment_outcome: str | None
+
+
+class LegalStandingOut(BaseModel):
+    file: LegalFileRef | None = Field(description="the case's legal file, once transferred")
+    dishonest_debtor: bool = Field(
+        description="a court named the borrower a dishonest judgment debtor (失信被执行人) "
+        "on this or another of their legal files"
+    )
+
+
 class CaseDetail(CasePublic):
+    legal: LegalStandingOut
     timeline: list[TimelineLine]
     promises: list[PromiseOut]
     offers: list[dict[str, Any]]  # as GET /api/v1/cases/{case_id}/offers shows them
@@ -154,9 +169,21 @@ async def get_case(case_id: VisibleCaseId, session: SessionDep) -> CaseDetail:
         PromiseOut.model_validate(p, from_attributes=True)
         for p in await work.promises_of(session, case_id)
     ]
+    standing = await legal.standing_of(session, case)
+    file = standing.file
     return CaseDetail.model_validate(
         {
             **_public(case),
+            "legal": {
+                "file": None
+                if file is None
+                else LegalFileRef(
+                    legal_file_id=file.legal_file_id,
+                    status=file.status,
+                    judgment_outcome=file.judgment_outcome,
+                ),
+                "dishonest_debtor": standing.dishonest_debtor,
+            },
             "timeline": timeline,
             "promises": promises,
             "offers": [
