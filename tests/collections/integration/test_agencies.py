@@ -121,3 +121,36 @@ async def test_a_notice_the_guard_refuses_places_nothing_and_its_decision_is_kep
     decisions = (await collections.get("/api/v1/contact-decisions")).json()["items"]
     [kept] = [d for d in decisions if d["decision_id"] == refused.json()["decision_id"]]
     assert (kept["outcome"], kept["purpose"]) == ("refused", "agency_notice")
+
+
+async def test_an_agencys_contacts_are_judged_by_the_guard_and_a_breach_is_announced(
+    collections: httpx.AsyncClient, monitoring: Monitoring, nats_server: NatsUnderTest
+) -> None:
+    case_id = await a_case(collections, monitoring)
+    await whitelisted(collections)
+    placement = await request_placement(collections, case_id)
+    await notify_says(collections, monitoring, case_id, placement["notice_request_id"])
+    pid = placement["placement_id"]
+    assert (await collections.post(f"/api/v1/placements/{pid}/place")).status_code == 200
+    actions = f"/api/v1/placements/{pid}/actions"
+
+    # Pack cn: calls from 08:00 to 22:00, 3 connected calls a day. Calls at 10:00, 11:00, 12:00
+    # and 13:00 in Shanghai (the fourth one too many: counted with the three before it), one at
+    # 23:30, then a note.
+    for hour in ("02", "03", "04", "05", "15:30"):
+        at = f"2026-02-16T{hour}:00:00+00:00" if len(hour) == 2 else f"2026-02-16T{hour}:00+00:00"
+        answer = await collections.post(actions, json={"kind": "call", "occurred_at": at})
+        assert answer.status_code == 201, answer.text
+    note = {"kind": "note", "occurred_at": "2026-02-16T15:40:00+00:00", "note": "no answer"}
+    assert (await collections.post(actions, json=note)).status_code == 201
+
+    lines = [t for t in await timeline(collections, case_id) if t["kind"] == "agency_action"]
+    assert [t["detail"]["breach"] for t in lines] == [
+        None, None, None, "daily_attempts", "contact_hours", None,
+    ]  # fmt: skip
+    breaches = await published(nats_server.url, "postloan.collections.compliance.breach")
+    assert [(b["case_id"], b["rule"], b["channel"]) for b in breaches] == [
+        (case_id, "daily_attempts", "agent_call"),
+        (case_id, "contact_hours", "agent_call"),
+    ]
+    assert breaches[0]["outcome_id"] == lines[3]["detail"]["action_id"]

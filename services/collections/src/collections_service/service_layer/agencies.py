@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +15,7 @@ from collections_service.adapters import business_day_sql, cases_sql, notices_sq
 from collections_service.adapters.agencies_sql import Agency, Placement
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.domain.agencies import (
+    AgencyAction,
     PlacementEvent,
     PlacementStatus,
     next_status,
@@ -21,7 +24,8 @@ from collections_service.domain.agencies import (
 from collections_service.service_layer import contacts, effects, notices
 from collections_service.service_layer.clock import Context
 from collections_service.service_layer.contacts import Recorded
-from shared.compliance.vocabulary import Purpose
+from shared.compliance.vocabulary import AttemptStatus, Channel, Purpose
+from shared.events import ComplianceBreach
 from shared.problems import Conflict, NotFound
 
 __all__ = ["Agency", "Placement", "Recorded"]
@@ -124,15 +128,71 @@ async def place(session: AsyncSession, placement_id: uuid.UUID, ctx: Context) ->
     return await _placement(session, placement_id)
 
 
+#: The agency's actions that reach the borrower, and the channel the guard judges them as.
+AGENCY_CONTACTS = {
+    AgencyAction.CALL: Channel.AGENT_CALL,
+    AgencyAction.VISIT: Channel.FIELD_VISIT,
+    AgencyAction.LETTER: Channel.LETTER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyReport:
+    kind: AgencyAction
+    occurred_at: datetime
+    note: str | None = None
+    amount: Decimal | None = None
+
+
 async def record_action(
-    session: AsyncSession, placement_id: uuid.UUID, action: dict[str, object], ctx: Context
+    session: AsyncSession, placement_id: uuid.UUID, report: AgencyReport, ctx: Context
 ) -> Placement:
-    """What the agency reports doing, onto the case's timeline (placed cases only)."""
+    """What the agency reports doing, onto the case's timeline (placed cases only); a contact
+    is judged and counted (see the module's docstring)."""
     found = await _placement(session, placement_id)
     _move(found, PlacementEvent.ACT)
-    detail = {"placement_id": str(placement_id), "agency_id": found.agency_id, **action}
+    action_id = uuid.uuid4()
+    breach = await _judge(session, found, report, action_id, ctx)
+    detail: dict[str, object] = {
+        "placement_id": str(placement_id), "agency_id": found.agency_id,
+        "action_id": str(action_id), "kind": report.kind.value,
+        "occurred_at": report.occurred_at.isoformat(), "note": report.note,
+        "amount": None if report.amount is None else str(report.amount), "breach": breach,
+    }  # fmt: skip
     await _line(session, found.case_id, ctx, "agency_action", detail)
     return found
+
+
+async def _judge(
+    session: AsyncSession, found: Placement, report: AgencyReport, action_id: uuid.UUID,
+    ctx: Context,
+) -> str | None:  # fmt: skip
+    """The rule the agency's contact broke (None: allowed, or not a contact), once counted."""
+    channel = AGENCY_CONTACTS.get(report.kind)
+    if channel is None:
+        return None
+    case = await cases_sql.get_case(session, found.case_id)
+    assert case is not None  # a placement's case exists
+    ref = await cases_sql.loan_ref(session, case.loan_id)
+    assert ref is not None  # a case's loan is known
+    planned = contacts.Planned(
+        loan_id=case.loan_id, borrower_id=case.borrower_id, channel=channel.value,
+        time_zone=str(ref["time_zone"]), pack=case.pack,
+        business_date=await cases_sql.business_date_of_case(session, case.case_id),
+        case_id=case.case_id, to=None if channel is Channel.LETTER else str(ref["phone"]),
+        request_key=f"agency|{action_id}",
+    )  # fmt: skip
+    would = await contacts.would_allow(session, planned, report.occurred_at)
+    await contacts.count_contact(session, planned, report.occurred_at, AttemptStatus.CONNECTED)
+    if would.allowed:
+        return None
+    breach = would.rule.value if would.rule else "refused"
+    event = ComplianceBreach(
+        case_id=case.case_id, loan_id=case.loan_id, outcome_id=action_id, rule=breach,
+        channel=channel.value, contacted_at=report.occurred_at,
+    )  # fmt: skip
+    await effects.announce(session, event, subject=case.loan_id, at=ctx.now())
+    return breach
 
 
 async def recall(

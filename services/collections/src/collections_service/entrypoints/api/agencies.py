@@ -143,12 +143,11 @@ class ActionIn(BaseModel):
 async def record_action(
     placement_id: VisiblePlacementId, body: ActionIn, session: SessionDep, ctx: ContextDep
 ) -> PlacementOut:
-    """What the agency reports doing, onto the case's timeline (``agency_action``)."""
-    action: dict[str, object] = {
-        "kind": body.kind.value, "occurred_at": body.occurred_at.isoformat(), "note": body.note,
-        "amount": str(body.amount) if body.amount is not None else None,
-    }  # fmt: skip
-    return _out(await agencies.record_action(session, placement_id, action, ctx))
+    """What the agency reports doing, onto the case's timeline (``agency_action``); a call,
+    visit or letter is judged by the guard and counted like a collector's contact (one the
+    guard would have refused is kept with its ``breach`` and announced)."""
+    report = agencies.AgencyReport(body.kind, body.occurred_at, body.note, body.amount)
+    return _out(await agencies.record_action(session, placement_id, report, ctx))
 
 
 class RecallIn(BaseModel):
