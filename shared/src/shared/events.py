@@ -388,8 +388,9 @@ class ContactRequested(Payload):
 
 
 class ComplianceBreach(Payload):
-    """A collector reported an outbound contact the guard would have refused (BRIEF decision 3):
-    it is recorded and counted, and this alert says which rule it broke."""
+    """A collector or an outside agency reported an outbound contact the guard would have
+    refused (BRIEF decision 3): it is recorded and counted, and this alert says which rule it
+    broke (``outcome_id``: the collector's outcome, or the agency's action)."""
 
     case_id: uuid.UUID
     loan_id: ExternalId
