@@ -232,3 +232,67 @@ async def test_a_field_visit_in_pack_cn_needs_two_collectors(
     for who in ("alice", "bob"):
         queue = await collections.get("/api/v1/work-queue", auth=signed(collector(who)))
         assert [t["task_id"] for t in queue.json()["items"]] == [task["task_id"]]
+
+
+async def test_a_promise_in_instalments_holds_while_each_one_is_paid_then_is_partly_kept(
+    collections: httpx.AsyncClient, monitoring: Monitoring
+) -> None:
+    await open_case(collections, monitoring)
+    case_id = (await cases(collections))[0]["case_id"]
+    plan = [
+        {"amount": "100.00", "due_on": "2026-02-17"},
+        {"amount": "100.00", "due_on": "2026-02-19"},
+    ]
+    body = {"amount": "200.00", "due_on": "2026-02-19", "instalments": plan}
+    made = await collections.post(f"/api/v1/cases/{case_id}/promises", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["instalments"] == plan
+    await monitoring.publish(payment("100.00", date(2026, 2, 17)))
+    await monitoring.publish(eod("2026-02-18"))  # closes 02-17: its instalment is paid
+
+    async def paid() -> bool:
+        return (await the_case(collections))["promises"][0]["paid"] == "100.00"
+
+    await eventually(paid)
+    assert (await the_case(collections))["promises"][0]["status"] == "pending"
+    await monitoring.publish(eod("2026-02-19"), eod("2026-02-20"))  # closes 02-19 unpaid
+
+    async def judged() -> bool:
+        return (await the_case(collections))["promises"][0]["status"] == "partly_kept"
+
+    await eventually(judged)
+    [line] = [
+        t for t in (await the_case(collections))["timeline"] if t["kind"] == "promise_partly_kept"
+    ]
+    assert line["detail"]["missed_instalment_due_on"] == "2026-02-19"
+
+
+async def test_a_missed_first_instalment_breaks_the_promise_before_its_last_date(
+    collections: httpx.AsyncClient, monitoring: Monitoring, nats_server: NatsUnderTest
+) -> None:
+    await open_case(collections, monitoring)
+    case_id = (await cases(collections))[0]["case_id"]
+    url = f"/api/v1/cases/{case_id}/promises"
+    plan = [
+        {"amount": "50.00", "due_on": "2026-02-17"},
+        {"amount": "50.00", "due_on": "2026-02-20"},
+    ]
+    wrong_sum = await collections.post(url, json={"amount": "99.00", "due_on": "2026-02-20",
+                                                  "instalments": plan})  # fmt: skip
+    assert (wrong_sum.status_code, wrong_sum.json()["errors"][0]["field"]) == (422, "amount")
+    unordered = await collections.post(url, json={"amount": "100.00", "due_on": "2026-02-17",
+                                                  "instalments": plan[::-1]})  # fmt: skip
+    assert unordered.status_code == 422
+    assert unordered.json()["errors"][0]["field"] == "instalments"
+    assert (await the_case(collections))["promises"] == []  # nothing stored
+    made = await collections.post(url, json={"amount": "100.00", "due_on": "2026-02-20",
+                                             "instalments": plan})  # fmt: skip
+    assert made.status_code == 201, made.text
+    await monitoring.publish(eod("2026-02-18"))  # closes 02-17: nothing paid
+
+    async def broken() -> bool:
+        return (await the_case(collections))["promises"][0]["status"] == "broken"
+
+    await eventually(broken)
+    [event] = await published(nats_server.url, "postloan.collections.promise.broken")
+    assert (event["promised_amount"], event["promised_on"]) == ("100.00", "2026-02-17")

@@ -325,6 +325,10 @@ class PromiseRow(Base, table=True):
     status: str = Field(default="pending", max_length=12)
     made_on: date
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    #: ``[{"amount": "100.00", "due_on": "2026-03-01"}, ...]``, or None for one payment.
+    instalments: list[dict[str, str]] | None = Field(
+        default=None, sa_column=sa.Column(JSONB(none_as_null=True), nullable=True)
+    )
 
 
 class TaskRow(Base, table=True):

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import RowMapping
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collections_service.adapters.tables import (
@@ -21,6 +21,7 @@ from collections_service.adapters.tables import (
     PromiseRow,
     TaskRow,
 )
+from collections_service.domain.promises import Instalment
 
 OUTCOME = Base.metadata.tables[OutcomeRow.__tablename__]
 INVALID = Base.metadata.tables[InvalidNumberRow.__tablename__]
@@ -40,10 +41,24 @@ class PromiseRecord:
     status: str
     made_on: date
     created_at: datetime
+    instalments: tuple[Instalment, ...] | None = None
 
 
 def _promise(row: RowMapping) -> PromiseRecord:
-    return PromiseRecord(**{k: row[k] for k in PromiseRecord.__dataclass_fields__})
+    fields = {k: row[k] for k in PromiseRecord.__dataclass_fields__ if k != "instalments"}
+    stored = row["instalments"]
+    instalments = None
+    if stored is not None:
+        instalments = tuple(
+            Instalment(Decimal(i["amount"]), date.fromisoformat(i["due_on"])) for i in stored
+        )
+    return PromiseRecord(**fields, instalments=instalments)
+
+
+def instalments_json(instalments: list[Instalment] | None) -> list[dict[str, str]] | None:
+    if instalments is None:
+        return None
+    return [{"amount": str(i.amount), "due_on": i.due_on.isoformat()} for i in instalments]
 
 
 async def insert_outcome(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -99,12 +114,29 @@ async def pay_promises(
 
 
 async def judge_due(session: AsyncSession, business_date: date) -> list[PromiseRecord]:
-    """Pending promises whose due date closed before ``business_date``: partly kept when some
-    was paid, else broken (one statement)."""
+    """Pending promises whose due date — or an instalment's, not covered by what was paid —
+    closed before ``business_date``: partly kept when some was paid, else broken (one
+    statement; :mod:`collections_service.domain.promises` says the same in Python)."""
+    # A promise of one payment keeps no instalments (SQL NULL; JSON null in older rows):
+    # elements of an empty array instead, so that it is judged by its due date alone.
+    plan = sa.case(
+        (sa.func.jsonb_typeof(PROMISE.c.instalments) == "array", PROMISE.c.instalments),
+        else_=sa.cast(sa.literal("[]"), JSONB),
+    )
+    item = sa.func.jsonb_array_elements(plan).table_valued(sa.column("value", JSONB)).alias("i")
+    owed_so_far = (
+        sa.select(sa.func.coalesce(sa.func.sum(item.c.value["amount"].astext.cast(sa.Numeric)), 0))
+        .where(item.c.value["due_on"].astext.cast(sa.Date) < business_date)
+        .scalar_subquery()
+    )
+    missed = sa.or_(
+        PROMISE.c.due_on < business_date,
+        PROMISE.c.paid < owed_so_far,
+    )
     status = sa.case((PROMISE.c.paid > 0, "partly_kept"), else_="broken")
     stmt = (
         sa.update(PROMISE)
-        .where(PROMISE.c.status == "pending", PROMISE.c.due_on < business_date)
+        .where(PROMISE.c.status == "pending", missed)
         .values(status=status)
         .returning(*PROMISE.c)
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from collections_service.adapters import cases_sql, contacts_sql, work_sql
 from collections_service.adapters.cases_sql import CaseRecord, TimelineEntry
 from collections_service.adapters.work_sql import PromiseRecord, TaskRecord
+from collections_service.domain.promises import Instalment, check_instalments, missed
 from collections_service.service_layer import contacts, effects, protections
 from collections_service.service_layer.clock import Context
 from shared.compliance.standing import Standing
@@ -133,21 +134,34 @@ async def _consequences(
 
 
 async def make_promise(
-    session: AsyncSession, case_id: uuid.UUID, amount: Decimal, due_on: date, ctx: Context
-) -> PromiseRecord:
+    session: AsyncSession, case_id: uuid.UUID, amount: Decimal, due_on: date, ctx: Context,
+    instalments: list[Instalment] | None = None,
+) -> PromiseRecord:  # fmt: skip
+    """A promise of ``amount`` by ``due_on``, or in ``instalments`` (their sum and last date)."""
+    if errors := check_instalments(instalments or [], amount, due_on):
+        raise Problem(422, "Invalid request", "; ".join(f"{f}: {m}" for f, m in errors),
+                      errors=[{"field": f, "message": m} for f, m in errors])  # fmt: skip
     case = await _open_case(session, case_id)
     if case.status != "open":
         raise Problem(409, "Case closed", f"case {case_id} is closed: no promise can be made on it")
     today = await cases_sql.business_date_of_case(session, case_id)
-    if due_on < today:
-        raise _invalid("due_on", f"before the business date {today.isoformat()}")
+    first_due = instalments[0].due_on if instalments else due_on
+    if first_due < today:
+        field = "instalments[0].due_on" if instalments else "due_on"
+        raise _invalid(field, f"before the business date {today.isoformat()}")
     promise_id = uuid.uuid4()
     await work_sql.insert_promise(session, {
         "promise_id": promise_id, "case_id": case_id, "loan_id": case.loan_id, "amount": amount,
         "due_on": due_on, "paid": Decimal("0.00"), "status": "pending", "made_on": today,
-        "created_at": ctx.now(),
+        "created_at": ctx.now(), "instalments": work_sql.instalments_json(instalments),
     })  # fmt: skip
-    detail = {"promise_id": str(promise_id), "amount": str(amount), "due_on": due_on.isoformat()}
+    detail: dict[str, object] = {
+        "promise_id": str(promise_id),
+        "amount": str(amount),
+        "due_on": due_on.isoformat(),
+    }
+    if instalments:
+        detail["instalments"] = work_sql.instalments_json(instalments)
     await effects.timeline(
         session, case_id, [TimelineEntry(ctx.now(), today, "promise_made", detail)]
     )
@@ -167,23 +181,31 @@ async def apply_payment(
 async def judge_promises(session: AsyncSession, business_date: date, now: datetime) -> None:
     """At the close of their due date: partly kept or broken (``collections.promise.broken``)."""
     for promise in await work_sql.judge_due(session, business_date):
-        await _judged(session, promise, business_date, now)
+        missed_on = promise.due_on
+        if promise.instalments:
+            missed_on = missed(promise.instalments, promise.paid, business_date) or missed_on
+        await _judged(session, promise, business_date, now, missed_on=missed_on)
         if promise.status == "broken":
             broken = PromiseBroken(
                 promise_id=promise.promise_id,
                 loan_id=promise.loan_id,
                 promised_amount=promise.amount,
-                promised_on=promise.due_on,
+                promised_on=missed_on,
             )
             await effects.announce(session, broken, subject=promise.loan_id, at=now)
 
 
-async def _judged(session: AsyncSession, promise: PromiseRecord, on: date, now: datetime) -> None:
-    detail = {
+async def _judged(
+    session: AsyncSession, promise: PromiseRecord, on: date, now: datetime,
+    missed_on: date | None = None,
+) -> None:  # fmt: skip
+    detail: dict[str, object] = {
         "promise_id": str(promise.promise_id),
         "status": promise.status,
         "paid": str(promise.paid),
     }
+    if promise.instalments and missed_on is not None:
+        detail["missed_instalment_due_on"] = missed_on.isoformat()
     await effects.timeline(
         session, promise.case_id, [TimelineEntry(now, on, "promise_" + promise.status, detail)]
     )

@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from collections_service.domain.promises import Instalment
 from collections_service.entrypoints.api.deps import ContextDep, VisibleCaseId, VisibleTaskId
 from collections_service.entrypoints.api.offers import offer_out
 from collections_service.service_layer import access, case_queries, legal, offers, treatment, work
 from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
-from shared.params import Cursor, Instant, PageLimit, Text
+from shared.params import CalendarDate, Cursor, Instant, PageLimit, Text
 from shared.principal import PrincipalDep
 from shared.problems import NotFound, Problem
 from shared.types import ExternalId, Money, PositiveMoney
@@ -56,9 +57,26 @@ class CasePublic(BaseModel):
     assignee: str | None
 
 
-class PromiseIn(BaseModel):
+class InstalmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: PositiveMoney
+    due_on: CalendarDate
+
+
+class PromiseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: PositiveMoney = Field(description="the whole promise (the instalments' sum)")
+    due_on: CalendarDate = Field(description="its last date (the last instalment's)")
+    instalments: list[InstalmentIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="in order, one a day at most; each judged at the close of its due date",
+    )
+
+
+class InstalmentOut(BaseModel):
+    amount: Money
     due_on: date
 
 
@@ -69,6 +87,7 @@ class PromiseOut(BaseModel):
     due_on: date
     paid: Money
     status: Literal["pending", "kept", "partly_kept", "broken", "cancelled"]
+    instalments: list[InstalmentOut] | None
 
 
 class TaskOut(BaseModel):
@@ -293,7 +312,10 @@ async def make_promise(
     case_id: VisibleCaseId, body: PromiseIn, session: SessionDep, ctx: ContextDep
 ) -> PromiseOut:
     """A promise to pay: reminders hold while it is pending; judged at the close of its date."""
-    made = await work.make_promise(session, case_id, body.amount, body.due_on, ctx)
+    instalments = None
+    if body.instalments is not None:
+        instalments = [Instalment(i.amount, i.due_on) for i in body.instalments]
+    made = await work.make_promise(session, case_id, body.amount, body.due_on, ctx, instalments)
     return PromiseOut.model_validate(made, from_attributes=True)
 
 
