@@ -251,14 +251,14 @@ async def test_a_promise_in_instalments_holds_while_each_one_is_paid_then_is_par
     await monitoring.publish(eod("2026-02-18"))  # closes 02-17: its instalment is paid
 
     async def paid() -> bool:
-        return (await the_case(collections))["promises"][0]["paid"] == "100.00"
+        return bool((await the_case(collections))["promises"][0]["paid"] == "100.00")
 
     await eventually(paid)
     assert (await the_case(collections))["promises"][0]["status"] == "pending"
     await monitoring.publish(eod("2026-02-19"), eod("2026-02-20"))  # closes 02-19 unpaid
 
     async def judged() -> bool:
-        return (await the_case(collections))["promises"][0]["status"] == "partly_kept"
+        return bool((await the_case(collections))["promises"][0]["status"] == "partly_kept")
 
     await eventually(judged)
     [line] = [
@@ -291,7 +291,7 @@ async def test_a_missed_first_instalment_breaks_the_promise_before_its_last_date
     await monitoring.publish(eod("2026-02-18"))  # closes 02-17: nothing paid
 
     async def broken() -> bool:
-        return (await the_case(collections))["promises"][0]["status"] == "broken"
+        return bool((await the_case(collections))["promises"][0]["status"] == "broken")
 
     await eventually(broken)
     [event] = await published(nats_server.url, "postloan.collections.promise.broken")
