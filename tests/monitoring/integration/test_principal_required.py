@@ -14,7 +14,7 @@ from principals import (
     signed,
 )
 
-PATH = "/api/v1/business-date"
+PATH = "/api/v1/alerts"
 
 
 async def test_a_call_without_a_valid_principal_is_a_401_problem(
