@@ -86,3 +86,12 @@ async def test_self_authenticating_routers_and_the_ops_routes_need_no_principal(
 async def test_development_mode_acts_as_the_developer_without_a_header() -> None:
     async with app(allow_unsigned=True) as c:
         assert (await c.post("/api/v1/things/mine")).json() == {"actor": "developer"}
+
+
+async def test_the_gateway_alone_is_built_without_the_check() -> None:
+    """The gateway authenticates its callers itself; nothing signs a principal for it."""
+    definition = ServiceDefinition(name="gw", title="gw", routers=[api], require_principal=False)
+    built = create_service_app(definition, ServiceSettings(principal_secret=SecretStr(SECRET)))
+    transport = httpx.ASGITransport(app=built)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+        assert (await c.get("/api/v1/things")).status_code == 200

@@ -84,6 +84,9 @@ class ServiceDefinition:
     #: notify's provider receipts, HMAC-signed with the channel's webhook secret): included
     #: without the principal check, so each of their routes must check its credential itself.
     self_authenticating_routers: Sequence[APIRouter] = ()
+    #: Whether ``routers`` need the signed principal: true for every service; false only for
+    #: the gateway, which authenticates callers itself and is where the principal is signed.
+    require_principal: bool = True
 
 
 @dataclass
@@ -282,7 +285,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.include_router(_ops_router(definition))
     # The health, readiness and metrics routes above, and the OpenAPI document and docs page,
     # stay open; every API route needs the verified caller (``shared.principal``).
-    guarded = [Depends(current_principal), *definition.router_dependencies]
+    check = [Depends(current_principal)] if definition.require_principal else []
+    guarded = [*check, *definition.router_dependencies]
     for router in definition.routers:
         app.include_router(router, dependencies=guarded)
     for router in definition.self_authenticating_routers:
