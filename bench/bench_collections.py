@@ -31,7 +31,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Generator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -47,11 +46,11 @@ from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
 from shared.events import DelinquencyChanged, LoanAccepted
-from shared.principal import PRINCIPAL_HEADER, Principal, sign
 
 TESTS = Path(__file__).parents[1] / "tests"
 sys.path.insert(0, str(TESTS.parent))  # the bench package, for the scoring bench's helpers
 from bench.bench_scoring_events import Publisher, paced, percentile, wait_until  # noqa: E402
+from bench.signing import PRINCIPAL_SECRET, AsAdmin  # noqa: E402
 
 REQUESTED = "postloan.collections.contact.requested"
 TARGET_P99_MS, TARGET_PREVIEW_S = 200.0, 30.0
@@ -96,25 +95,6 @@ def delinquent(loan_id: str) -> DelinquencyChanged:
         loan_id=loan_id, borrower_id=f"B-{loan_id}", business_date=date(2026, 2, 16),
         dpd_before=0, dpd=1, bucket_before="C", bucket="M1", overdue_amount=Decimal("1066.19"),
     )  # fmt: skip
-
-
-#: The bench signs its calls as the gateway would (collections refuses unsigned ones).
-PRINCIPAL_SECRET = "bench-principal-secret-" + "0" * 24
-BENCH_ADMIN = Principal("bench", frozenset({"admin"}), frozenset({"cases:read"}))
-
-
-class AsAdmin(httpx.Auth):
-    """Signs each request for ``principal`` (the bench's admin unless told)."""
-
-    def __init__(self, principal: Principal = BENCH_ADMIN) -> None:
-        self.principal = principal
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers[PRINCIPAL_HEADER] = sign(
-            self.principal, secret=PRINCIPAL_SECRET, method=request.method,
-            path=request.url.path, now=time.time(),
-        )  # fmt: skip
-        yield request
 
 
 def start_collections(work: Path, pg: EmbeddedPostgres, nats_url: str) -> ServiceProcess:

@@ -53,6 +53,7 @@ sys.path.insert(0, str(TESTS.parent))
 sys.path.insert(0, str(TESTS))
 from bench.bench_collections import midday_zone  # noqa: E402
 from bench.bench_scoring_events import paced, percentile, wait_until  # noqa: E402
+from bench.signing import SECRET_ENV, AsAdmin  # noqa: E402
 from factories import make_registration  # noqa: E402
 
 TARGET_RATE, TARGET_P99_MS = 1000.0, 100.0
@@ -174,6 +175,7 @@ def start_notify(
         "POSTLOAN_NATS_URL": nats_url,
         "POSTLOAN_SERVICE_NAME": "notify",
         "POSTLOAN_LOG_LEVEL": "WARNING",
+        **SECRET_ENV,
         "POSTLOAN_SMS_PROVIDER_URL": sms_url,
         "POSTLOAN_SEND_POLL_INTERVAL_S": str(poll),
         "POSTLOAN_SEND_WORKERS": str(workers),
@@ -191,7 +193,9 @@ async def run(args: argparse.Namespace, work: Path, pg: EmbeddedPostgres, bus: E
         service = await asyncio.to_thread(start_notify, work, pg, bus.url, f"{base}/sms", args)
         dsn = asyncpg_dsn(pg.url_for("notify"))
         try:
-            async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
+            async with httpx.AsyncClient(
+                base_url=service.url, timeout=60, auth=AsAdmin()
+            ) as client:
                 for channel, template in TEMPLATES.items():
                     stored = await client.put(f"/api/v1/templates/bench-{channel}", json=template)
                     stored.raise_for_status()

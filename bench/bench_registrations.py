@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -30,6 +31,9 @@ import nats
 from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package
+from bench.signing import SECRET_ENV
 
 APPS = {
     "monitoring": "monitoring.main:create_app",
@@ -71,6 +75,8 @@ def platform(work: Path, pg: EmbeddedPostgres, nats_url: str) -> Iterator[str]:
         "POSTLOAN_NATS_URL": nats_url,
         "POSTLOAN_LOG_LEVEL": "WARNING",
         "POSTLOAN_OUTBOX_POLL_INTERVAL_S": "1.0",
+        # The gateway signs what it forwards with it, the services check it.
+        **SECRET_ENV,
     }
     with ExitStack() as stack:
         urls: dict[str, str] = {}

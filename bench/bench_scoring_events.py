@@ -51,6 +51,9 @@ from postloan_testing.processes import ServiceProcess
 from shared.db import asyncpg_dsn, create_database
 from shared.events import BureauRecorded, Payload, make_event
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package
+from bench.signing import SECRET_ENV, AsAdmin
+
 TESTS = Path(__file__).parents[1] / "tests"
 MODELS = "/api/v1/scoring/models"
 UPDATES = "postloan.scoring.score.updated"
@@ -125,13 +128,14 @@ def start_scoring(work: Path, pg: EmbeddedPostgres, nats_url: str) -> ServicePro
         "POSTLOAN_NATS_URL": nats_url,
         "POSTLOAN_SERVICE_NAME": "scoring",
         "POSTLOAN_LOG_LEVEL": "WARNING",
+        **SECRET_ENV,
     }
     log = work / "scoring.log"
     return ServiceProcess("scoring.main:create_app", env=env, log_file=log).start(timeout=90)
 
 
 async def make_champion(url: str, upload: dict[str, Any]) -> str:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60, auth=AsAdmin()) as client:
         registered = await client.post(MODELS, json=upload)
         registered.raise_for_status()
         version = str(registered.json()["version"])

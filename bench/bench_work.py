@@ -33,8 +33,9 @@ from shared.db import asyncpg_dsn, create_database
 from shared.principal import Principal
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # the bench package
-from bench.bench_collections import AsAdmin, references, start_collections, with_strategy
+from bench.bench_collections import references, start_collections, with_strategy
 from bench.bench_scoring_events import percentile
+from bench.signing import AsAdmin
 
 TARGET_QUEUE_P99_MS, TARGET_RESULTS_S = 50.0, 10.0
 

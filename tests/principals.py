@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import httpx
 
 from gateway.domain.scopes import Role, scopes_for
-from shared.principal import PRINCIPAL_HEADER, Principal, UserAttributes, sign
+from shared.principal import DEFAULT_TTL_S, PRINCIPAL_HEADER, Principal, UserAttributes, sign
 
 #: The secret tests give services (and gateways in front of them).
 PRINCIPAL_SECRET = "test-principal-secret-shared-by-gateway-and-services"
@@ -74,3 +74,32 @@ class Signed(httpx.Auth):
 def signed(principal: Principal = ADMIN) -> Signed:
     """``client.get(path, auth=signed(collector("alice")))``."""
     return Signed(principal)
+
+
+#: ``auth=UNSIGNED`` on one call of a signing client: sent without the principal (``httpx.Auth``
+#: itself adds nothing).
+UNSIGNED = httpx.Auth()
+
+#: What a service answers without a principal: health, readiness, metrics and its documents.
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+async def refused_calls(
+    client: httpx.AsyncClient, method: str, path: str
+) -> dict[str, httpx.Response]:
+    """``method path`` sent without the header, with a forged one (another secret), an expired
+    one and one signed for another path: what a service must answer 401 to."""
+    forged = Signed(ADMIN, secret="forged-principal-secret-of-enough-length")
+    expired = Signed(ADMIN, age_s=DEFAULT_TTL_S + 10)
+    other_path = {PRINCIPAL_HEADER: Signed(ADMIN).header(method, path + "-other")}
+    return {
+        "missing": await client.request(method, path, auth=UNSIGNED),
+        "forged": await client.request(method, path, auth=forged),
+        "expired": await client.request(method, path, auth=expired),
+        "other path": await client.request(method, path, headers=other_path, auth=UNSIGNED),
+    }
+
+
+def assert_all_401_problems(answers: dict[str, httpx.Response]) -> None:
+    statuses = {why: (r.status_code, r.headers.get("content-type")) for why, r in answers.items()}
+    assert statuses == dict.fromkeys(answers, (401, "application/problem+json")), statuses

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import SecretStr
+
 from devstack.embedded import free_port
 from devstack.smtp_sink import EmbeddedSmtp, kept, smtp_url_for
 from notify.adapters.channels.base import Outgoing
@@ -16,6 +18,7 @@ from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.plugin import NatsUnderTest
 from postloan_testing.servers import running
+from principals import PRINCIPAL_SECRET, signed
 
 
 def test_the_embedded_server_is_used_only_when_no_smtp_server_is_named() -> None:
@@ -38,6 +41,7 @@ async def test_notifys_e_mails_reach_the_sink_through_the_embedded_smtp_server_o
 ) -> None:
     port = free_port()
     settings = NotifySettings(
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
         database_url=database_url,
         nats_url=nats_server.url,
         smtp_url=f"smtp://127.0.0.1:{port}",
@@ -49,7 +53,7 @@ async def test_notifys_e_mails_reach_the_sink_through_the_embedded_smtp_server_o
         subject="张三，还款提醒",
         text="张三，您本期应还1066.19元。",
     )
-    async with running(create_app(settings)) as notify:  # migrates notify's database
+    async with running(create_app(settings), auth=signed()) as notify:  # migrates notify's database
         server = EmbeddedSmtp(database_url, port)
         await server.start()
         try:

@@ -75,7 +75,10 @@ async def test_notify_shows_the_recipient_of_a_loan_and_its_channels(
     database_url: str, nats_server: NatsUnderTest
 ) -> None:
     settings = NotifySettings(
-        database_url=database_url, nats_url=nats_server.url, consumers_enabled=False
+        database_url=database_url,
+        nats_url=nats_server.url,
+        consumers_enabled=False,
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
     )
     app = create_notify(settings)
 

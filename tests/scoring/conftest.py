@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from postloan_testing.plugin import NatsUnderTest
 from postloan_testing.servers import running
+from principals import PRINCIPAL_SECRET, signed
 from scoring.main import create_app
 from scoring.settings import ScoringSettings
 from scoring_events import Monitoring, Trained, trained_on_simulator
@@ -18,6 +20,7 @@ from shared.db import Database
 @pytest.fixture
 def scoring_settings(database_url: str, nats_server: NatsUnderTest) -> ScoringSettings:
     return ScoringSettings(
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
         database_url=database_url,
         nats_url=nats_server.url,
         outbox_poll_interval_s=0.2,
@@ -28,7 +31,7 @@ def scoring_settings(database_url: str, nats_server: NatsUnderTest) -> ScoringSe
 
 @pytest.fixture
 async def scoring(scoring_settings: ScoringSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(create_app(scoring_settings)) as client:
+    async with running(create_app(scoring_settings), auth=signed()) as client:
         yield client
 
 

@@ -10,9 +10,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from postloan_testing.plugin import NatsUnderTest
+from principals import PRINCIPAL_SECRET, signed
 from shared import app as factory
 from shared.app import (
     Runtime,
@@ -150,7 +152,11 @@ async def test_a_route_answers_only_after_its_unit_of_work_is_committed(
         return {"k": key}
 
     definition = ServiceDefinition(name="t", title="t", routers=[router])
-    settings = ServiceSettings(database_url=database_url, nats_url=nats_server.url)
+    settings = ServiceSettings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
+    )
     app = create_service_app(definition, settings)
     async with app.router.lifespan_context(app):
         db = app.state.runtime.db
@@ -159,7 +165,8 @@ async def test_a_route_answers_only_after_its_unit_of_work_is_committed(
                 sa.text("CREATE TABLE once_only (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
             )
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        client = httpx.AsyncClient(transport=transport, base_url="http://t", auth=signed())
+        async with client:
             assert (await client.post("/things/1")).status_code == 201
             again = await client.post("/things/1")
         async with db.unit_of_work() as s:

@@ -41,6 +41,9 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock = system
         description="The public entry to PostLoan: authentication, authorisation, routing.",
         # The catch-all for unknown API paths comes last, after the gateway's own routes.
         routers=[auth.router, accounts.router, borrowers.router, audit.router, proxy.router],
+        # The gateway authenticates its callers itself (tokens, API keys) and signs the
+        # principal it forwards: no principal comes to it, so none is required here.
+        require_principal=False,
         migrations=Path(__file__).parent / "migrations",
         openapi_url=docs.OPENAPI_URL,  # Swagger UI at /docs reads the merged document
         # Inside the shared middleware, so that proxied calls are traced and counted; the

@@ -2,7 +2,8 @@
 
 A service supplies a :class:`ServiceDefinition` (its name, settings, routers, event
 subscriptions, workers and migrations folder) and gets a FastAPI app with health and
-readiness, ``/metrics``, problem responses, tracing, and a lifespan that migrates the database,
+readiness, ``/metrics``, problem responses, tracing, the gateway's signed principal required on
+every route of its routers (:mod:`shared.principal`), and a lifespan that migrates the database,
 connects the bus, provisions the streams, and runs the outbox relay, the consumers and the
 service's workers (each restarted with back-off when it fails); on shutdown (SIGTERM under
 uvicorn) consumers finish their batch, the relay stops, the workers are cancelled and NATS is
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
@@ -35,7 +36,7 @@ from shared.messaging.outbox import Relay, backlog
 from shared.metrics import OUTBOX_BACKLOG
 from shared.nul_guard import NulGuardMiddleware
 from shared.openapi import install_openapi
-from shared.principal import PrincipalVerifier
+from shared.principal import PrincipalVerifier, current_principal
 from shared.problems import install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
@@ -75,9 +76,17 @@ class ServiceDefinition:
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
     #: The service's background loops besides the relay and the consumers (its ``workers.py``).
     workers: Sequence[Worker] = ()
-    #: Dependencies run before every route of ``routers`` (e.g. ``Depends(current_principal)``:
-    #: no route of the service answers without a verified caller).
+    #: Dependencies run before every route of ``routers``, after the factory's own
+    #: ``Depends(current_principal)`` (which every service gets: no route of ``routers`` answers
+    #: without the gateway's signed principal, 401 otherwise).
     router_dependencies: Sequence[Any] = ()
+    #: Routers whose routes carry a credential of their own instead of the principal (e.g.
+    #: notify's provider receipts, HMAC-signed with the channel's webhook secret): included
+    #: without the principal check, so each of their routes must check its credential itself.
+    self_authenticating_routers: Sequence[APIRouter] = ()
+    #: Whether ``routers`` need the signed principal: true for every service; false only for
+    #: the gateway, which authenticates callers itself and is where the principal is signed.
+    require_principal: bool = True
 
 
 @dataclass
@@ -109,9 +118,6 @@ async def session(request: Request) -> AsyncIterator[AsyncSession]:
 #: (``"request"``) a 201 could reach the client and the commit then fail or never happen.
 SessionDep = Annotated[AsyncSession, Depends(session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
-#: The caller's name as the gateway forwards it, unsigned: good for recording who did what, not
-#: for deciding what they may do — routes that decide take ``shared.principal.PrincipalDep``.
-Actor = Annotated[str | None, Header(alias="x-postloan-subject", max_length=200)]
 
 
 async def _start(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:
@@ -277,8 +283,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.add_middleware(ObservabilityMiddleware, service=definition.name)
     install_problem_handlers(app)
     app.include_router(_ops_router(definition))
+    # The health, readiness and metrics routes above, and the OpenAPI document and docs page,
+    # stay open; every API route needs the verified caller (``shared.principal``).
+    check = [Depends(current_principal)] if definition.require_principal else []
+    guarded = [*check, *definition.router_dependencies]
     for router in definition.routers:
-        app.include_router(router, dependencies=list(definition.router_dependencies))
+        app.include_router(router, dependencies=guarded)
+    for router in definition.self_authenticating_routers:
+        app.include_router(router)
     install_openapi(app)  # every error documented as a problem, callers' security per route
     install_docs(app)
     return app

@@ -18,6 +18,7 @@ from monitoring.domain.rules import FiredAlert, RuleVersion
 from monitoring.service_layer.rule_evaluation import evaluate_date_rules, raise_alerts
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest, eventually
+from principals import make_principal, signed
 from shared.db import Database
 from shared.events import (
     AllocationLine,
@@ -199,7 +200,7 @@ async def test_an_alert_is_acknowledged_then_resolved_with_who_and_when(
     [alert] = await alerts(monitoring)
     path = f"/api/v1/alerts/{alert['alert_id']}"
 
-    acked = await monitoring.post(f"{path}/acknowledge", headers={"x-postloan-subject": "amy"})
+    acked = await monitoring.post(f"{path}/acknowledge", auth=signed(make_principal("amy")))
     assert acked.status_code == 200
     assert (acked.json()["status"], acked.json()["acknowledged_by"]) == ("acknowledged", "amy")
     assert acked.json()["acknowledged_at"] is not None
@@ -212,7 +213,7 @@ async def test_an_alert_is_acknowledged_then_resolved_with_who_and_when(
     body = resolved.json()
     assert (body["status"], body["resolved_by"], body["acknowledged_by"]) == (
         "resolved",
-        "system",
+        "admin",  # the client's signed principal
         "amy",
     )
     assert (await monitoring.post(f"{path}/resolve")).status_code == 409

@@ -15,6 +15,7 @@ from monitoring.main import create_app
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest, eventually
 from postloan_testing.servers import running
+from principals import signed
 from shared.events import BureauReported, make_event
 
 
@@ -276,7 +277,9 @@ async def test_the_scheduled_refresh_stores_reports_without_being_asked(
 ) -> None:
     settings = monitoring_settings.model_copy(update={"bureau_refresh_interval_s": 0.1})
     app = create_app(settings)
-    async with running(app) as client:  # the refresh is a worker: shutdown cancels it
+    async with running(
+        app, auth=signed()
+    ) as client:  # the refresh is a worker: shutdown cancels it
         await register(client, "L-1", "B-1")
 
         async def refreshed() -> bool:

@@ -13,10 +13,12 @@ import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from factories import make_registration
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest
+from principals import PRINCIPAL_SECRET
 from shared import envelope
 from shared.db import Database
 from shared.events import CloudEvent, make_event
@@ -31,7 +33,10 @@ UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 def monitoring_settings(database_url: str, nats_server: NatsUnderTest) -> MonitoringSettings:
     """No relay: the events stay in the outbox, as their producers wrote them."""
     return MonitoringSettings(
-        database_url=database_url, nats_url=nats_server.url, relay_enabled=False
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
+        database_url=database_url,
+        nats_url=nats_server.url,
+        relay_enabled=False,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from factories import make_registration
 from monitoring.domain.buckets import DEFAULT_BUCKETS, parse_buckets
@@ -19,6 +20,7 @@ from monitoring.service_layer.eod import EodConfig, StopAt, request_eod, run_eod
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest
 from postloan_testing.servers import running
+from principals import PRINCIPAL_SECRET, signed
 from shared.db import Database
 from shared.events import CloudEvent, DelinquencyChanged
 
@@ -30,7 +32,11 @@ CHANGED = "postloan.monitoring.delinquency.changed"
 def monitoring_settings(database_url: str, nats_server: NatsUnderTest) -> MonitoringSettings:
     """No relay: what end of day emits stays in the outbox, to be counted exactly."""
     return MonitoringSettings(
-        database_url=database_url, nats_url=nats_server.url, relay_enabled=False, eod_chunk_size=2
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
+        database_url=database_url,
+        nats_url=nats_server.url,
+        relay_enabled=False,
+        eod_chunk_size=2,
     )
 
 
@@ -339,7 +345,7 @@ async def test_a_run_left_running_by_a_stopped_process_resumes_at_start_up(
     run_id = (await request_eod(db, D("2026-01-21"))).run.run_id
     await run_eod(db, run_id, config, stop=StopAt("loans", chunks=1))
 
-    async with running(create_app(monitoring_settings)) as restarted:
+    async with running(create_app(monitoring_settings), auth=signed()) as restarted:
         done = await _wait(restarted, run_id)
 
     assert done["transitions"] == 0  # A moved to M1 on 2026-01-20; this day adds penalty
@@ -351,12 +357,13 @@ async def test_buckets_follow_the_configured_scale(
     database_url: str, nats_server: NatsUnderTest
 ) -> None:
     settings = MonitoringSettings(
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
         database_url=database_url,
         nats_url=nats_server.url,
         relay_enabled=False,
         buckets="C:0,EARLY:3,LATE",
     )
-    async with running(create_app(settings)) as client:
+    async with running(create_app(settings), auth=signed()) as client:
         await register(client, "A")
         await close_days(client, D("2026-01-22"))
         assert await state(client, "A") == (3, "EARLY", "delinquent")

@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from factories import make_registration
 from monitoring.domain.penalty import daily_penalty
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest
+from principals import PRINCIPAL_SECRET
 from shared.db import Database
 
 D = date.fromisoformat
@@ -24,7 +26,10 @@ D = date.fromisoformat
 @pytest.fixture
 def monitoring_settings(database_url: str, nats_server: NatsUnderTest) -> MonitoringSettings:
     return MonitoringSettings(
-        database_url=database_url, nats_url=nats_server.url, relay_enabled=False
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
+        database_url=database_url,
+        nats_url=nats_server.url,
+        relay_enabled=False,
     )
 
 

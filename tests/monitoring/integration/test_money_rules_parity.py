@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from monitoring.adapters import eod_sql
 from monitoring.domain.buckets import DEFAULT_BUCKETS, counted_on, days_past_due, parse_buckets
@@ -26,6 +27,7 @@ from monitoring.domain.payoff import Due, Parts, outstanding
 from monitoring.domain.penalty import accrues_on, daily_penalty
 from monitoring.settings import MonitoringSettings
 from postloan_testing.plugin import NatsUnderTest
+from principals import PRINCIPAL_SECRET
 from shared.db import Database
 
 DISBURSED = date(2026, 1, 1)
@@ -116,7 +118,10 @@ def accrued_by(line: Line, as_of: date) -> Line:
 @pytest.fixture
 def monitoring_settings(database_url: str, nats_server: NatsUnderTest) -> MonitoringSettings:
     return MonitoringSettings(
-        database_url=database_url, nats_url=nats_server.url, relay_enabled=False
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
+        database_url=database_url,
+        nats_url=nats_server.url,
+        relay_enabled=False,
     )
 
 

@@ -12,12 +12,14 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from pydantic import SecretStr
 
 from factories import make_registration
 from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.plugin import NatsUnderTest, eventually
 from postloan_testing.servers import running
+from principals import PRINCIPAL_SECRET, signed
 from shared.db import Database
 from shared.events import CloudEvent, ContactRequested, LoanAccepted, Payload, make_event
 
@@ -143,6 +145,7 @@ def clock() -> Clock:
 @pytest.fixture
 def notify_settings(database_url: str, nats_server: NatsUnderTest) -> NotifySettings:
     return NotifySettings(
+        principal_secret=SecretStr(PRINCIPAL_SECRET),
         database_url=database_url,
         nats_url=nats_server.url,
         outbox_poll_interval_s=0.2,
@@ -160,7 +163,7 @@ def with_changes(settings: NotifySettings, **changes: Any) -> NotifySettings:
 
 @pytest.fixture
 async def notify(notify_settings: NotifySettings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(create_app(notify_settings, clock=clock)) as client:
+    async with running(create_app(notify_settings, clock=clock), auth=signed()) as client:
         yield client
 
 

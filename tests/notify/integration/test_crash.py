@@ -17,6 +17,7 @@ from providers import CountingProvider, http_provider
 
 from postloan_testing.plugin import NatsUnderTest, eventually
 from postloan_testing.processes import ServiceProcess
+from principals import PRINCIPAL_SECRET, signed
 
 from .conftest import SMS_REMINDER, Events, make_contact_request, make_loan
 
@@ -53,11 +54,12 @@ async def test_a_crash_between_hand_over_and_record_delivers_the_message_once(
             "POSTLOAN_SEND_LEASE_S": "3",
             "POSTLOAN_SEND_POLL_INTERVAL_S": "0.05",
             "POSTLOAN_OUTBOX_POLL_INTERVAL_S": "0.2",
+            "POSTLOAN_PRINCIPAL_SECRET": PRINCIPAL_SECRET,
         }
         notify = ServiceProcess("notify.main:create_app", env, tmp_path / "notify.log")
         await asyncio.to_thread(notify.start)
         try:
-            async with httpx.AsyncClient(base_url=notify.url) as client:
+            async with httpx.AsyncClient(base_url=notify.url, auth=signed()) as client:
                 zone = afternoon_zone(datetime.now(UTC))
                 await events.publish(make_loan(time_zone=zone), domain="monitoring")
                 await _known(client)

@@ -15,6 +15,7 @@ from providers import CountingProvider, http_provider
 from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.servers import running
+from principals import signed
 
 from .conftest import NOW, SMS_REMINDER, Clock, Events, with_changes
 from .test_rate_limits import settled
@@ -82,7 +83,7 @@ async def test_a_message_the_provider_refuses_falls_back_and_the_fallback_has_it
     provider = CountingProvider([400])
     async with http_provider(provider) as url:
         settings = with_changes(notify_settings, sms_provider_url=url)
-        async with running(create_app(settings, clock=clock)) as client:
+        async with running(create_app(settings, clock=clock), auth=signed()) as client:
             await prepared(client, events)
             await upload(client, "reminder-soft.email", EMAIL_NOTICE)
             first = await post(client, "sms", "reminder-soft", ["email"])
@@ -102,7 +103,7 @@ async def test_a_message_held_by_the_night_gives_way_to_a_letter_after_the_confi
 ) -> None:
     clock.at = datetime(2026, 2, 16, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     settings = with_changes(notify_settings, fallback_after_s=600)
-    async with running(create_app(settings, clock=clock)) as client:
+    async with running(create_app(settings, clock=clock), auth=signed()) as client:
         await prepared(client, events)
         await upload(client, "reminder-soft.letter", LETTER)
         first = await post(client, "sms", "reminder-soft", ["letter"])
@@ -130,7 +131,7 @@ async def test_a_sent_message_never_falls_back_however_long_it_waits_for_a_recei
     notify_settings: NotifySettings, clock: Clock, events: Events
 ) -> None:
     settings = with_changes(notify_settings, fallback_after_s=60)
-    async with running(create_app(settings, clock=clock)) as client:
+    async with running(create_app(settings, clock=clock), auth=signed()) as client:
         await prepared(client, events)
         await upload(client, "reminder-soft.email", EMAIL_NOTICE)
         first = await post(client, "sms", "reminder-soft", ["email"])

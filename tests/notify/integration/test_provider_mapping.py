@@ -19,6 +19,7 @@ from notify.domain.signatures import sign
 from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.servers import running, serving
+from principals import signed
 
 from .conftest import Clock, Events, make_contact_request, with_changes
 from .test_sending import message_reaching, prepared
@@ -79,7 +80,7 @@ async def send_through(
             sms_provider_mapping=FORM_MAPPING,
             sms_webhook_secret=SECRET,
         )
-        async with running(create_app(configured, clock=clock)) as client:
+        async with running(create_app(configured, clock=clock), auth=signed()) as client:
             await prepared(client, events)
             requested = make_contact_request()
             await events.publish(requested, domain="collections")

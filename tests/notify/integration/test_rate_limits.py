@@ -13,6 +13,7 @@ from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.plugin import eventually
 from postloan_testing.servers import running
+from principals import signed
 
 from .conftest import NOW, Clock, Events, borrower_known, make_loan, with_changes
 from .test_sending import prepared, sink_of
@@ -47,7 +48,7 @@ async def test_a_borrower_over_their_limit_waits_for_the_window_then_gets_the_me
     notify_settings: NotifySettings, clock: Clock, events: Events
 ) -> None:
     settings = with_changes(notify_settings, borrower_rate_limit="2/1h")
-    async with running(create_app(settings, clock=clock)) as client:
+    async with running(create_app(settings, clock=clock), auth=signed()) as client:
         await prepared(client, events)
         first = [await post_sms(client, f"k-{n}") for n in (1, 2)]
         for message_id in first:
@@ -71,7 +72,7 @@ async def test_a_providers_limit_holds_across_borrowers(
     notify_settings: NotifySettings, clock: Clock, events: Events
 ) -> None:
     settings = with_changes(notify_settings, sms_rate_limit="1/1m")
-    async with running(create_app(settings, clock=clock)) as client:
+    async with running(create_app(settings, clock=clock), auth=signed()) as client:
         await prepared(client, events)
         await events.publish(make_loan(loan_id="L-0002", borrower_id="B-0002"), domain="monitoring")
         await borrower_known(client, "B-0002")

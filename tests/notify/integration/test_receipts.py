@@ -17,6 +17,8 @@ from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.plugin import eventually
 from postloan_testing.servers import running
+from principals import UNSIGNED
+from principals import signed as signed_principal
 
 from .conftest import Clock, Events, make_contact_request, with_changes
 from .test_sending import message_reaching, prepared
@@ -29,7 +31,7 @@ AT = "2026-02-16T10:00:05+08:00"
 async def signed(notify_settings: NotifySettings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     """Notify with a webhook secret for SMS receipts (none for push)."""
     settings = with_changes(notify_settings, sms_webhook_secret=SECRET)
-    async with running(create_app(settings, clock=clock)) as client:
+    async with running(create_app(settings, clock=clock), auth=signed_principal()) as client:
         yield client
 
 
@@ -49,7 +51,9 @@ async def post(
     headers = {"content-type": "application/json"}
     if signature is not None:
         headers["x-postloan-signature"] = signature
-    return await client.post(f"/api/v1/providers/{channel}/receipts", content=body, headers=headers)
+    # As a provider sends it: no principal of ours, the signature is the credential.
+    path = f"/api/v1/providers/{channel}/receipts"
+    return await client.post(path, content=body, headers=headers, auth=UNSIGNED)
 
 
 async def test_unsigned_or_wrongly_signed_receipts_are_401_and_change_nothing(

@@ -15,6 +15,7 @@ from notify.service_layer.refusals import Unprocessable
 from notify.service_layer.rendering import RenderedMessage, render_message
 from notify.settings import NotifySettings
 from postloan_testing.servers import running
+from principals import signed
 from shared.compliance import default_pack
 from shared.db import Database
 from shared.problems import NotFound
@@ -132,7 +133,7 @@ async def test_the_configured_word_list_extends_the_shipped_one(
     document = {"channel": "sms", "variables": [], "locales": {"en": {"body": "Hello numpty"}}}
 
     try:
-        async with running(create_app(settings)) as client:
+        async with running(create_app(settings), auth=signed()) as client:
             extended = await client.put("/api/v1/templates/t", json=document)
             shipped = await client.put(
                 "/api/v1/templates/t", json={**document, "locales": {"en": {"body": "老赖"}}}

@@ -19,6 +19,7 @@ from notify.main import create_app
 from notify.settings import NotifySettings
 from postloan_testing.plugin import eventually
 from postloan_testing.servers import running
+from principals import signed
 from shared.compliance import default_pack
 from shared.db import Database
 
@@ -185,7 +186,7 @@ async def test_a_real_email_is_received_with_its_subject_and_the_us_opt_out_line
         settings = with_changes(
             notify_settings, smtp_url=server.url(), smtp_from="no-reply@postloan.test"
         )
-        async with running(create_app(settings, clock=clock)) as client:
+        async with running(create_app(settings, clock=clock), auth=signed()) as client:
             await prepared(
                 client,
                 events,
@@ -219,7 +220,7 @@ async def test_a_provider_failing_twice_gets_the_one_message_three_times_under_o
     provider = CountingProvider([503, 503])
     async with http_provider(provider) as url:
         settings = with_changes(notify_settings, sms_provider_url=url, sms_provider_token="tok")
-        async with running(create_app(settings, clock=clock)) as client:
+        async with running(create_app(settings, clock=clock), auth=signed()) as client:
             await prepared(client, events)
             requested = make_contact_request()
             await events.publish(requested, domain="collections")
@@ -240,7 +241,7 @@ async def test_a_provider_refusing_the_message_fails_it_with_the_reason(
     provider = CountingProvider([400])
     async with http_provider(provider) as url:
         settings = with_changes(notify_settings, sms_provider_url=url)
-        async with running(create_app(settings, clock=clock)) as client:
+        async with running(create_app(settings, clock=clock), auth=signed()) as client:
             await prepared(client, events)
             requested = make_contact_request()
             await events.publish(requested, domain="collections")
@@ -257,7 +258,7 @@ async def test_a_send_cut_off_after_the_hand_over_is_resumed_with_the_same_id_an
     provider = CountingProvider(["slow"], slow_s=5.0)
     async with http_provider(provider) as url:
         settings = with_changes(notify_settings, sms_provider_url=url, provider_timeout_s=10.0)
-        async with running(create_app(settings, clock=clock)) as client:
+        async with running(create_app(settings, clock=clock), auth=signed()) as client:
             await prepared(client, events)
             requested = make_contact_request()
             await events.publish(requested, domain="collections")
@@ -276,7 +277,7 @@ async def test_a_send_cut_off_after_the_hand_over_is_resumed_with_the_same_id_an
         assert row.status == "sending"
 
         clock.at = row.due_at + timedelta(seconds=1)  # the lease has passed
-        async with running(create_app(settings, clock=clock)) as client:
+        async with running(create_app(settings, clock=clock), auth=signed()) as client:
             message = await message_reaching(client, requested.request_id, {"sent", "failed"})
             listed = (await client.get("/api/v1/messages")).json()["items"]
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from postloan_testing.plugin import eventually
+from principals import make_principal, signed
 
 from .conftest import Events, make_contact_request
 from .test_sending import EMAIL_NOTICE, message_reaching, prepared, sink_of
@@ -18,7 +19,7 @@ OPT_OUT = {"channel": "email", "address": "Zhang@Example.com", "reason": "opt_ou
 
 async def test_a_suppression_is_recorded_once_listed_and_lifted(notify: httpx.AsyncClient) -> None:
     first = await notify.post(
-        "/api/v1/suppressions", json=OPT_OUT, headers={"x-postloan-subject": "alice"}
+        "/api/v1/suppressions", json=OPT_OUT, auth=signed(make_principal("alice"))
     )
     again = await notify.post("/api/v1/suppressions", json={**OPT_OUT, "reason": "complaint"})
     await notify.post(

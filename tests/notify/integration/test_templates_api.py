@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from principals import make_principal, signed
 from shared.compliance import default_pack
 
 REMINDER: dict[str, Any] = {
@@ -31,15 +32,19 @@ def make_reminder(*, en_body: str | None = None, **changes: Any) -> dict[str, An
 
 
 async def put(
-    client: httpx.AsyncClient, template_id: str, document: object, **headers: str
+    client: httpx.AsyncClient,
+    template_id: str,
+    document: object,
+    auth: httpx.Auth | None = None,
 ) -> httpx.Response:
-    return await client.put(f"/api/v1/templates/{template_id}", json=document, headers=headers)
+    path = f"/api/v1/templates/{template_id}"
+    return await client.put(path, json=document, auth=auth or httpx.USE_CLIENT_DEFAULT)
 
 
 async def test_each_upload_is_a_new_version_and_answers_what_was_stored(
     notify: httpx.AsyncClient,
 ) -> None:
-    first = await put(notify, "reminder-soft", REMINDER, **{"x-postloan-subject": "alice"})
+    first = await put(notify, "reminder-soft", REMINDER, auth=signed(make_principal("alice")))
     second = await put(
         notify,
         "reminder-soft",

@@ -12,6 +12,7 @@ import httpx
 import sqlalchemy as sa
 
 from postloan_testing.plugin import eventually
+from principals import make_principal, signed
 from scoring_events import Monitoring, Trained, accepted, bureau
 from shared.db import Database
 
@@ -92,8 +93,8 @@ async def test_promotion_and_rollback_are_audited_and_take_effect_at_once(
 ) -> None:
     for model in (trained.champion, trained.challenger):
         await scoring.post(MODELS, json=trained.upload(model))
-    analyst = {"x-postloan-subject": "analyst-7"}
-    await scoring.post(f"{MODELS}/{trained.champion.version}/promote", headers=analyst)
+    analyst = signed(make_principal("analyst-7"))  # the signed caller is the actor
+    await scoring.post(f"{MODELS}/{trained.champion.version}/promote", auth=analyst)
     await monitoring.publish(accepted("R-1", disbursed_on=D0))
 
     async def scored_by(version: str) -> bool:
@@ -104,7 +105,7 @@ async def test_promotion_and_rollback_are_audited_and_take_effect_at_once(
     promoted = await scoring.post(
         f"{MODELS}/{trained.challenger.version}/promote",
         json={"reason": "better out-of-time AUC"},
-        headers=analyst,
+        auth=analyst,
     )
     assert promoted.json()["status"] == "champion"
     await eventually(lambda: scored_by(trained.challenger.version))
@@ -114,15 +115,15 @@ async def test_promotion_and_rollback_are_audited_and_take_effect_at_once(
         return any(u["model_version"] == trained.challenger.version for u in updates)
 
     await eventually(announced)
-    back = await scoring.post(f"{MODELS}/rollback", json={"reason": "drift"}, headers=analyst)
+    back = await scoring.post(f"{MODELS}/rollback", json={"reason": "drift"}, auth=analyst)
     assert back.json()["version"] == trained.champion.version
     await eventually(lambda: scored_by(trained.champion.version))
 
     trail = (await scoring.get(f"{MODELS}/audit")).json()["items"]
     actions = [(e["action"], e["version"], e["actor"]) for e in reversed(trail)]
     assert actions == [
-        ("registered", trained.champion.version, "system"),
-        ("registered", trained.challenger.version, "system"),
+        ("registered", trained.champion.version, "admin"),
+        ("registered", trained.challenger.version, "admin"),
         ("promoted", trained.champion.version, "analyst-7"),
         ("promoted", trained.challenger.version, "analyst-7"),
         ("rolled_back", trained.champion.version, "analyst-7"),

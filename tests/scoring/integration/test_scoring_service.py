@@ -10,6 +10,7 @@ import httpx
 import sqlalchemy as sa
 
 from postloan_testing.plugin import eventually
+from principals import make_principal, signed
 from scoring_events import ZERO, Monitoring, Trained, accepted, applied, bureau, eod
 from shared.db import Database
 from shared.events import PaymentReallocated, PaymentUndone, make_event
@@ -22,7 +23,7 @@ async def live_champion(scoring: httpx.AsyncClient, trained: Trained) -> None:
     assert (await scoring.post("/api/v1/scoring/models", json=body)).status_code == 201
     promoted = await scoring.post(
         f"/api/v1/scoring/models/{trained.champion.version}/promote",
-        headers={"x-postloan-subject": "risk-lead"},
+        auth=signed(make_principal("risk-lead")),
     )
     assert promoted.status_code == 200, promoted.text
 

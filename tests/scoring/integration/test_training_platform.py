@@ -17,6 +17,7 @@ import pytest
 
 from postloan_testing.plugin import eventually
 from postloan_testing.servers import serving
+from principals import signed
 from scoring.cli import main
 from scoring.domain.history import LoanHistory
 from scoring.main import create_app
@@ -111,7 +112,10 @@ async def test_a_model_trained_on_earlier_months_ranks_later_outcomes(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with serving(create_app(scoring_settings)) as url, httpx.AsyncClient(base_url=url) as c:
+    async with (
+        serving(create_app(scoring_settings)) as url,
+        httpx.AsyncClient(base_url=url, auth=signed()) as c,
+    ):
         await train_and_publish(c, url, scoring_settings, monitoring, tmp_path, capsys, monkeypatch)
 
 

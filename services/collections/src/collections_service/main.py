@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from collections_service.domain.offers import OfferPolicy, limits_from
 from collections_service.domain.quadrant import thresholds_from
@@ -25,7 +25,6 @@ from collections_service.service_layer.clock import Clock, Context, system_clock
 from collections_service.settings import CollectionsSettings
 from collections_service.workers import workers
 from shared.app import ServiceDefinition, create_service_app
-from shared.principal import current_principal
 
 
 def create_app(
@@ -67,10 +66,9 @@ def create_app(
         subscriptions=subscriptions(ctx),
         workers=workers(settings, ctx),
         migrations=Path(__file__).parent / "migrations",
-        # Every route needs the gateway's signed principal (401 without); what it may see of
-        # cases is then checked by the routes (service_layer.access).
-        router_dependencies=[Depends(current_principal)],
     )
+    # Every route needs the gateway's signed principal (the factory's check, 401 without); what
+    # the caller may see of cases is then checked by the routes (service_layer.access).
     app = create_service_app(definition, settings)
     app.state.context = ctx
     return app

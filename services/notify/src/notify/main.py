@@ -31,7 +31,12 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock = system_
         name="notify",
         title="PostLoan notify",
         description="Templates, channels, deliveries and suppressions.",
-        routers=[recipients, templates, messages, suppressions, receipts, sink],
+        routers=[recipients, templates, messages, suppressions, sink],
+        # Providers' delivery receipts carry no principal of ours: their credential is the
+        # X-PostLoan-Signature HMAC of the raw body under the channel's webhook secret
+        # (POSTLOAN_SMS_WEBHOOK_SECRET, ...), which the route checks itself (401 when missing
+        # or wrong). The gateway forwards them as a "signed" row without a token.
+        self_authenticating_routers=[receipts],
         subscriptions=subscriptions(clock),
         workers=workers(settings, clock),
         migrations=Path(__file__).parent / "migrations",

@@ -14,11 +14,15 @@ from devstack.embedded import free_port
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan and yield a client that calls it without a socket."""
+async def running(
+    app: FastAPI, *, auth: httpx.Auth | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan and yield a client that calls it without a socket; ``auth``
+    signs its calls (a service's API answers only a signed principal: tests/principals.py)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        client = httpx.AsyncClient(transport=transport, base_url="http://test", auth=auth)
+        async with client:
             yield client
 
 

@@ -12,9 +12,10 @@ from monitoring.domain.alerts import AlertStatus
 from monitoring.domain.json_object import JsonObject
 from monitoring.domain.rules import RULES, Severity
 from monitoring.service_layer import alerts
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 from shared.pagination import decode_time_cursor, encode_time_cursor
 from shared.params import Cursor, PageLimit
+from shared.principal import PrincipalDep
 from shared.problems import Problem
 from shared.types import ExternalId
 
@@ -82,19 +83,19 @@ async def get_alert(alert_id: ExternalId, session: SessionDep) -> AlertPublic:
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertPublic)
 async def acknowledge_alert(
-    alert_id: ExternalId, session: SessionDep, actor: Actor = None
+    alert_id: ExternalId, session: SessionDep, principal: PrincipalDep
 ) -> AlertPublic:
     """Acknowledge an open alert (409 once acknowledged or resolved)."""
-    moved = await alerts.acknowledge_alert(session, alert_id, actor or "system")
+    moved = await alerts.acknowledge_alert(session, alert_id, principal.subject)
     return AlertPublic.model_validate(moved)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertPublic)
 async def resolve_alert(
-    alert_id: ExternalId, session: SessionDep, actor: Actor = None
+    alert_id: ExternalId, session: SessionDep, principal: PrincipalDep
 ) -> AlertPublic:
     """Resolve an open or acknowledged alert (409 once resolved)."""
-    moved = await alerts.resolve_alert(session, alert_id, actor or "system")
+    moved = await alerts.resolve_alert(session, alert_id, principal.subject)
     return AlertPublic.model_validate(moved)
 
 

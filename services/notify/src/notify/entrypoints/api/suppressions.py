@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from notify.entrypoints.api.deps import ClockDep
 from notify.service_layer import suppressions
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 from shared.params import Cursor, PageLimit, Text
+from shared.principal import PrincipalDep
 
 router = APIRouter(prefix="/api/v1/suppressions", tags=["suppressions"])
 
@@ -68,7 +69,7 @@ async def post_suppression(
     response: Response,
     session: SessionDep,
     clock: ClockDep,
-    actor: Actor = None,
+    principal: PrincipalDep,
 ) -> SuppressionPublic:
     """Suppress an address on a channel: from now on no message there is sent (blocked)."""
     recorded = await suppressions.suppress(
@@ -77,7 +78,7 @@ async def post_suppression(
         address=body.address,
         reason=body.reason,
         at=clock(),
-        actor=actor,
+        actor=principal.subject,
     )
     if not recorded.created:
         response.status_code = status.HTTP_200_OK

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from notify.service_layer import templates
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 from shared.compliance import Purpose
 from shared.events import Channel
 from shared.params import Cursor, PageLimit, Version
+from shared.principal import PrincipalDep
 from shared.types import ExternalId
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
@@ -92,10 +93,12 @@ async def put_template(
     template_id: TemplateId,
     document: Annotated[dict[str, Any], Body(openapi_examples={"sms": {"value": _EXAMPLE}})],
     session: SessionDep,
-    actor: Actor = None,
+    principal: PrincipalDep,
 ) -> TemplatePublic:
     """Store a new version of a template (versions are never edited)."""
-    stored = await templates.upload_template(session, template_id, document, actor=actor)
+    stored = await templates.upload_template(
+        session, template_id, document, actor=principal.subject
+    )
     return _public(stored)
 
 

@@ -17,8 +17,9 @@ from scoring.service_layer import drift, evaluation, registry
 from scoring.service_layer.batch import rescore_portfolio
 from scoring.service_layer.facts import business_date
 from scoring.settings import ScoringSettings
-from shared.app import Actor, SessionDep
+from shared.app import SessionDep
 from shared.params import CalendarDate, PageLimit
+from shared.principal import PrincipalDep
 from shared.problems import Conflict, NotFound, Problem
 from shared.types import ExternalId
 
@@ -170,14 +171,14 @@ class Backtest(BaseModel):
 
 @router.post("/models", response_model=ModelDetail, status_code=status.HTTP_201_CREATED)
 async def register_model(
-    body: ModelUpload, session: SessionDep, response: Response, actor: Actor = None
+    body: ModelUpload, session: SessionDep, response: Response, principal: PrincipalDep
 ) -> ModelDetail:
     """Register a model as a challenger (it starts scoring in shadow at once). The same upload
     again is 200; another document under an existing version is 409; a document that cannot be
     served is 422 with what is wrong."""
     try:
         done = await registry.register(
-            session, body.document, body.report, body.reference, actor=actor or "system"
+            session, body.document, body.report, body.reference, actor=principal.subject
         )
     except InvalidModel as exc:
         raise Problem(422, "Invalid model", str(exc)) from None
@@ -208,10 +209,10 @@ async def audit(session: SessionDep, limit: PageLimit = 100) -> AuditList:
     responses={409: {"description": "No promotion to roll back"}},
 )
 async def rollback(
-    session: SessionDep, body: Decision | None = None, actor: Actor = None
+    session: SessionDep, principal: PrincipalDep, body: Decision | None = None
 ) -> ModelDetail:
     """Bring back the champion that the last promotion replaced (takes effect at once)."""
-    model = await registry.rollback(session, actor=actor or "system", reason=_reason(body))
+    model = await registry.rollback(session, actor=principal.subject, reason=_reason(body))
     await rescore_portfolio(session, f"rolled back to {model.version}", new_champion=True)
     return ModelDetail.model_validate(model)
 
@@ -227,21 +228,27 @@ async def get_model(version: ExternalId, session: SessionDep) -> ModelDetail:
 
 @router.post("/models/{version}/promote", response_model=ModelDetail)
 async def promote(
-    version: ExternalId, session: SessionDep, body: Decision | None = None, actor: Actor = None
+    version: ExternalId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Decision | None = None,
 ) -> ModelDetail:
     """Make a model the champion; the previous champion retires. Takes effect on the next
     event or batch, without a restart."""
-    model = await registry.promote(session, version, actor=actor or "system", reason=_reason(body))
+    model = await registry.promote(session, version, actor=principal.subject, reason=_reason(body))
     await rescore_portfolio(session, f"promoted {version}", new_champion=True)
     return ModelDetail.model_validate(model)
 
 
 @router.post("/models/{version}/retire", response_model=ModelDetail)
 async def retire(
-    version: ExternalId, session: SessionDep, body: Decision | None = None, actor: Actor = None
+    version: ExternalId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Decision | None = None,
 ) -> ModelDetail:
     """Stop a challenger's shadow scoring."""
-    model = await registry.retire(session, version, actor=actor or "system", reason=_reason(body))
+    model = await registry.retire(session, version, actor=principal.subject, reason=_reason(body))
     return ModelDetail.model_validate(model)
 
 
