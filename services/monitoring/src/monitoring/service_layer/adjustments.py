@@ -20,7 +20,8 @@ from monitoring.adapters import adjustments_sql, business_date, instalments_sql,
 from monitoring.adapters.loans_sql import Loan
 from monitoring.domain.adjustments import CREDITED, Refusal, Relief, relieve
 from monitoring.domain.payoff import Due, Parts, outstanding, payoff
-from monitoring.service_layer.payments import OPEN, SOURCE, allocation_lines
+from monitoring.service_layer import SOURCE
+from monitoring.service_layer.payments import OPEN, allocation_lines
 from shared.events import (
     AdjustmentBooked,
     AdjustmentRejected,

@@ -15,6 +15,7 @@ from monitoring.adapters.bureau_adapter import AdapterFactory as AdapterFactory 
 from monitoring.adapters.bureau_adapter import SimulatedBureau
 from monitoring.adapters.bureau_sql import StoredReport
 from monitoring.domain.bureau import RefreshPolicy, report_date
+from monitoring.service_layer import SOURCE
 from monitoring.service_layer.rule_evaluation import evaluate_bureau_report
 from shared.db import Database
 from shared.events import BureauRecorded, BureauReported, make_event
@@ -22,8 +23,6 @@ from shared.messaging.outbox import enqueue
 from shared.problems import Conflict, NotFound, Problem
 
 log = logging.getLogger(__name__)
-
-SOURCE = "postloan/monitoring"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from monitoring.adapters import business_date, eod_sql
 from monitoring.adapters.eod_sql import EventContext
 from monitoring.adapters.eod_sql import RunRecord as RunRecord  # the routes' run view
 from monitoring.domain.buckets import BucketScale
+from monitoring.service_layer import SOURCE
 from monitoring.service_layer.rule_evaluation import evaluate_date_rules
 from shared.db import Database
 from shared.events import EodCompleted, make_event
@@ -45,7 +46,6 @@ from shared.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
 
-SOURCE = "postloan/monitoring"
 LOANS, RULES, ADVANCE, DONE = "loans", "rules", "advance", "done"
 STEPS = (LOANS, RULES, ADVANCE)
 ATTEMPTS = 5

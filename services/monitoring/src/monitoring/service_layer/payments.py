@@ -31,6 +31,7 @@ from monitoring.adapters.payments_sql import LivePayment, StoredPayment
 from monitoring.domain.payoff import Parts, outstanding
 from monitoring.domain.products import order_of
 from monitoring.domain.waterfall import Payment, rebook
+from monitoring.service_layer import SOURCE
 from shared.events import (
     AllocationLine,
     CloudEvent,
@@ -47,7 +48,6 @@ from shared.events import (
 from shared.messaging.outbox import enqueue
 from shared.problems import Conflict, NotFound, Problem
 
-SOURCE = "postloan/monitoring"
 OPEN = (LoanStatus.ACTIVE.value, LoanStatus.DELINQUENT.value)
 
 

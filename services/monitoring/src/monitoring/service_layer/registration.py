@@ -6,11 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import business_date, products_sql, repository
 from monitoring.domain.loans import fingerprint, resolve
+from monitoring.service_layer import SOURCE
 from shared.events import LoanRegistered, make_event
 from shared.messaging.outbox import enqueue
 from shared.problems import Conflict, Problem
-
-SOURCE = "postloan/monitoring"
 
 
 async def register_loan(session: AsyncSession, registration: LoanRegistered) -> bool:

@@ -21,13 +21,12 @@ from monitoring.domain import rules
 from monitoring.domain.alerts import Alert
 from monitoring.domain.bureau import ReportOnLoans
 from monitoring.domain.rules import Evidence, FiredAlert, Params, RuleVersion, Trigger
+from monitoring.service_layer import SOURCE
 from monitoring.service_layer.rules import rules_for
 from shared.events import AlertRaised, CloudEvent, ContactUpdated, PromiseBroken, make_event
 from shared.messaging.outbox import enqueue
 
 log = logging.getLogger(__name__)
-
-SOURCE = "postloan/monitoring"
 
 
 async def raise_alerts(

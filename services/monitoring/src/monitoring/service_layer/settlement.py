@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.adapters import business_date, instalments_sql, loans_sql
 from monitoring.domain.payoff import Parts, outstanding, payoff
-from monitoring.service_layer.payments import OPEN, SOURCE
+from monitoring.service_layer import SOURCE
+from monitoring.service_layer.payments import OPEN
 from shared.events import LoanClosed, LoanStatus, LoanUpdated, make_event
 from shared.messaging.outbox import enqueue
 from shared.problems import NotFound, Problem
