@@ -141,3 +141,13 @@ async def edge(
     app = await gateway_app(platform, postgres, tmp_path / "state")
     async with running(app) as client:
         yield Edge(client, await admin_token(client))
+
+
+@pytest.fixture
+async def gateway_url(
+    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
+) -> AsyncIterator[str]:
+    """The gateway in front of the platform on a real port (for a browser or another process)."""
+    app = await gateway_app(platform, postgres, tmp_path / "state")
+    async with serving(app) as url:
+        yield url

@@ -12,17 +12,14 @@ import asyncio
 import os
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from factories import make_registration
-from postloan_testing.plugin import PostgresUnderTest
-from postloan_testing.servers import serving
 
-from .conftest import Edge, Platform, admin_token, gateway_app
+from .conftest import Edge, admin_token
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 #: That every answer documents its status, content type and body (the shared Problem schema
@@ -39,15 +36,6 @@ MAX_EXAMPLES = 10
 #: Fixed, so that CI is reproducible; set POSTLOAN_FUZZ_SEED to explore other inputs.
 SEED = int(os.environ.get("POSTLOAN_FUZZ_SEED", "20261207"))
 PHASES = "examples,coverage,fuzzing,stateful"
-
-
-@pytest.fixture
-async def gateway_url(
-    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
-) -> AsyncIterator[str]:
-    app = await gateway_app(platform, postgres, tmp_path / "state")
-    async with serving(app) as url:
-        yield url
 
 
 def _command(url: str, token: str, report: Path) -> list[str]:

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import ConsoleMessage, async_playwright
 
-from postloan_testing.plugin import PostgresUnderTest
-from postloan_testing.servers import serving
-
-from .conftest import ADMIN_PASSWORD, Platform, gateway_app
+from .conftest import ADMIN_PASSWORD
 
 #: Debian's package (``make chromium``); Playwright's own browser download is never used.
 CHROMIUM = os.environ.get("POSTLOAN_CHROMIUM", "/usr/bin/chromium")
@@ -38,15 +33,6 @@ pytestmark = pytest.mark.skipif(
     not REQUIRED and shutil.which(CHROMIUM) is None,
     reason=f"no Chromium at {CHROMIUM}: run `make chromium` (Debian's package)",
 )
-
-
-@pytest.fixture
-async def gateway_url(
-    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
-) -> AsyncIterator[str]:
-    app = await gateway_app(platform, postgres, tmp_path / "state")
-    async with serving(app) as url:
-        yield url
 
 
 async def test_swagger_ui_renders_every_service_from_the_gateway_alone(gateway_url: str) -> None:

@@ -12,17 +12,14 @@ import asyncio
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from factories import make_registration
-from postloan_testing.plugin import PostgresUnderTest
-from postloan_testing.servers import serving
 
-from .conftest import Platform, admin_token, gateway_app
+from .conftest import admin_token
 
 CLIENT = Path(__file__).parents[2] / "tools" / "ts-client"
 MODULES = CLIENT / "node_modules"
@@ -33,15 +30,6 @@ pytestmark = pytest.mark.skipif(
     not REQUIRED and not (MODULES / ".bin" / "tsc").exists(),
     reason="tools/ts-client is not installed: run `make ts-client` (npm ci, needs Node.js)",
 )
-
-
-@pytest.fixture
-async def gateway_url(
-    platform: Platform, postgres: PostgresUnderTest, tmp_path: Path
-) -> AsyncIterator[str]:
-    app = await gateway_app(platform, postgres, tmp_path / "state")
-    async with serving(app) as url:
-        yield url
 
 
 async def _run(*command: str, cwd: Path) -> str:
