@@ -147,3 +147,25 @@ async def test_an_unknown_api_key_is_refused(api: httpx.AsyncClient) -> None:
 
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_revoked_api_key_is_refused_at_once_and_its_revocation_is_idempotent(
+    api: httpx.AsyncClient, bearer: Bearer
+) -> None:
+    name = f"etl-{uuid.uuid4().hex[:8]}"
+    created = await api.post(
+        "/api/v1/api-keys", json={"name": name, "roles": ["ingest"]}, headers=bearer(Role.ADMIN)
+    )
+    key = {"X-API-Key": created.json()["key"]}
+    pay = {"payment_id": "P-1"}
+    assert (await api.post("/api/v1/payments", json=pay, headers=key)).status_code == 201  # cached
+
+    not_admin = await api.delete(f"/api/v1/api-keys/{name}", headers=bearer(Role.COMPLIANCE))
+    revoked = await api.delete(f"/api/v1/api-keys/{name}", headers=bearer(Role.ADMIN))
+    again = await api.delete(f"/api/v1/api-keys/{name}", headers=bearer(Role.ADMIN))
+    unknown = await api.delete("/api/v1/api-keys/nobody", headers=bearer(Role.ADMIN))
+    refused = await api.post("/api/v1/payments", json=pay, headers=key)
+
+    assert [r.status_code for r in (not_admin, revoked, again, unknown)] == [403, 204, 204, 404]
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert refused.status_code == 401

@@ -161,6 +161,15 @@ async def find_api_key(session: AsyncSession, key_hash: str) -> StoredApiKey | N
     return StoredApiKey(row.name, tuple(row.roles), row.active)
 
 
+async def deactivate_api_key(session: AsyncSession, name: str) -> bool:
+    """Mark the key revoked (its row stays, for the audit trail); False when there is none."""
+    done = await session.execute(
+        sa.update(API_KEYS).where(API_KEYS.c.name == name).values(active=False)
+        .returning(API_KEYS.c.name)
+    )  # fmt: skip
+    return done.one_or_none() is not None
+
+
 async def insert_api_key(
     session: AsyncSession,
     *,

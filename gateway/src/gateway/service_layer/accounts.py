@@ -124,3 +124,10 @@ async def create_api_key(
     if not added:
         raise Conflict(f"API key {name!r} exists", name=name)
     return NewApiKey(name=name, key=key, prefix=key[:12], roles=tuple(sorted(roles)))
+
+
+async def revoke_api_key(db: Database, name: str) -> None:
+    """Revoke a key for good (idempotent); :class:`NotFound` when no key has that name."""
+    async with db.unit_of_work() as session:
+        if not await repository.deactivate_api_key(session, name):
+            raise NotFound("API key", name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from gateway.domain.principal import Principal
 from gateway.domain.scopes import Scope
@@ -24,6 +24,7 @@ from gateway.service_layer.accounts import (
     create_user,
     get_user,
     list_users,
+    revoke_api_key,
     update_user,
 )
 from gateway.service_layer.auth import known_roles
@@ -125,3 +126,13 @@ async def add_api_key(body: ApiKeyCreate, gw: GatewayDep, admin: Admin) -> ApiKe
         gw.db, name=body.name, roles=frozenset(body.roles), created_by=admin.subject
     )
     return ApiKeyPublic(name=new.name, key=new.key, prefix=new.prefix, roles=list(new.roles))
+
+
+@router.delete("/api/v1/api-keys/{name}", status_code=204)
+async def delete_api_key(name: Username, gw: GatewayDep, _admin: Admin) -> Response:
+    """Revoke an API key: this replica refuses it at once, other replicas within their key
+    cache's time (``POSTLOAN_API_KEY_CACHE_TTL_S``); the key's row stays, inactive, for the
+    audit trail. Revoking a revoked key is a 204 again; a name no key has is a 404."""
+    await revoke_api_key(gw.db, name)
+    gw.api_keys.forget()
+    return Response(status_code=204)
