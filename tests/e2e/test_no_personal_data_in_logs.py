@@ -299,6 +299,13 @@ async def test_personal_data_reaches_the_borrower_but_no_log_span_or_metric(
             for name, process in running.processes.items():
                 metrics[f"{name}.metrics"] = httpx.get(f"{process.url}/metrics").text
                 (tmp_path / f"{name}.metrics").write_text(metrics[f"{name}.metrics"])
+
+            # Every process has exported spans of the flow (its batch exporter writes every
+            # 5 s): a consumer still catching up would otherwise leave an empty file.
+            async def every_process_exported() -> bool:
+                return all(p.exists() and p.stat().st_size > 0 for p in running.spans.values())
+
+            await eventually(every_process_exported, timeout=60)
         # Stopped (SIGTERM): each process has flushed its last spans and log lines.
 
     # The data went through: the search finds every kind where it belongs.
@@ -308,7 +315,8 @@ async def test_personal_data_reaches_the_borrower_but_no_log_span_or_metric(
     assert set(leaks({"stored": delivered["stored"]})) == {"name", "phone", "email", "national_id"}
     logs = {f"{n}.log": (tmp_path / f"{n}.log").read_text() for n in running.processes}
     spans = {f"{n}.spans": exported_spans(path) for n, path in running.spans.items()}
-    assert all(text.strip() for text in [*logs.values(), *spans.values()])
+    empty = [name for name, text in (logs | spans).items() if not text.strip()]
+    assert empty == []
     assert '"POST /api/v1/loans"' in spans["monitoring.spans"]
     assert '"consume postloan.collections.contact.requested.v1"' in spans["notify.spans"]
     assert '"debug"' in logs["monitoring.log"]  # DEBUG lines were written, SQL included
