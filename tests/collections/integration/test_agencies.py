@@ -30,6 +30,17 @@ async def request_placement(client: httpx.AsyncClient, case_id: str) -> dict[str
     return placement
 
 
+async def placed_case(client: httpx.AsyncClient, monitoring: Monitoring) -> tuple[str, str]:
+    """A case placed with agency ``acme`` once its notice was sent: (case id, placement id)."""
+    case_id = await a_case(client, monitoring)
+    await whitelisted(client)
+    placement = await request_placement(client, case_id)
+    await notify_says(client, monitoring, case_id, placement["notice_request_id"])
+    pid: str = placement["placement_id"]
+    assert (await client.post(f"/api/v1/placements/{pid}/place")).status_code == 200
+    return case_id, pid
+
+
 async def test_a_placement_is_refused_until_the_borrowers_notice_is_sent_then_allowed(
     collections: httpx.AsyncClient, monitoring: Monitoring, nats_server: NatsUnderTest
 ) -> None:
@@ -60,12 +71,7 @@ async def test_a_placement_is_refused_until_the_borrowers_notice_is_sent_then_al
 async def test_the_agencys_actions_are_on_the_timeline_and_a_recall_takes_the_case_back(
     collections: httpx.AsyncClient, monitoring: Monitoring, nats_server: NatsUnderTest
 ) -> None:
-    case_id = await a_case(collections, monitoring)
-    await whitelisted(collections)
-    placement = await request_placement(collections, case_id)
-    await notify_says(collections, monitoring, case_id, placement["notice_request_id"])
-    pid = placement["placement_id"]
-    assert (await collections.post(f"/api/v1/placements/{pid}/place")).status_code == 200
+    case_id, pid = await placed_case(collections, monitoring)
     action = {"kind": "call", "occurred_at": "2026-02-16T03:00:00+00:00", "note": "reached"}
     acted = await collections.post(f"/api/v1/placements/{pid}/actions", json=action)
     assert acted.status_code == 201, acted.text
@@ -126,12 +132,7 @@ async def test_a_notice_the_guard_refuses_places_nothing_and_its_decision_is_kep
 async def test_an_agencys_contacts_are_judged_by_the_guard_and_a_breach_is_announced(
     collections: httpx.AsyncClient, monitoring: Monitoring, nats_server: NatsUnderTest
 ) -> None:
-    case_id = await a_case(collections, monitoring)
-    await whitelisted(collections)
-    placement = await request_placement(collections, case_id)
-    await notify_says(collections, monitoring, case_id, placement["notice_request_id"])
-    pid = placement["placement_id"]
-    assert (await collections.post(f"/api/v1/placements/{pid}/place")).status_code == 200
+    case_id, pid = await placed_case(collections, monitoring)
     actions = f"/api/v1/placements/{pid}/actions"
 
     # Pack cn: calls from 08:00 to 22:00, 3 connected calls a day. Calls at 10:00, 11:00, 12:00
